@@ -1,0 +1,208 @@
+"""The ``presse`` command: thin click wrappers over the library's plain functions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from search import store
+
+
+def _echo_json(obj) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="presse")
+def main():
+    """presse: search the Malian and West-African French-language press.
+
+    Typical use: `presse reindex` builds the index from the source folder
+    (PRESSE_SOURCE_DIR, default seeds/) into PRESSE_INDEX_DIR (default var/index);
+    `presse search QUERY` queries it; `presse serve` starts the web interface.
+    """
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per article, one per line.")
+@click.option("--persons/--no-persons", default=True, show_default=True,
+              help="Fill `persons` with spaCy's French NER, resolving surnames across the given files.")
+def extract(files, as_json, persons):
+    """Extract structured articles from raw scraped pages (FILES: .txt pages or .jsonl bulk files).
+
+    Each article gives id, path, url, title, outlet, site, author, date (with date_precision
+    and date_estimated), body, comments, comments_count, persons and content_hash. A file that
+    cannot be read is reported on stderr with a one-line reason and skipped; the exit status
+    is 0 unless no file at all could be read.
+    """
+    from search import extract as ex
+
+    articles, skipped = [], []
+    for path in files:
+        try:
+            articles.extend(ex.load_file(path))
+        except ex.SkipFile as exc:
+            skipped.append((str(path), str(exc)))
+    if persons and articles:
+        from search import persons as ps
+
+        ps.annotate(articles)
+    for art in articles:
+        if as_json:
+            _echo_json(art)
+        else:
+            click.echo(f"{art['id']}\t{art.get('date') or '-'}\t{art.get('outlet') or '-'}\t{art['title']}")
+    for path, reason in skipped:
+        click.echo(f"skipped {path}: {reason}", err=True)
+    if skipped and not articles:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--source", type=click.Path(path_type=Path), default=None,
+              help="Folder of source files, walked recursively (.txt pages, .json sidecars, .jsonl bulk files). "
+                   "Default: $PRESSE_SOURCE_DIR, else seeds/.")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None,
+              help="Index folder. Default: $PRESSE_INDEX_DIR, else var/index.")
+@click.option("--full", is_flag=True,
+              help="Rebuild from scratch in a new generation beside the live index, then swap it in atomically.")
+@click.option("--wait", is_flag=True, help="If another reindex is running, wait for it instead of refusing.")
+@click.option("--persons/--no-persons", default=True, show_default=True,
+              help="Extract persons with spaCy (cached by content hash).")
+@click.option("--procs", type=int, default=None, help="Writer processes (default: number of cores, at most 2).")
+def reindex(source, index_dir, full, wait, persons, procs):
+    """Bring the index up to date with the source folder.
+
+    Incremental by default: new files are added, changed files (by content hash) updated, and
+    articles whose file is gone deleted. Skipped files are listed with their reason; the exit
+    status is non-zero only when the index could not be written.
+    """
+    from search import indexer
+
+    source = source or store.default_source_dir()
+    index_dir = index_dir or store.default_index_dir()
+    try:
+        report = indexer.reindex(source, index_dir, full=full, wait=wait, persons=persons, procs=procs,
+                                 progress=indexer.make_progress(sys.stderr))
+    except store.IndexBusy as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(3)
+    except indexer.IndexWriteError as exc:
+        click.echo(f"error: the index could not be written: {exc}", err=True)
+        sys.exit(2)
+    click.echo(report.summary())
+
+
+@main.command("search")
+@click.argument("query", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (same shape as /api/search).")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None,
+              help="Index folder. Default: $PRESSE_INDEX_DIR, else var/index.")
+@click.option("--outlet", multiple=True, help="Only this outlet (repeat to OR several).")
+@click.option("--year", multiple=True, help="Only this year (repeat to OR several).")
+@click.option("--month", multiple=True, help="Only this month, YYYY-MM (repeat to OR several).")
+@click.option("--person", multiple=True, help="Only articles mentioning this person (repeat to OR several).")
+@click.option("--author", multiple=True, help="Only this author (repeat to OR several).")
+@click.option("--not-outlet", multiple=True, help="Exclude this outlet.")
+@click.option("--not-year", multiple=True, help="Exclude this year.")
+@click.option("--not-person", multiple=True, help="Exclude articles mentioning this person.")
+@click.option("--not-author", multiple=True, help="Exclude this author.")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
+@click.option("--scope", type=click.Choice(["all", "articles", "comments"]), default="all", show_default=True,
+              help="Search titles, bodies and comments (all), articles only, or reader comments only.")
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True, help="Hits per page.")
+@click.option("--facet-limit", type=click.IntRange(min=0), default=10, show_default=True,
+              help="Values per facet (0: all).")
+def search_cmd(query, as_json, index_dir, **options):
+    """Search the index. QUERY uses the query language: words are ANDed; OR/OU, AND/ET,
+    NOT/SAUF/-word, parentheses, "phrases", coop* prefixes, fuzzy Beloussof~, and fields
+    titre:, texte:, commentaires:, auteur:, media:/journal:, personne:, annee:, date:2021..2023.
+    An empty query matches every article.
+    """
+    from search import query as q
+
+    index_dir = index_dir or store.default_index_dir()
+    params = {"q": " ".join(query)}
+    for key, value in options.items():
+        if isinstance(value, tuple):
+            if value:
+                params[key] = list(value)
+        else:
+            params[key] = value
+    try:
+        req = q.SearchRequest.from_params(params)
+        result = q.SearchService(index_dir).search(req)
+    except q.BadParameter as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except store.NoIndex as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    data = result.to_dict()
+    if as_json:
+        _echo_json(data)
+        return
+    click.echo(f"{data['total']} résultat(s) — {data['interpreted']}")
+    if data.get("suggestion"):
+        click.echo(f"Vouliez-vous dire : {data['suggestion']['text']} ?")
+    for hit in data["hits"]:
+        click.echo(f"- [{hit['id']}] {hit['title']} ({hit.get('outlet') or '?'}, {hit.get('date') or 's.d.'})")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=int, default=5000, show_default=True, help="Port to listen on.")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None,
+              help="Index folder. Default: $PRESSE_INDEX_DIR, else var/index.")
+def serve(host, port, index_dir):
+    """Serve the web interface for local use (for production, run wsgi:app under gunicorn).
+
+    The server picks up a new index after a reindex without a restart. The debugger is never
+    enabled.
+    """
+    from werkzeug.serving import run_simple
+
+    from webapp import create_app
+
+    config = {"INDEX_DIR": str(index_dir)} if index_dir else None
+    app = create_app(config)
+    click.echo(f"presse: http://{host}:{port}/ (index: {app.config['INDEX_DIR']})", err=True)
+    run_simple(host, port, app, threaded=True, use_debugger=False, use_reloader=False)
+
+
+@main.command()
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None,
+              help="Index folder. Default: $PRESSE_INDEX_DIR, else var/index.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per person.")
+@click.option("--min-count", type=int, default=1, show_default=True, help="Only persons in at least N articles.")
+def persons(index_dir, as_json, min_count):
+    """List persons with their article counts and the spellings merged into each.
+
+    Use it to spot what to merge (search/data/person_aliases.toml) or delete
+    (search/data/non_persons.txt); edits apply at the next reindex.
+    """
+    from search import persons as ps
+
+    index_dir = index_dir or store.default_index_dir()
+    try:
+        rows = ps.list_persons(index_dir)
+    except store.NoIndex as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    for row in rows:
+        if row["count"] < min_count:
+            continue
+        if as_json:
+            _echo_json(row)
+        else:
+            variants = ", ".join(v for v in row.get("variants", []) if v != row["name"])
+            click.echo(f"{row['count']:6d}  {row['name']}" + (f"  ({variants})" if variants else ""))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""The Whoosh schema: which article fields are searched, stored, and kept as facet columns.
+
+The schema is pickled into every index, together with the analyzers from ``search.analysis``;
+renaming a field or an analysis class is a schema change that needs ``presse reindex --full``.
+"""
+
+from __future__ import annotations
+
+from whoosh import columns
+from whoosh.fields import BOOLEAN, COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+
+from search import analysis
+
+#: Bumped whenever the schema or the analysis changes in a way that needs a full reindex.
+SCHEMA_VERSION = 1
+
+#: Separator inside multi-valued column values (persons); never occurs in a name.
+MULTI_SEP = "\x1f"
+
+#: Facet fields, each read from a column of the same name (``persons`` from ``persons_col``).
+FACET_COLUMNS = {
+    "outlet": "outlet",
+    "year": "year",
+    "month": "month",
+    "author": "author",
+    "person": "persons_col",
+}
+
+
+def build_schema() -> Schema:
+    """Return the schema used by every index."""
+    french = analysis.french_analyzer()
+    exact = analysis.exact_analyzer()
+    folded_keyword = analysis.keyword_analyzer()
+    return Schema(
+        # identity and provenance
+        id=ID(stored=True, unique=True, sortable=True),
+        path=ID(stored=True),
+        url=ID(stored=True),
+        site=ID(stored=True, sortable=True),
+        content_hash=ID(stored=True),
+        # searchable text: stemmed (recall) and exact (phrases, suggestions) copies
+        title=TEXT(analyzer=french, stored=True, phrase=True, field_boost=3.0),
+        title_exact=TEXT(analyzer=exact, phrase=True, field_boost=3.0),
+        body=TEXT(analyzer=french, stored=True, phrase=True),
+        body_exact=TEXT(analyzer=exact, phrase=True),
+        comments=TEXT(analyzer=french, phrase=True),
+        comments_exact=TEXT(analyzer=exact, phrase=True),
+        comments_data=STORED(),  # list of comment dicts as extracted
+        comments_count=NUMERIC(stored=True, sortable=True),
+        # facets and filters (exact values, columns for counting without loading documents)
+        outlet=ID(stored=True, sortable=True),
+        author=ID(stored=True, sortable=True),
+        year=ID(stored=True, sortable=True),  # "2023" or "" when unknown
+        month=ID(stored=True, sortable=True),  # "2023-08" or ""
+        date=ID(stored=True, sortable=True),  # "2023-08-02", "2023-08", "2023" or ""
+        date_sort=NUMERIC(bits=32, sortable=True, default=0),  # 20230802, 20230800, 0 if none
+        date_precision=STORED(),
+        date_estimated=BOOLEAN(stored=True),
+        date_estimated_col=COLUMN(columns.VarBytesColumn()),  # b"1" when estimated
+        persons=KEYWORD(stored=True, commas=True, lowercase=False),  # exact display names
+        persons_col=COLUMN(columns.VarBytesColumn()),  # names joined by MULTI_SEP, UTF-8
+        persons_text=TEXT(analyzer=folded_keyword),  # `personne:goita` matches "Assimi Goïta"
+        outlet_text=TEXT(analyzer=folded_keyword),  # `media:essor` matches "L'Essor"
+        author_text=TEXT(analyzer=folded_keyword),
+    )

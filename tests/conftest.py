@@ -1,0 +1,37 @@
+"""Shared fixtures: the seeds, and one read-only index built from them once per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SHARED = ROOT.parent / "shared"
+CORPUS = Path(os.environ.get("PRESSE_CORPUS_DIR") or SHARED / "corpus")
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    """The folder of sample articles shipped with the project."""
+    return SEEDS
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    """The shared corpus of real articles, or a skip when it is absent."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"shared corpus not found at {CORPUS}")
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory) -> Path:
+    """A read-only index of seeds/, with persons, built once per test session."""
+    from search import indexer
+
+    index_dir = tmp_path_factory.mktemp("seed-index")
+    indexer.reindex(SEEDS, index_dir, full=True, persons=True)
+    return index_dir
