@@ -1,42 +1,401 @@
 """Persons mentioned in articles: spaCy NER, normalisation and corpus-wide identity.
 
-PLACEHOLDER (the persons issue replaces it). spaCy is imported lazily: the web app never loads it.
+Pipeline: ``raw_mentions`` runs spaCy's French NER on the clean title and body (never comments,
+never the byline), caching the tagged spans by content hash; ``resolve`` turns the mentions of
+a whole corpus into one canonical name per person (titles stripped, accents ignored, surnames
+resolved, aliases applied, most common accented spelling displayed).  spaCy is imported lazily
+inside ``load_nlp``: the web app imports this module and must never load it.
+
+A surname used alone is resolved to the full name given in the same article, else to the alias
+file, else to the only full name with that surname in the corpus; when none or several match it
+is dropped: an analyst filtering on "Keita" would otherwise get several people counted as one,
+and the word stays searchable in the text.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import sqlite3
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from search import names
+from search.nertext import ner_text
+
+MODEL = "fr_core_news_md"
+#: Bumped when ``ner_text`` or the span trimming changes: cached mentions are then recomputed.
+PREP_VERSION = 3
+BATCH_SIZE = 32
+
+_NLP = None
 
 
-@dataclass
-class Resolution:
-    """Canonical persons per article, and the spellings merged into each canonical name."""
+def model_key() -> str:
+    """Return the cache key of the NER setup (model and version, spaCy version, text preparation)."""
+    try:
+        model_version = metadata.version(MODEL.replace("_", "-"))
+    except metadata.PackageNotFoundError:
+        model_version = "?"
+    try:
+        spacy_version = metadata.version("spacy")
+    except metadata.PackageNotFoundError:
+        spacy_version = "?"
+    return f"{MODEL}-{model_version}/spacy-{spacy_version}/prep-{PREP_VERSION}"
 
-    by_article: dict[str, list[str]] = field(default_factory=dict)
-    variants: dict[str, dict[str, int]] = field(default_factory=dict)
 
-    def to_json(self) -> dict:
-        """Return a JSON-serialisable form (saved as persons.json in each index generation)."""
-        return {"variants": self.variants}
+def _newline_sentences(doc):
+    """Start a sentence at every line break so that entities never run across paragraphs."""
+    for i in range(1, len(doc)):
+        prev = doc[i - 1]
+        if "\n" in prev.whitespace_ or (prev.is_space and "\n" in prev.text):
+            doc[i].is_sent_start = True
+        elif doc[i].is_space and "\n" in doc[i].text:
+            doc[i].is_sent_start = True
+    return doc
+
+
+def load_nlp():
+    """Return the French NER pipeline (only ``ner`` plus the newline splitter), loaded once per process."""
+    global _NLP
+    if _NLP is None:
+        import spacy
+        from spacy.language import Language
+
+        if "presse_newline_sentences" not in Language.factories:
+            Language.component("presse_newline_sentences", func=_newline_sentences)
+        nlp = spacy.load(MODEL, exclude=["tok2vec", "morphologizer", "parser", "senter",
+                                         "attribute_ruler", "lemmatizer"])
+        # The model ships more components in some versions: keep only the NER.
+        for name in list(nlp.pipe_names):
+            if name != "ner":
+                nlp.remove_pipe(name)
+        nlp.add_pipe("presse_newline_sentences", before="ner")
+        nlp.max_length = max(nlp.max_length, 2_000_000)
+        _NLP = nlp
+    return _NLP
+
+
+class NerCache:
+    """Person spans tagged by the NER, in a SQLite file keyed by content hash and NER setup.
+
+    It stores the spans as tagged (whitespace trimmed), not the resolved names: cleaning uses the
+    editable data files and is re-applied on every read, so edits need no new NER run.  A
+    corrupt or unreadable file is set aside and rebuilt; if that fails too the cache lives in
+    memory for the run.
+    """
+
+    def __init__(self, path: os.PathLike | str, key: str | None = None):
+        self.path = Path(path)
+        self.key = key or model_key()
+        self._db = self._open()
+
+    def _connect(self, target) -> sqlite3.Connection:
+        db = sqlite3.connect(str(target), timeout=30, isolation_level=None)
+        db.execute("PRAGMA busy_timeout = 30000")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS mentions ("
+            " hash TEXT NOT NULL, model TEXT NOT NULL, spans TEXT NOT NULL,"
+            " PRIMARY KEY (hash, model))"
+        )
+        db.execute("SELECT count(*) FROM mentions WHERE hash = ''").fetchone()
+        return db
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return self._connect(self.path)
+        except (sqlite3.DatabaseError, OSError):
+            pass
+        try:  # corrupt: set it aside (kept for inspection) and start afresh
+            self.path.replace(self.path.with_name(self.path.name + ".corrupt"))
+            return self._connect(self.path)
+        except (sqlite3.DatabaseError, OSError):
+            return self._connect(":memory:")
+
+    def get_many(self, hashes) -> dict[str, list[str]]:
+        """Return the cached spans of those content hashes that are cached."""
+        hashes = list(dict.fromkeys(hashes))
+        found: dict[str, list[str]] = {}
+        try:
+            for start in range(0, len(hashes), 500):
+                chunk = hashes[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT hash, spans FROM mentions WHERE model = ? AND hash IN ({marks})",
+                    [self.key, *chunk],
+                )
+                for digest, spans in rows:
+                    try:
+                        value = json.loads(spans)
+                    except ValueError:
+                        continue
+                    if isinstance(value, list):
+                        found[digest] = [s for s in value if isinstance(s, str)]
+        except sqlite3.DatabaseError:
+            self._db = self._open()
+        return found
+
+    def put_many(self, items: dict[str, list[str]]) -> None:
+        """Store spans by content hash (in one transaction)."""
+        rows = [(h, self.key, json.dumps(s, ensure_ascii=False)) for h, s in items.items()]
+        try:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO mentions VALUES (?, ?, ?)", rows)
+            self._db.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.DatabaseError:
+                pass
+            self._db = self._open()
+
+    def close(self) -> None:
+        """Close the database."""
+        try:
+            self._db.close()
+        except sqlite3.DatabaseError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _text_hash(article: dict, text: str) -> str:
+    # The content hash covers the source, but the NER input also depends on title/body/author
+    # as the caller set them: hash what the NER actually reads.
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def tag_spans(texts: list[str], n_process: int = 1) -> list[list[str]]:
+    """Return the PER spans spaCy tags in each text, whitespace trimmed, in order."""
+    if not texts:
+        return []
+    nlp = load_nlp()
+    procs = n_process if n_process and n_process > 1 and len(texts) >= 2 * BATCH_SIZE else 1
+    out = []
+    for doc in nlp.pipe(texts, batch_size=BATCH_SIZE, n_process=procs):
+        out.append([" ".join(ent.text.split()) for ent in doc.ents if ent.label_ == "PER"])
+    return out
 
 
 def raw_mentions(articles, *, cache=None, n_process=1) -> dict[str, list[str]]:
     """Return cleaned person mentions per article id (NER on new text only, the rest from cache)."""
-    return {a["id"]: [] for a in articles}
+    rules = names.load_rules()
+    articles = list(articles)
+    texts, digests = {}, {}
+    for art in articles:
+        text = ner_text(art)
+        texts[art["id"]] = text
+        digests[art["id"]] = _text_hash(art, text)
+    cached = cache.get_many(digests.values()) if cache is not None else {}
+    todo = [i for i in texts if digests[i] not in cached and texts[i].strip()]
+    todo = list(dict.fromkeys(todo))
+    fresh: dict[str, list[str]] = {}
+    if todo:
+        unique = list(dict.fromkeys(digests[i] for i in todo))
+        by_digest = {digests[i]: texts[i] for i in todo}
+        spans = tag_spans([by_digest[d] for d in unique], n_process=n_process)
+        fresh = dict(zip(unique, spans))
+        if cache is not None:
+            cache.put_many(fresh)
+    out: dict[str, list[str]] = {}
+    for art in articles:
+        spans = cached.get(digests[art["id"]]) or fresh.get(digests[art["id"]]) or []
+        spans = list(spans) + rules.find_acronyms(texts[art["id"]])
+        author = names.name_key(art.get("author") or "")
+        mentions = []
+        for span in spans:
+            name = names.clean_mention(span, rules)
+            if name and (not author or names.name_key(name) != author):
+                mentions.append(name)
+        out[art["id"]] = mentions
+    return out
 
 
-def resolve(raw: dict[str, list[str]]) -> Resolution:
+@dataclass
+class Resolution:
+    """Canonical persons per article, the spellings merged into each, and article counts."""
+
+    by_article: dict[str, list[str]] = field(default_factory=dict)
+    variants: dict[str, dict[str, int]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    unresolved: dict[str, int] = field(default_factory=dict)
+
+    def persons(self) -> list[dict]:
+        """Return ``[{name, count, variants}]``, most mentioned first."""
+        rows = [
+            {"name": name, "count": count,
+             "variants": sorted(self.variants.get(name, {}), key=lambda v: (-self.variants[name][v], v))}
+            for name, count in self.counts.items()
+        ]
+        rows.sort(key=lambda r: (-r["count"], names.name_key(r["name"])))
+        return rows
+
+    def to_json(self) -> dict:
+        """Return a JSON-serialisable form (saved as persons.json in each index generation)."""
+        return {
+            "persons": self.persons(),
+            "variants": self.variants,
+            "unresolved": dict(sorted(self.unresolved.items(), key=lambda kv: (-kv[1], kv[0]))),
+        }
+
+
+def _choose_display(forms: Counter) -> str:
+    # Most common spelling, an accented one first: "Goita" is usually a lazily typed "Goïta".
+    return max(forms, key=lambda f: (names.accent_score(f) > 0, forms[f], names.accent_score(f),
+                                     sum(c.islower() for c in f), f))
+
+
+def _is_shorter_form(short_key: str, long_key: str) -> bool:
+    """Return True if ``short_key`` is ``long_key`` with middle or first names left out."""
+    short, long = short_key.split(" "), long_key.split(" ")
+    if len(short) >= len(long):
+        return False
+    if short[-1] != long[-1]:
+        return len(short) >= 2 and long[:len(short)] == short  # "Ousmane Issoufi [Maïga]"
+    it = iter(long)
+    return all(tok in it for tok in short)  # an ordered subsequence
+
+
+def resolve(raw_by_id: dict[str, list[str]], rules: names.NameRules | None = None) -> Resolution:
     """Resolve mentions to corpus-wide canonical persons (surnames, aliases, accents)."""
-    return Resolution(by_article={k: [] for k in raw})
+    rules = rules or names.load_rules()
+    # 1. Clean again (the data files may have changed since the mentions were cached) and apply
+    #    aliases to full names; short mentions (a surname alone) wait for the article's context.
+    per_article: dict[str, list[tuple[str, str, bool]]] = {}  # id -> [(surface, name, short)]
+    for art_id, mentions in raw_by_id.items():
+        items = []
+        for mention in mentions or ():
+            surface = names.clean_mention(mention, rules) if isinstance(mention, str) else None
+            if not surface:
+                continue
+            short = names.is_short(surface)
+            name = surface
+            canonical = None if short else rules.alias(surface)
+            # An alias that differs only by accents changes nothing: identity already ignores
+            # them, and the display spelling is chosen from the corpus.
+            if canonical and names.name_key(canonical) != names.name_key(surface):
+                name = canonical
+            items.append((surface, name, short))
+        per_article[art_id] = items
+
+    # 2. The corpus inventory of full names, and which full names each surname may stand for.
+    by_surname: dict[str, set[str]] = defaultdict(set)
+    for items in per_article.values():
+        for _surface, name, short in items:
+            if not short:
+                for key in names.surname_keys(name):
+                    by_surname[key].add(names.name_key(name))
+
+    def in_article(short_key: str, full_keys: list[str]) -> str | None:
+        by_last = {k for k in full_keys if short_key in names.surname_keys(k)}
+        if len(by_last) == 1:
+            return next(iter(by_last))
+        if by_last:
+            return None  # two people of that surname in the article: don't guess
+        by_any = {k for k in full_keys if short_key in k.split(" ")}
+        return next(iter(by_any)) if len(by_any) == 1 else None
+
+    # 3. Resolve each article's mentions to identity keys, keeping the order of first mention.
+    forms: dict[str, Counter] = defaultdict(Counter)  # key -> spelling -> articles
+    variants: dict[str, Counter] = defaultdict(Counter)  # key -> surface -> articles
+    keys_by_article: dict[str, list[str]] = {}
+    unresolved: Counter = Counter()
+    for art_id, items in per_article.items():
+        full_keys = list(dict.fromkeys(names.name_key(n) for _s, n, short in items if not short))
+        # A shorter full name inside a longer one in the same article is the same person
+        # ("Ibrahim Keïta" beside "Ibrahim Boubacar Keïta").
+        merge = {}
+        for k in full_keys:
+            longer = [o for o in full_keys if o != k and _is_shorter_form(k, o)]
+            if len(longer) == 1:
+                merge[k] = longer[0]
+        resolved: list[str] = []
+        seen_forms: dict[str, set[str]] = defaultdict(set)
+        seen_surfaces: dict[str, set[str]] = defaultdict(set)
+        for surface, name, short in items:
+            if short:
+                skey = names.name_key(surface)
+                key = in_article(skey, full_keys)
+                if key is None:
+                    canonical = rules.alias(surface)
+                    if canonical:
+                        key = names.name_key(canonical)
+                        seen_forms[key].add(canonical)
+                    elif len(by_surname.get(skey, ())) == 1:
+                        key = next(iter(by_surname[skey]))
+                if key is None:
+                    unresolved[surface] += 1
+                    continue
+            else:
+                key = names.name_key(name)
+                seen_forms[key].add(name)
+            key = merge.get(key, key)
+            seen_surfaces[key].add(surface)
+            if key not in resolved:
+                resolved.append(key)
+        for key, spellings in seen_forms.items():
+            forms[merge.get(key, key)].update(spellings)
+        for key, surfaces in seen_surfaces.items():
+            variants[key].update(surfaces)
+        keys_by_article[art_id] = resolved
+
+    # 4. Display names and counts.
+    display = {}
+    for key in {k for ks in keys_by_article.values() for k in ks}:
+        display[key] = _choose_display(forms[key]) if forms.get(key) else names.display_case(
+            max(variants[key], key=lambda v: (variants[key][v], v)))
+    counts: Counter = Counter()
+    by_article = {}
+    for art_id, keys in keys_by_article.items():
+        people = list(dict.fromkeys(display[k] for k in keys))
+        by_article[art_id] = people
+        counts.update(people)
+    merged_variants: dict[str, dict[str, int]] = {}
+    for key, surfaces in variants.items():
+        if key in display:
+            bucket = merged_variants.setdefault(display[key], {})
+            for surface, n in surfaces.items():
+                bucket[surface] = bucket.get(surface, 0) + n
+    return Resolution(by_article=by_article, variants=merged_variants, counts=dict(counts),
+                      unresolved=dict(unresolved))
 
 
 def annotate(articles, cache=None) -> None:
     """Fill ``persons`` of each article in place, resolving across the given articles."""
+    articles = list(articles)
     res = resolve(raw_mentions(articles, cache=cache))
     for art in articles:
         art["persons"] = res.by_article.get(art["id"], [])
 
 
+PERSONS_FILE = "persons.json"
+
+
 def list_persons(index_dir) -> list[dict]:
     """Return persons of the live index with counts and variants, most frequent first."""
-    return []
+    from search import store
+
+    gen = store.live_path(index_dir)
+    if gen is None:
+        raise store.NoIndex(f"no index in {index_dir}; run `presse reindex` first")
+    try:
+        data = json.loads((Path(gen) / PERSONS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []  # indexed without persons, or an unreadable file: nothing to list
+    rows = data.get("persons") if isinstance(data, dict) else None
+    out = []
+    for row in rows or ():
+        if isinstance(row, dict) and isinstance(row.get("name"), str):
+            count = row.get("count")
+            out.append({"name": row["name"], "count": count if isinstance(count, int) else 0,
+                        "variants": [v for v in row.get("variants") or [] if isinstance(v, str)]})
+    out.sort(key=lambda r: (-r["count"], names.name_key(r["name"])))
+    return out

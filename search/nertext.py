@@ -1,0 +1,168 @@
+"""The text the person NER reads: title and body, without comments, bylines or boilerplate.
+
+Extraction already gives a clean body; this is a second line of defence for sources that do
+not (JSONL records, sites without fingerprints): a reader comment, a byline or a footer address
+that reaches the NER becomes a false "person mentioned".
+"""
+
+from __future__ import annotations
+
+import re
+
+from search.text import nfc
+
+# Where reader comments or a comment widget start: nothing after it is the article.
+_COMMENTS_START = re.compile(
+    r"^\s*(?:commentaires?\s+via\s+facebook|\d+\s+commentaires?|\d+\s+comments?|comments?\s+are\s+closed"
+    r"|subscribe|notify\s+of|laisser\s+un\s+commentaire|ajouter\s+un\s+commentaire"
+    r"|poster\s+un\s+commentaire|vos\s+commentaires|réagir|reagir|leave\s+a\s+(?:comment|reply))"
+    r"\s*:?\s*$",
+    re.I,
+)
+# Lines that are never article text: footers, credits, sharing and contact blocks.
+_BOILERPLATE = re.compile(
+    r"(?:©|\(c\)\s*\d{4}|copyright|all\s+rights\s+reserved|tous\s+droits\s+r[ée]serv[ée]s"
+    r"|reproduction\b.*\binterdite|droits\s+d.auteur|^\s*source\s*:|^\s*nb\s*:|^\s*suivez[- ]nous"
+    r"|^\s*[ée]coutez\b|^\s*partager\b|^\s*share\b|^\s*tags?\s*:|^\s*mots[- ]cl[ée]s\s*:"
+    r"|^\s*(?:t[ée]l|tel|phone|fax|email|e-mail|courriel|contact|adresse)\s*\.?\s*:"
+    r"|\b(?:designed|deasigned|powered|propuls[ée])\s+(?:by|par)\b|@\w+\.\w+|https?://|www\.)",
+    re.I,
+)
+# A teaser for another article: "À lire aussi", "Lire aussi :", "Voir aussi", anywhere in a line.
+_TEASER = re.compile(r"(?:^|(?<=\s))\W*(?:[àa]\s+)?(?:lire|voir)\s+(?:aussi|[ée]galement)\b\s*:?\s*(.*)$", re.I)
+# Where a teaser headline glued to the next paragraph ends ("... forces... » Au cours de").
+_HEADLINE_END = re.compile(r"[.!?…»]\s+(?=[A-ZÀ-Ý«\"“])")
+# A credit at the end of an article: "Propos recueillis par X", "Un reportage d'X".
+_CREDIT = re.compile(
+    r"(?:^|(?<=[.!?»…\"”]\s))\s*(?:propos\s+(?:re|ac)?cueillis|rassembl[ée]e?s?|r[ée]alis[ée]e?s?|r[ée]dig[ée]e?s?"
+    r"|transcrits?|traduits?|(?:un|une)\s+(?:reportage|vid[ée]o|interview|entretien|article)|photos?|cr[ée]dits?)"
+    r"\s+(?:par|de|d['’])\s*[^.!?\n]{0,80}[.]?\s*$",
+    re.I,
+)
+# ALL-CAPS words beside a capitalised word ("Madina SISSOKO"): title-cased for the NER, which
+# misses names in capitals; acronyms standing alone ("le CNT", "(ASECNA)") are left alone.
+#: Longest NER input; real articles are far shorter, a mis-split dump is cut here.
+MAX_CHARS = 300_000
+_WORD = re.compile(r"\S+")
+_CAPS_WORD = re.compile(r"^[\"«(“]?([A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ’'-]+)[,.;:»”)]*$")
+# A byline line: "Par Julie Peh", "Par: la rédaction", "By X".
+_BYLINE = re.compile(r"^\s*(?:par|by|auteur|texte)\s*:?\s+\S.{0,60}$", re.I)
+# A name-like signature: up to five capitalised words, optionally "/Outlet" ("Kandana/Malijet.com").
+_NAME_WORD = r"(?:[A-ZÀ-ÖØ-Þ][\w’'.-]*|[A-ZÀ-ÖØ-Þ]\.|de|du|ben|ould|ag)"
+_SIGNATURE = re.compile(rf"^\s*(?:{_NAME_WORD}\s*){{1,5}}(?:/\s*\S+)?\s*[.,]?\s*$")
+_TRAILING_SIGNATURE = re.compile(
+    rf"(?<=[.!?»…\"”)])\s+((?:{_NAME_WORD}\s*){{1,5}}(?:/\s*\S+)?)(?:,\s*[\w’' -]{{1,40}})?\s*[.]?\s*$"
+)
+_SENTENCE_END = re.compile(r"[.!?»…\"”:;)]\s*$")
+_WIDE_GAP = re.compile(r"[ \t\u00a0\u2007\u202f]{2,}")
+
+
+def _lines(text: str) -> list[str]:
+    text = nfc(text).replace("\r\n", "\n").replace("\r", "\n")
+    # Some scrapers flatten paragraphs into runs of spaces (Malijet): treat them as line breaks
+    # so that teasers and bylines can be recognised and entities do not run across them.
+    text = _WIDE_GAP.sub("\n", text)
+    return [line.strip() for line in text.split("\n")]
+
+
+def clean_body(body: str, author: str | None = None) -> str:
+    """Return ``body`` without comments, teasers, bylines, footers and a closing signature."""
+    lines = _lines(body or "")
+    out: list[str] = []
+    skip_teasers = 0
+    author_low = " ".join((author or "").split()).lower()
+    for line in lines:
+        if not line:
+            if out and out[-1]:
+                out.append("")
+            continue
+        if _COMMENTS_START.match(line):
+            break
+        if skip_teasers:
+            skip_teasers -= 1
+            if len(line) <= 250:
+                continue
+            end = _HEADLINE_END.search(line, 0, 300)
+            line = line[end.end():] if end else line
+        teaser = _TEASER.search(line)
+        if teaser:
+            # A marker alone introduces a list of headlines on the next lines.
+            skip_teasers = 0 if teaser.group(1).strip() else 3
+            line = line[:teaser.start()].strip()
+            if not line:
+                continue
+        if _BOILERPLATE.search(line) or _BYLINE.match(line):
+            continue
+        if author_low and line.lower().strip(" .") in (author_low, "par " + author_low):
+            continue
+        out.append(line)
+    # Closing signature: the last line alone ("Mohamed Keita"), or glued after the last sentence.
+    while out and not out[-1]:
+        out.pop()
+    # A signature may be followed by a few non-sentence lines (site menus, a "Source" credit).
+    tail = [i for i, line in enumerate(out) if line][-4:]
+    for i in reversed(tail):
+        if i > 0 and _SIGNATURE.match(out[i]):
+            del out[i:]
+            break
+        if _SENTENCE_END.search(out[i]):
+            break
+    while out and not out[-1]:
+        out.pop()
+    if out:
+        out[-1] = _TRAILING_SIGNATURE.sub("", _CREDIT.sub("", out[-1]))
+    return "\n".join(out)
+
+
+def _is_capitalised(word: str) -> bool:
+    word = word.strip("\"«(“,.;:»”)")
+    return len(word) > 1 and word[0].isupper() and any(c.islower() for c in word[1:])
+
+
+def _title_case_caps(line: str) -> str:
+    """Title-case ALL-CAPS words beside a capitalised word ("Madina SISSOKO" → "Madina Sissoko")."""
+    words = list(_WORD.finditer(line))
+    caps = [_CAPS_WORD.match(m.group(0)) for m in words]
+    if not any(caps):
+        return line
+    # A run of capitals ("MAHAMAT ASSOUYOUTI Abakar") is a name when a capitalised word touches it.
+    name_like = [False] * len(words)
+    i = 0
+    while i < len(words):
+        if not caps[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(words) and caps[j + 1]:
+            j += 1
+        left = words[i - 1].group(0) if i > 0 else ""
+        right = words[j + 1].group(0) if j + 1 < len(words) else ""
+        # "le CNT Moussa Mara": an acronym after a determiner stays an acronym.
+        after_lower = left[:1].islower()
+        if j - i < 4 and (_is_capitalised(left) or (_is_capitalised(right) and not after_lower)):
+            for k in range(i, j + 1):
+                name_like[k] = True
+        i = j + 1
+    out, last = [], 0
+    for m, cap, keep in zip(words, caps, name_like):
+        if not keep:
+            continue
+        start, end = m.start() + cap.start(1), m.start() + cap.end(1)
+        out.append(line[last:start])
+        out.append("-".join(p[:1] + p[1:].lower() for p in cap.group(1).split("-")))
+        last = end
+    out.append(line[last:])
+    return "".join(out)
+
+
+def ner_text(article: dict) -> str:
+    """Return the text to run the person NER on: the title, a blank line, then the clean body."""
+    title = " ".join(nfc(str(article.get("title") or "")).split())
+    body = article.get("body") or ""
+    if not isinstance(body, str):
+        body = ""
+    author = article.get("author") if isinstance(article.get("author"), str) else None
+    cleaned = clean_body(body, author)
+    text = f"{title}\n\n{cleaned}" if title else cleaned
+    text = text[:MAX_CHARS]  # a runaway "article" (a whole site dump) must not stall the NER
+    return "\n".join(_title_case_caps(line) for line in text.split("\n"))
