@@ -1,0 +1,49 @@
+"""The presse web interface: a Flask app factory with one blueprint per page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from search import store
+
+#: The htmx release served from the CDN and vendored under static/ (see README, "Web interface").
+HTMX_VERSION = "2.0.11"
+#: Subresource-integrity hash of dist/htmx.min.js for HTMX_VERSION (sha384, base64).
+HTMX_SRI = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
+#: The only third-party origin the pages load code from.
+CDN_ORIGIN = "https://cdn.jsdelivr.net"
+HTMX_CDN_URL = f"{CDN_ORIGIN}/npm/htmx.org@{HTMX_VERSION}/dist/htmx.min.js"
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the web app; ``config`` may set INDEX_DIR (default: PRESSE_INDEX_DIR) and TESTING."""
+    app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
+    app.config.from_mapping(
+        INDEX_DIR=str(store.default_index_dir()),
+        TESTING=False,
+        HITS_PER_PAGE=20,
+        MAX_HITS_PER_PAGE=100,
+        JSON_AS_ASCII=False,
+    )
+    if config:
+        app.config.update(config)
+    app.config["INDEX_DIR"] = str(app.config["INDEX_DIR"])
+    # The interactive debugger executes code from the browser: never on, whatever FLASK_DEBUG says.
+    app.debug = False
+    app.config["DEBUG"] = False
+    app.json.ensure_ascii = False
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    from webapp import api, article, errors, health, person, search_page, security, views
+
+    views.register(app)
+    security.register(app)
+    errors.register(app)
+    for module in (search_page, article, person, api, health):
+        app.register_blueprint(module.bp)
+    return app

@@ -1,0 +1,105 @@
+"""The article page (``/article/<id>``): full text highlighted, metadata, comment threads, similar articles."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, abort, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from webapp import service
+from webapp.params import MAX_QUERY, SearchState
+from webapp.views import paragraphs
+
+bp = Blueprint("article", __name__)
+
+#: Article ids are file stems or JSONL ids: no path separators, no leading dot, bounded length.
+_ID = re.compile(r"^[\w][\w.\-:+@~]{0,199}$")
+
+
+def _walk(nodes: list[dict], depth: int, parent: dict | None, counter: list[int]) -> list[dict]:
+    out = []
+    for c in nodes:
+        counter[0] += 1
+        node = dict(c, anchor=f"c{counter[0]}", parent_author=parent.get("author") if parent else None)
+        node["replies"] = _walk(c.get("replies") or [], depth + 1, node, counter) if depth < 200 else []
+        out.append(node)
+    return out
+
+
+def comment_tree(comments: list[dict]) -> list[dict]:
+    """Return comments as a tree: kept as is when already threaded, else nested by ``reply_to``.
+
+    Orphans, self-replies and cycles stay at the top level; every node gets an ``anchor`` and the
+    ``parent_author`` it answers.
+    """
+    comments = [c for c in comments or [] if isinstance(c, dict)]
+    if any(c.get("replies") for c in comments):
+        return _walk(comments, 0, None, [0])
+    nodes, by_id = [], {}
+    for c in comments:
+        node = dict(c, replies=[])
+        nodes.append(node)
+        if c.get("id") is not None:
+            by_id.setdefault(str(c["id"]), node)
+    roots = []
+    for node in nodes:
+        parent = by_id.get(str(node.get("reply_to"))) if node.get("reply_to") is not None else None
+        # Walk up from the parent: attaching must not close a cycle.
+        ancestor, steps, ok = parent, 0, parent is not None and parent is not node
+        while ok and ancestor is not None and steps <= len(nodes):
+            nxt = ancestor.get("reply_to")
+            ancestor = by_id.get(str(nxt)) if nxt is not None else None
+            if ancestor is node:
+                ok = False
+            steps += 1
+        (parent["replies"] if ok else roots).append(node)
+    return _walk(roots, 0, None, [0])
+
+
+def count_comments(nodes: list[dict]) -> int:
+    """Return the number of comments in a tree."""
+    return sum(1 + count_comments(n.get("replies") or []) for n in nodes)
+
+
+def _body(art: dict) -> dict:
+    """Return the body as highlighted HTML when the query layer gives it, else plain paragraphs."""
+    if art.get("body_html"):
+        return {"html": art["body_html"]}
+    return {"paragraphs": paragraphs(art.get("body"))}
+
+
+@bp.get("/article/<article_id>")
+def article(article_id: str):
+    """Article page."""
+    if not _ID.match(article_id) or ".." in article_id:
+        abort(404)
+    q = (request.args.get("q") or "").strip()[:MAX_QUERY]
+    art = service.call("article", article_id, q=q)
+    if not art:
+        abort(404)
+    state = SearchState(MultiDict({"q": q} if q else {}))
+    try:
+        similar = service.call("more_like_this", article_id, limit=5) or []
+    except service.IndexUnavailable:
+        raise
+    except Exception:  # similar articles are a bonus: never lose the article for them
+        similar = []
+    persons = [{"name": p, "search_url": state.toggle_url("person", p),
+                "page_url": url_for("person.person", name=p)} for p in art.get("persons") or []]
+    comments = comment_tree(art.get("comments") or [])
+    url = art.get("url") or ""
+    return render_template(
+        "article.html",
+        art=art,
+        q=q,
+        body=_body(art),
+        persons=persons,
+        comments=comments,
+        comments_shown=count_comments(comments),
+        similar=similar,
+        original_url=url if url.startswith(("http://", "https://")) else None,
+        back_url=state.url() if q else url_for("search.search"),
+        outlet_url=state.only_url("outlet", art["outlet"]) if art.get("outlet") else None,
+        author_url=state.only_url("author", art["author"]) if art.get("author") else None,
+    )

@@ -1,0 +1,59 @@
+"""The person page (``/personne/<name>``): mentions over time, outlets, persons mentioned alongside."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, url_for
+from werkzeug.datastructures import MultiDict
+
+from webapp import service
+from webapp.params import MAX_VALUE_LEN, SearchState
+from webapp.timeline import build_timeline
+
+bp = Blueprint("person", __name__)
+
+
+def _rows(data: dict, *keys: str) -> list[dict]:
+    """Return a list of ``{"value", "count"}`` rows under the first key present (names or dicts)."""
+    for key in keys:
+        rows = data.get(key)
+        if rows:
+            out = []
+            for row in rows:
+                if isinstance(row, dict):
+                    value = row.get("value") or row.get("name") or row.get("outlet") or ""
+                    out.append({"value": str(value), "count": int(row.get("count") or 0)})
+                elif isinstance(row, (list, tuple)) and row:
+                    out.append({"value": str(row[0]), "count": int(row[1]) if len(row) > 1 else 0})
+                else:
+                    out.append({"value": str(row), "count": 0})
+            return [r for r in out if r["value"]]
+    return []
+
+
+def _person_query(name: str) -> str:
+    """Return a query requiring a second person, for « articles in common » links."""
+    return 'personne:"' + name.replace('"', " ") + '"'
+
+
+@bp.get("/personne/<path:name>")
+def person(name: str):
+    """Person page."""
+    name = name.strip()
+    if not name or len(name) > MAX_VALUE_LEN or any(ord(ch) < 32 for ch in name):
+        abort(404)
+    data = service.call("person", name)
+    if not data:
+        abort(404)
+    display = data.get("name") or name
+    state = SearchState(MultiDict([("person", display)]))
+    outlets = [dict(r, url=state.toggle_url("outlet", r["value"])) for r in _rows(data, "outlets")]
+    co = [dict(r, url=url_for("person.person", name=r["value"]),
+               search_url=state.url(q=_person_query(r["value"])))
+          for r in _rows(data, "co_mentioned", "comentioned", "co_persons", "persons", "related")]
+    timeline = build_timeline(data.get("timeline"), None,
+                              link=lambda kind, value: state.only_url(kind, value),
+                              undated=int(data.get("undated") or 0))
+    count = int(data.get("count") or data.get("total") or 0)
+    return render_template("person.html", name=display, count=count, outlets=outlets, co=co,
+                           timeline=timeline, variants=[v for v in data.get("variants") or [] if v != display],
+                           search_url=state.url())
