@@ -1,0 +1,637 @@
+"""The query layer used by the web app and the CLI: one request in, one plain-data result out.
+
+``SearchRequest.from_params`` validates URL/CLI parameters (``BadParameter`` → HTTP 400);
+``SearchService`` keeps one searcher per index generation and answers searches, article
+pages, "more like this" and person pages. See docs/ARCHITECTURE.md for the JSON shape.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import asdict, dataclass, field
+from html import escape
+from pathlib import Path
+
+import numpy as np
+
+from search import facets as fc
+from search import querylang as ql
+from search.querybuild import Builder, analyze
+from search.snippets import MAX_FRAGMENTS, Highlighter, WordAnalyzer, lead
+from search.store import IndexHandle
+from search.suggest import Vocabulary
+from search.text import fold_key
+
+#: Hits per page: default and maximum.
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+#: Highest page number accepted (a cheap guard against absurd numbers; deep pages are allowed).
+MAX_PAGE = 100_000
+#: Facet values returned by default per facet.
+DEFAULT_FACET_LIMIT = 10
+MAX_FACET_VALUES = fc.MAX_FACET_VALUES
+#: Most values one filter parameter may carry, and the longest value.
+MAX_FILTER_VALUES = 50
+MAX_VALUE_CHARS = 300
+#: Extra hits fetched beyond a page so that score ties can be ordered by id exactly.
+TIE_MARGIN = 16
+#: Queries expected to match at most this many documents are scored in one pass.
+SCORE_ALL_BELOW = 3000
+#: Suggestions are looked for when a query finds fewer hits than this.
+SUGGEST_BELOW = 20
+MAX_COMMENTS_SCANNED = 300
+
+SORTS = {"relevance": "relevance", "pertinence": "relevance", "newest": "newest", "recent": "newest",
+         "récent": "newest", "date": "newest", "oldest": "oldest", "ancien": "oldest"}
+SCOPES = {"all": "all", "tout": "all", "articles": "articles", "article": "articles",
+          "comments": "comments", "commentaires": "comments"}
+LIST_FIELDS = ("outlet", "year", "month", "person", "author")
+MONTHS_FR = ql.MONTHS_FR
+
+
+class BadParameter(ValueError):
+    """An invalid request parameter; the message is French and safe to show (HTTP 400)."""
+
+
+# ---------------------------------------------------------------- request
+
+
+def _values(params: dict, key: str) -> list[str]:
+    raw = params.get(key)
+    if raw is None:
+        return []
+    if isinstance(raw, (list, tuple)):
+        items = raw
+    else:
+        items = [raw]
+    out = []
+    for item in items:
+        if item is None:
+            continue
+        text = str(item).replace("\x00", "").strip()
+        if text:
+            out.append(text)
+    return out
+
+
+def _scalar(params: dict, key: str) -> str | None:
+    values = _values(params, key)
+    return values[-1] if values else None
+
+
+def _int(params: dict, key: str, default: int, lo: int, hi: int, label: str) -> int:
+    raw = _scalar(params, key)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadParameter(f"paramètre « {key} » invalide : {label} attendu") from None
+    if not lo <= value <= hi:
+        raise BadParameter(f"paramètre « {key} » hors limites : {label} entre {lo} et {hi} attendu")
+    return value
+
+
+@dataclass
+class SearchRequest:
+    """A validated search: query, filters, exclusions, sort, scope, page and facet options."""
+
+    q: str = ""
+    outlet: list[str] = field(default_factory=list)
+    year: list[str] = field(default_factory=list)
+    month: list[str] = field(default_factory=list)
+    person: list[str] = field(default_factory=list)
+    author: list[str] = field(default_factory=list)
+    not_outlet: list[str] = field(default_factory=list)
+    not_year: list[str] = field(default_factory=list)
+    not_month: list[str] = field(default_factory=list)
+    not_person: list[str] = field(default_factory=list)
+    not_author: list[str] = field(default_factory=list)
+    sort: str = "relevance"
+    scope: str = "all"
+    page: int = 1
+    limit: int = DEFAULT_LIMIT
+    facet_limit: int = DEFAULT_FACET_LIMIT
+    facet_filter: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_params(cls, params: dict | None) -> "SearchRequest":
+        """Build a request from ``{name: str | list[str]}`` (URL args or CLI options); raise BadParameter."""
+        params = dict(params or {})
+        req = cls()
+        q = _values(params, "q")
+        req.q = " ".join(q)
+        for name in LIST_FIELDS:
+            inc = _values(params, name)
+            exc = _values(params, f"not_{name}") + _values(params, f"-{name}")
+            for label, values in ((name, inc), (f"not_{name}", exc)):
+                if len(values) > MAX_FILTER_VALUES:
+                    raise BadParameter(f"trop de valeurs pour « {label} » (au plus {MAX_FILTER_VALUES})")
+                for v in values:
+                    if len(v) > MAX_VALUE_CHARS:
+                        raise BadParameter(f"valeur trop longue pour « {label} »")
+                    if name == "year" and not re.fullmatch(r"\d{4}", v):
+                        raise BadParameter(f"année invalide : « {v[:20]} » (AAAA attendu)")
+                    if name == "month" and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", v):
+                        raise BadParameter(f"mois invalide : « {v[:20]} » (AAAA-MM attendu)")
+            setattr(req, name, list(dict.fromkeys(inc)))
+            setattr(req, f"not_{name}", list(dict.fromkeys(exc)))
+        sort = _scalar(params, "sort")
+        if sort is not None:
+            if sort.lower() not in SORTS:
+                raise BadParameter("tri inconnu : relevance, newest ou oldest attendu")
+            req.sort = SORTS[sort.lower()]
+        scope = _scalar(params, "scope")
+        if scope is not None:
+            if scope.lower() not in SCOPES:
+                raise BadParameter("portée inconnue : all, articles ou comments attendu")
+            req.scope = SCOPES[scope.lower()]
+        req.page = _int(params, "page", 1, 1, MAX_PAGE, "un numéro de page")
+        req.limit = _int(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, "un nombre de résultats par page")
+        req.facet_limit = _int(params, "facet_limit", DEFAULT_FACET_LIMIT, 0, MAX_FACET_VALUES,
+                               "un nombre de valeurs par facette")
+        filters = {}
+        for key in list(params):
+            m = re.fullmatch(r"facet_filter(?:_|\[|\.)(\w+)\]?", str(key))
+            if m and m.group(1) in LIST_FIELDS:
+                value = _scalar(params, key)
+                if value:
+                    filters[m.group(1)] = value[:MAX_VALUE_CHARS]
+        for value in _values(params, "facet_filter"):
+            name, sep, text = value.partition(":")
+            if sep and name in LIST_FIELDS and text.strip():
+                filters[name] = text.strip()[:MAX_VALUE_CHARS]
+        raw_ff = params.get("facet_filter")
+        if isinstance(raw_ff, dict):
+            for name, text in raw_ff.items():
+                if name in LIST_FIELDS and text:
+                    filters[name] = str(text)[:MAX_VALUE_CHARS]
+        req.facet_filter = filters
+        return req
+
+    def to_params(self) -> dict[str, list[str]]:
+        """Return the request as URL parameters (only non-default values)."""
+        out: dict[str, list[str]] = {}
+        if self.q:
+            out["q"] = [self.q]
+        for name in LIST_FIELDS:
+            if getattr(self, name):
+                out[name] = list(getattr(self, name))
+            if getattr(self, f"not_{name}"):
+                out[f"-{name}"] = list(getattr(self, f"not_{name}"))
+        for name, default in (("sort", "relevance"), ("scope", "all"), ("page", 1), ("limit", DEFAULT_LIMIT),
+                              ("facet_limit", DEFAULT_FACET_LIMIT)):
+            if getattr(self, name) != default:
+                out[name] = [str(getattr(self, name))]
+        for name, text in self.facet_filter.items():
+            out[f"facet_filter_{name}"] = [text]
+        return out
+
+
+# ---------------------------------------------------------------- result
+
+
+@dataclass
+class SearchResult:
+    """Plain, JSON-serialisable search outcome (``to_dict()`` is the /api/search body)."""
+
+    query: str
+    interpreted: str
+    fallback: bool
+    warnings: list[str]
+    total: int
+    page: int
+    limit: int
+    pages: int
+    sort: str
+    scope: str
+    hits: list[dict]
+    facets: dict[str, list[dict]]
+    facet_totals: dict[str, int]
+    suggestion: dict | None
+    timeline: list[dict]
+
+    def to_dict(self) -> dict:
+        """Return the result as plain data."""
+        return asdict(self)
+
+
+class _Generation:
+    """Everything cached for one searcher: facet arrays, vocabulary, word analysis."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+        self.facets = fc.FacetData(searcher)
+        self.vocab = Vocabulary(searcher)
+        self.words = WordAnalyzer(searcher.schema)
+
+
+# ---------------------------------------------------------------- service
+
+
+class SearchService:
+    """Answers searches over one index folder, reusing its searcher until the index changes."""
+
+    def __init__(self, index_dir, check_interval: float = 0.5):
+        self.index_dir = Path(index_dir)
+        self.handle = IndexHandle(index_dir, check_interval=check_interval)
+        self._lock = threading.Lock()
+        self._gen: _Generation | None = None
+
+    def _current(self) -> tuple[object, _Generation]:
+        searcher = self.handle.searcher()
+        gen = self._gen
+        if gen is None or gen.searcher is not searcher:
+            with self._lock:
+                gen = self._gen
+                if gen is None or gen.searcher is not searcher:
+                    gen = _Generation(searcher)
+                    self._gen = gen
+        return searcher, gen
+
+    @property
+    def version(self) -> int:
+        """The index handle's version (bumps when a new generation or commit is opened)."""
+        return self.handle.version
+
+    # -- matching
+
+    def _match(self, searcher, gen: _Generation, text: str, scope: str, want_scores: bool = False):
+        """Return (parsed, built, mask of matching documents, scored hits or None).
+
+        When the query is selective (or the caller needs scores anyway) one scored pass gives
+        both the match set and every score, which halves the cost of phrase and prefix queries;
+        otherwise the unscored ``all_ids`` path finds the set and a top-k pass ranks the page.
+        """
+        parsed = ql.parse(text)
+        built = Builder(searcher, scope, fuzzy=gen.vocab.fuzzy).build(parsed.tree)
+        data = gen.facets
+        scored = None
+        if built.query is None:
+            base = data.live.copy()
+            if scope == "comments":
+                base &= data.has_comments
+        elif want_scores and (built.positional or self._selective(searcher, built.query)):
+            scored = list(searcher.search(built.query, limit=None, terms=False).top_n)
+            base = data.mask_of(d for _s, d in scored)
+        else:
+            base = data.mask_of(searcher.docs_for_query(built.query))
+        return parsed, built, base, scored
+
+    @staticmethod
+    def _selective(searcher, query) -> bool:
+        try:
+            return query.estimate_size(searcher.reader()) <= SCORE_ALL_BELOW
+        except (AttributeError, NotImplementedError, TypeError, ValueError):
+            return False
+
+    def _selection(self, gen: _Generation, req: SearchRequest):
+        include = {f: getattr(req, f) for f in LIST_FIELDS if getattr(req, f)}
+        exclude = {f: getattr(req, f"not_{f}") for f in LIST_FIELDS if getattr(req, f"not_{f}")}
+        sel = fc.select(gen.facets, include, exclude)
+        masks = {f: sel.facet_mask(gen.facets, f) for f in fc.FACETS}
+        return sel, masks
+
+    def search(self, req: SearchRequest | None = None) -> SearchResult:
+        """Run a search and return hits, disjunctive facets, timeline and suggestion."""
+        req = req or SearchRequest()
+        searcher, gen = self._current()
+        data = gen.facets
+        parsed, built, base, scored = self._match(searcher, gen, req.q, req.scope,
+                                                  want_scores=req.sort == "relevance")
+        sel, masks = self._selection(gen, req)
+        filt = fc.combine(masks.values())
+        final = base if filt is None else base & filt
+        total = int(final.sum())
+        offset = (req.page - 1) * req.limit
+        page_docs, scores = self._page(searcher, gen, built.query, final, filt is not None, req, offset, total,
+                                       scored)
+        hl = Highlighter(gen.words, built.highlight)
+        hits = [self._hit(searcher, gen, d, scores.get(d), hl, req.scope) for d in page_docs]
+        facet_out, totals = self._facets(gen, req, sel, masks, base)
+        suggestion = None
+        if total < SUGGEST_BELOW and built.words:
+            suggestion = self._suggest(searcher, gen, req, parsed, built, filt, total)
+        pages = (total + req.limit - 1) // req.limit if total else 0
+        return SearchResult(
+            query=req.q, interpreted=self._interpretation(parsed, built), fallback=parsed.fallback,
+            warnings=list(parsed.warnings), total=total, page=req.page, limit=req.limit, pages=pages,
+            sort=req.sort, scope=req.scope, hits=hits, facets=facet_out, facet_totals=totals,
+            suggestion=suggestion, timeline=self._timeline(req, facet_out, gen, sel, masks, base),
+        )
+
+    def _interpretation(self, parsed: ql.Parsed, built) -> str:
+        text = ql.describe(parsed.tree, built.notes)
+        if parsed.fallback and parsed.tree is not None:
+            text = "mots simples : " + text
+        return text
+
+    def _page(self, searcher, gen, query, final, filtered: bool, req, offset: int, total: int, scored=None):
+        if offset >= total:
+            return [], {}
+        data = gen.facets
+        if req.sort != "relevance" or query is None:
+            order = data.order(final, newest=req.sort != "oldest")
+            return [int(d) for d in order[offset : offset + req.limit]], {}
+        k = offset + req.limit
+        rank = data.id_rank
+        if scored is not None:
+            items = [(s, d) for s, d in scored if final[d]] if filtered else list(scored)
+            items.sort(key=lambda it: (-it[0], rank[it[1]]))
+            page = items[offset:k]
+            return [int(d) for _s, d in page], {int(d): float(s) for s, d in page}
+        allow = set(np.flatnonzero(final).tolist()) if filtered else None
+        n = k + TIE_MARGIN
+        results = searcher.search(query, limit=n, filter=allow, terms=False)
+        items = list(results.top_n)
+        if len(items) >= n and items[k - 1][0] == items[-1][0]:
+            # the tie at the page's end may continue past what was fetched: score everything
+            items = list(searcher.search(query, limit=None, filter=allow, terms=False).top_n)
+        items.sort(key=lambda it: (-it[0], rank[it[1]]))
+        page = items[offset:k]
+        return [int(d) for _s, d in page], {int(d): float(s) for s, d in page}
+
+    # -- hits
+
+    def _hit(self, searcher, gen, docnum: int, score, hl: Highlighter, scope: str) -> dict:
+        f = searcher.stored_fields(docnum)
+        title = f.get("title") or ""
+        body = f.get("body") or ""
+        comments = f.get("comments_data") or []
+        matched = []
+        title_spans = hl.spans("title", title) if scope != "comments" else []
+        if title_spans:
+            matched.append("title")
+        frags = []
+        if scope != "comments":
+            for s, start, html in hl.fragments("body", body):
+                frags.append((s + 0.001, start, {"where": "body", "html": html}))
+            if frags:
+                matched.append("body")
+        if scope != "articles" and comments:
+            found = False
+            for i, c in enumerate(comments[:MAX_COMMENTS_SCANNED]):
+                text = c.get("text") if isinstance(c, dict) else str(c)
+                for s, start, html in hl.fragments("comments", text or "", 2):
+                    found = True
+                    snippet = {"where": "comments", "html": html,
+                               "comment_id": c.get("id") if isinstance(c, dict) else None,
+                               "author": c.get("author") if isinstance(c, dict) else None}
+                    frags.append((s, 1_000_000 + i, snippet))
+            if found:
+                matched.append("comments")
+        frags.sort(key=lambda t: (-t[0], t[1]))
+        snippets = [sn for _s, _p, sn in sorted(frags[:MAX_FRAGMENTS], key=lambda t: t[1])]
+        if not snippets and scope != "comments" and body:
+            snippets = [{"where": "body", "html": lead(body)}]
+        persons = [p for p in (f.get("persons") or "").split(",") if p] if isinstance(f.get("persons"), str) \
+            else list(f.get("persons") or [])
+        return {
+            "id": f.get("id"), "title": title, "title_html": hl.mark(title, title_spans),
+            "outlet": f.get("outlet") or None, "site": f.get("site") or None, "author": f.get("author") or None,
+            "date": f.get("date") or None, "date_precision": f.get("date_precision") or None,
+            "date_estimated": bool(f.get("date_estimated")), "year": f.get("year") or None,
+            "persons": persons, "url": f.get("url") or None,
+            "score": round(score, 4) if score is not None else None,
+            "matched_in": matched, "snippets": snippets,
+            "comments_count": int(f.get("comments_count") or 0),
+        }
+
+    # -- facets
+
+    def _facets(self, gen, req, sel, masks, base):
+        data = gen.facets
+        out: dict[str, list[dict]] = {}
+        totals: dict[str, int] = {}
+        one_year = self._month_years(req)
+        for name in fc.FACETS:
+            if name == "month" and not one_year:
+                out[name], totals[name] = [], 0
+                continue
+            others = fc.combine(m for k, m in masks.items() if k != name)
+            mask = base if others is None else base & others
+            facet = data.facets[name]
+            counts = facet.counts(mask)
+            est = facet.counts(mask & data.estimated) if name == "year" else None
+            selected = set(sel.include.get(name, []))
+            excluded = set(sel.exclude.get(name, []))
+            needle = fold_key(req.facet_filter.get(name, ""))
+            codes = sorted(set(np.flatnonzero(counts).tolist()) | selected | excluded)
+            if name == "month":
+                codes = [c for c in codes if facet.values[c][:4] in one_year or c in selected]
+            if needle:
+                codes = [c for c in codes if needle in fold_key(facet.values[c]) or c in selected or c in excluded]
+            if name in ("year", "month"):
+                codes.sort(key=lambda c: facet.values[c], reverse=True)
+            else:
+                codes.sort(key=lambda c: (-int(counts[c]), fold_key(facet.values[c])))
+            totals[name] = len(codes)
+            limit = req.facet_limit or MAX_FACET_VALUES
+            shown = codes[:limit] + [c for c in codes[limit:] if c in selected or c in excluded]
+            rows = []
+            for c in shown:
+                row = {"value": facet.values[c], "count": int(counts[c]),
+                       "selected": c in selected, "excluded": c in excluded}
+                if name == "year":
+                    row["estimated"] = int(est[c])
+                if name == "month":
+                    row["label"] = _month_label(facet.values[c])
+                rows.append(row)
+            for value in sel.unknown_include.get(name, []):
+                rows.append({"value": value, "count": 0, "selected": True, "excluded": False,
+                             **({"estimated": 0} if name == "year" else {})})
+            out[name] = rows
+        return out, totals
+
+    @staticmethod
+    def _month_years(req: SearchRequest) -> set[str]:
+        years = set(req.year) | {m[:4] for m in req.month}
+        return years if len(years) == 1 else set()
+
+    def _timeline(self, req, facet_out, gen, sel, masks, base) -> list[dict]:
+        data = gen.facets
+        years = self._month_years(req)
+        others = fc.combine(m for k, m in masks.items() if k not in ("year", "month"))
+        mask = base if others is None else base & others
+        if years:
+            (year,) = years
+            facet = data.facets["month"]
+            ymask = mask & data.facets["year"].mask([c for c in [data.facets["year"].code_of(year)] if c is not None],
+                                                    data.n)
+            counts = facet.counts(ymask)
+            est = facet.counts(ymask & data.estimated)
+            rows = []
+            for m in range(1, 13):
+                value = f"{year}-{m:02d}"
+                c = facet.code_of(value)
+                rows.append({"value": value, "label": MONTHS_FR[m - 1], "count": int(counts[c]) if c is not None else 0,
+                             "estimated": int(est[c]) if c is not None else 0})
+            return rows
+        facet = data.facets["year"]
+        counts = facet.counts(mask)
+        est = facet.counts(mask & data.estimated)
+        present = {facet.values[c]: c for c in np.flatnonzero(counts).tolist() if facet.values[c].isdigit()}
+        if not present:
+            return []
+        lo, hi = min(int(y) for y in present), max(int(y) for y in present)
+        span = [str(y) for y in range(lo, hi + 1)] if hi - lo <= 60 else sorted(present)
+        return [{"value": y, "label": y, "count": int(counts[present[y]]) if y in present else 0,
+                 "estimated": int(est[present[y]]) if y in present else 0} for y in span]
+
+    # -- suggestions
+
+    def _suggest(self, searcher, gen, req, parsed, built, filt, total) -> dict | None:
+        corrections: dict[str, str] = {}
+        for word in built.words:
+            if word.mode != "word" or word.field not in (None, "title", "body", "comments"):
+                continue
+            groups = analyze(searcher.schema, "body_exact", word.text)
+            if len(groups) != 1:
+                continue
+            fixed = gen.vocab.correction(groups[0][0])
+            if fixed:
+                corrections[word.text] = gen.vocab.display(fixed)
+        if not corrections:
+            return None
+        text_parts, html_parts, pos = [], [], 0
+        pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in sorted(corrections, key=len, reverse=True))
+                             + r")(?!\w)")
+        for m in pattern.finditer(parsed.text):
+            text_parts.append(parsed.text[pos : m.start()])
+            html_parts.append(escape(parsed.text[pos : m.start()], quote=False))
+            fixed = corrections[m.group(1)]
+            text_parts.append(fixed)
+            html_parts.append(f"<mark>{escape(fixed, quote=False)}</mark>")
+            pos = m.end()
+        text_parts.append(parsed.text[pos:])
+        html_parts.append(escape(parsed.text[pos:], quote=False))
+        text = "".join(text_parts)
+        if text == parsed.text:
+            return None
+        _p, _b, base, _s = self._match(searcher, gen, text, req.scope)
+        new_total = int((base if filt is None else base & filt).sum())
+        if new_total <= total:
+            return None
+        return {"text": text, "html": "".join(html_parts), "total": new_total}
+
+    # -- articles and persons
+
+    def _docnum(self, gen, article_id) -> int | None:
+        if not isinstance(article_id, str) or not article_id:
+            return None
+        return gen.facets.docnum_by_id.get(article_id)
+
+    def article(self, article_id: str, q: str = "") -> dict | None:
+        """Return the full article with ``body_html`` (query terms marked) and threaded comments, or None."""
+        searcher, gen = self._current()
+        docnum = self._docnum(gen, article_id)
+        if docnum is None:
+            return None
+        f = dict(searcher.stored_fields(docnum))
+        parsed = ql.parse(q or "")
+        built = Builder(searcher, "all", fuzzy=gen.vocab.fuzzy).build(parsed.tree)
+        hl = Highlighter(gen.words, built.highlight)
+        comments = [c if isinstance(c, dict) else {"text": str(c)} for c in (f.get("comments_data") or [])]
+        persons = [p for p in (f.get("persons") or "").split(",") if p] if isinstance(f.get("persons"), str) \
+            else list(f.get("persons") or [])
+        title = f.get("title") or ""
+        return {
+            "id": f.get("id"), "path": f.get("path"), "url": f.get("url") or None, "title": title,
+            "title_html": hl.mark(title, hl.spans("title", title, limit=None)),
+            "outlet": f.get("outlet") or None, "site": f.get("site") or None, "author": f.get("author") or None,
+            "date": f.get("date") or None, "date_precision": f.get("date_precision") or None,
+            "date_estimated": bool(f.get("date_estimated")), "year": f.get("year") or None,
+            "persons": persons, "body": f.get("body") or "",
+            "body_html": hl.html_paragraphs("body", f.get("body") or ""),
+            "comments": _thread(comments, hl), "comments_count": int(f.get("comments_count") or 0),
+            "query": q or "", "interpreted": ql.describe(parsed.tree, built.notes) if q else "",
+        }
+
+    def more_like_this(self, article_id: str, limit: int = 5) -> list[dict]:
+        """Return up to ``limit`` articles about the same things (duplicates of the article left out)."""
+        searcher, gen = self._current()
+        docnum = self._docnum(gen, article_id)
+        if docnum is None:
+            return []
+        try:
+            limit = max(1, min(int(limit), MAX_LIMIT))
+        except (TypeError, ValueError):
+            limit = 5
+        f = searcher.stored_fields(docnum)
+        text = f"{f.get('title') or ''}\n{f.get('title') or ''}\n{(f.get('body') or '')[:20_000]}"
+        try:
+            results = searcher.more_like(docnum, "body", text=text, top=limit + 10, numterms=20, normalize=True)
+        except (ValueError, KeyError, ZeroDivisionError):
+            return []
+        hl = Highlighter(gen.words, {})
+        own_title = fold_key(f.get("title") or "")
+        out = []
+        for hit in results:
+            if hit.docnum == docnum or fold_key(hit.get("title") or "") == own_title:
+                continue
+            out.append(self._hit(searcher, gen, hit.docnum, hit.score, hl, "all"))
+            if len(out) >= limit:
+                break
+        return out
+
+    def person(self, name: str) -> dict | None:
+        """Return a person's article count, timeline per year, outlets and co-mentioned persons, or None."""
+        searcher, gen = self._current()
+        data = gen.facets
+        facet = data.facets["person"]
+        code = facet.code_of(name or "")
+        if code is None:
+            return None
+        mask = facet.mask([code], data.n) & data.live
+        count = int(mask.sum())
+        if not count:
+            return None
+        years = data.facets["year"]
+        yc, ye = years.counts(mask), years.counts(mask & data.estimated)
+        timeline = sorted(({"value": years.values[c], "label": years.values[c], "count": int(yc[c]),
+                            "estimated": int(ye[c])} for c in np.flatnonzero(yc).tolist()), key=lambda r: r["value"])
+        outlets = data.facets["outlet"]
+        oc = outlets.counts(mask)
+        outlet_rows = sorted(({"value": outlets.values[c], "count": int(oc[c])} for c in np.flatnonzero(oc).tolist()),
+                             key=lambda r: (-r["count"], fold_key(r["value"])))
+        pc = facet.counts(mask)
+        pc[code] = 0
+        co = sorted(({"value": facet.values[c], "count": int(pc[c])} for c in np.flatnonzero(pc).tolist()),
+                    key=lambda r: (-r["count"], fold_key(r["value"])))[:20]
+        undated = count - int(yc.sum())
+        return {"name": facet.values[code], "count": count, "timeline": timeline, "undated": undated,
+                "outlets": outlet_rows, "co_persons": co}
+
+
+def _month_label(value: str) -> str:
+    try:
+        return f"{MONTHS_FR[int(value[5:7]) - 1]} {value[:4]}"
+    except (ValueError, IndexError):
+        return value
+
+
+def _thread(comments: list[dict], hl: Highlighter) -> list[dict]:
+    """Nest comments under their parent (``reply_to``); orphans and cycles stay at the top level."""
+    nodes = []
+    by_id = {}
+    for i, c in enumerate(comments):
+        text = str(c.get("text") or "")
+        node = {"id": c.get("id") if c.get("id") is not None else f"c{i}", "author": c.get("author"),
+                "reply_to": c.get("reply_to"), "text": text,
+                "html": hl.html_paragraphs("comments", text), "replies": []}
+        nodes.append(node)
+        by_id.setdefault(str(node["id"]), node)
+    roots = []
+    for node in nodes:
+        parent = by_id.get(str(node["reply_to"])) if node["reply_to"] is not None else None
+        # walk up to make sure attaching does not create a cycle
+        ancestor, ok, steps = parent, parent is not None and parent is not node, 0
+        while ok and ancestor is not None and steps < len(nodes):
+            nxt = ancestor.get("reply_to")
+            ancestor = by_id.get(str(nxt)) if nxt is not None else None
+            if ancestor is node:
+                ok = False
+            steps += 1
+        (parent["replies"] if ok else roots).append(node)
+    return roots

@@ -1,0 +1,307 @@
+"""Syntax tree → Whoosh query, analysed exactly as the index was (with the index's own analyzers).
+
+Each word is searched through the stemmed fields of the scope (title, body, comments), phrases
+through the unstemmed ``*_exact`` copies, prefixes and fuzzy words are expanded over the exact
+vocabulary with a bound. The builder also records, for snippets, which indexed terms each field
+should highlight, and short French notes (expansions, ignored words) for the interpretation.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from itertools import islice
+
+from whoosh import query as wq
+
+from search import querylang as ql
+from search.analysis import STOP_WORDS
+from search.text import fold
+
+SCOPE_FIELDS = {
+    "all": ("title", "body", "comments"),
+    "articles": ("title", "body"),
+    "comments": ("comments",),
+}
+EXACT = {"title": "title_exact", "body": "body_exact", "comments": "comments_exact"}
+NAME_FIELDS = {"author": "author_text", "outlet": "outlet_text", "person": "persons_text"}
+
+#: Most indexed terms a prefix (coop*) or a fuzzy word (Beloussof~) expands to.
+MAX_EXPANSION = 30
+#: Most terms read from the lexicon to expand one prefix (bounds `a*`-style prefixes).
+MAX_PREFIX_SCAN = 20_000
+
+
+@dataclass
+class Built:
+    """A compiled query: the Whoosh query (None = every article) and what it looks for."""
+
+    query: object | None
+    highlight: dict[str, set[str]] = field(default_factory=dict)
+    notes: dict[int, str] = field(default_factory=dict)
+    words: list[ql.Word] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    empty: bool = False  # a term with no possible match (e.g. prefix with no expansion)
+    positional: bool = False  # has a phrase: matching costs more than scoring, so do it once
+
+
+def analyze(schema, fieldname: str, text: str, mode: str = "query") -> list[list[str]]:
+    """Return the indexed terms of ``text`` for a field, grouped by position."""
+    try:
+        analyzer = schema[fieldname].analyzer
+    except (KeyError, AttributeError):
+        return []
+    groups: dict[int, list[str]] = {}
+    for tok in analyzer(text, mode=mode, positions=True):
+        if tok.text:
+            groups.setdefault(tok.pos, [])
+            if tok.text not in groups[tok.pos]:
+                groups[tok.pos].append(tok.text)
+    return [groups[pos] for pos in sorted(groups)]
+
+
+def _positions_slop(schema, fieldname: str, text: str) -> int:
+    try:
+        positions = sorted({t.pos for t in schema[fieldname].analyzer(text, mode="query", positions=True)})
+    except (KeyError, AttributeError):
+        return 1
+    gaps = [b - a for a, b in zip(positions, positions[1:])]
+    return max(gaps, default=1)
+
+
+def _without_stop_words(schema, fieldname: str, text: str):
+    """Return (groups, slop) of a phrase's content words when it has stop words between them."""
+    try:
+        toks = [(t.pos, t.text) for t in schema[fieldname].analyzer(text, mode="query", positions=True)]
+    except (KeyError, AttributeError):
+        return None
+    content = [(p, w) for p, w in toks if w not in STOP_WORDS]
+    if len(content) < 2 or len(content) == len(toks):
+        return None
+    gaps = [b[0] - a[0] for a, b in zip(content, content[1:])]
+    return [[w] for _p, w in content], max(gaps)
+
+
+class Builder:
+    """Compile one parsed query against one searcher."""
+
+    def __init__(self, searcher, scope: str = "all", fuzzy=None):
+        self.searcher = searcher
+        self.schema = searcher.schema
+        self.reader = searcher.reader()
+        self.scope = scope if scope in SCOPE_FIELDS else "all"
+        self.fuzzy = fuzzy  # callable(fieldname, folded word, maxdist) -> list of terms
+        self.built = Built(None)
+
+    # -- public
+
+    def build(self, tree) -> Built:
+        """Return the Whoosh query for ``tree`` with its highlight terms and notes."""
+        self.built.query = self._node(tree, False) if tree is not None else None
+        return self.built
+
+    # -- helpers
+
+    def _mark(self, fieldname: str, terms) -> None:
+        self.built.highlight.setdefault(fieldname, set()).update(terms)
+
+    def _text_fields(self, node_field: str | None) -> tuple[str, ...]:
+        if node_field in ("title", "body", "comments"):
+            return (node_field,)
+        return SCOPE_FIELDS[self.scope]
+
+    def _has(self, fieldname: str) -> bool:
+        return fieldname in self.schema.names()
+
+    def _term_query(self, fieldname: str, groups: list[list[str]], slop: int = 1):
+        if not groups:
+            return None
+        if len(groups) == 1:
+            terms = [wq.Term(fieldname, t) for t in groups[0]]
+            return terms[0] if len(terms) == 1 else wq.Or(terms)
+        if all(len(g) == 1 for g in groups):
+            self.built.positional = True
+            return wq.Phrase(fieldname, [g[0] for g in groups], slop=slop)
+        return wq.And([wq.Or([wq.Term(fieldname, t) for t in g]) for g in groups])
+
+    # -- nodes
+
+    def _node(self, node, negated: bool):
+        if isinstance(node, ql.Bool):
+            return self._bool(node, negated)
+        if isinstance(node, ql.Not):
+            inner = self._node(node.child, not negated)
+            return None if inner is None else wq.AndNot(wq.Every(), inner)
+        if isinstance(node, ql.Word):
+            return self._word(node, negated)
+        if isinstance(node, ql.Phrase):
+            return self._phrase(node, negated)
+        if isinstance(node, ql.DateRange):
+            lo = node.lo if node.lo is not None else 1  # 0 means undated: never in a range
+            return wq.NumericRange("date_sort", lo, node.hi)
+        if isinstance(node, ql.YearIs):
+            if node.lo == node.hi:
+                return wq.Term("year", node.lo)
+            return wq.TermRange("year", node.lo or "0000", node.hi or "9999")
+        return None
+
+    def _bool(self, node: ql.Bool, negated: bool):
+        if node.op == "or":
+            kids = []
+            for child in node.children:
+                if isinstance(child, ql.Not):
+                    inner = self._node(child.child, not negated)
+                    if inner is not None:
+                        kids.append(wq.Not(inner))
+                else:
+                    q = self._node(child, negated)
+                    if q is not None:
+                        kids.append(q)
+            if not kids:
+                return None
+            return kids[0] if len(kids) == 1 else wq.Or(kids)
+        pos, neg = [], []
+        for child in node.children:
+            if isinstance(child, ql.Not):
+                q = self._node(child.child, not negated)
+                if q is not None:
+                    neg.append(q)
+            else:
+                q = self._node(child, negated)
+                if q is not None:
+                    pos.append(q)
+        if not pos and not neg:
+            return None
+        base = (pos[0] if len(pos) == 1 else wq.And(pos)) if pos else wq.Every()
+        if neg:
+            base = wq.AndNot(base, neg[0] if len(neg) == 1 else wq.Or(neg))
+        return base
+
+    def _word(self, node: ql.Word, negated: bool):
+        if node.mode == "url":
+            return self._url(node, negated)
+        if node.field in NAME_FIELDS:
+            return self._name_word(node, negated)
+        fields = self._text_fields(node.field)
+        if node.mode == "prefix":
+            return self._expand(node, [EXACT[f] for f in fields], negated, self._prefix_terms)
+        if node.mode == "fuzzy":
+            return self._expand(node, [EXACT[f] for f in fields], negated, self._fuzzy_terms)
+        subs = []
+        for f in fields:
+            groups = analyze(self.schema, f, node.text)
+            q = self._term_query(f, groups, _positions_slop(self.schema, f, node.text))
+            if q is not None:
+                subs.append(q)
+                if not negated:
+                    self._mark(f, {t for g in groups for t in g})
+        if not subs:
+            self.built.ignored.append(node.text)
+            self.built.notes[id(node)] = "mot vide, ignoré"
+            return None
+        if not negated:
+            self.built.words.append(node)
+        return subs[0] if len(subs) == 1 else wq.Or(subs)
+
+    def _phrase(self, node: ql.Phrase, negated: bool):
+        if node.field in NAME_FIELDS:
+            fields = [NAME_FIELDS[node.field]]
+        else:
+            fields = [EXACT[f] for f in self._text_fields(node.field)]
+        subs = []
+        for f in fields:
+            groups = analyze(self.schema, f, node.text)
+            slop = _positions_slop(self.schema, f, node.text)
+            kept = _without_stop_words(self.schema, f, node.text)
+            if kept is not None:
+                # "président de la république": checking the positions of "de" and "la" in every
+                # candidate costs ten times more than the rest; the content words, in order and
+                # at the same distance, give the same hits in practice
+                groups, slop = kept
+            q = self._term_query(f, groups, slop)
+            if q is not None:
+                subs.append(q)
+                if not negated:
+                    self._mark(f, {t for g in groups for t in g})
+        if not subs:
+            self.built.ignored.append(node.text)
+            return None
+        return subs[0] if len(subs) == 1 else wq.Or(subs)
+
+    def _name_word(self, node: ql.Word, negated: bool):
+        f = NAME_FIELDS[node.field]
+        if node.mode == "prefix":
+            return self._expand(node, [f], negated, self._prefix_terms)
+        if node.mode == "fuzzy":
+            return self._expand(node, [f], negated, self._fuzzy_terms)
+        groups = analyze(self.schema, f, node.text)
+        q = self._term_query(f, groups, 1)
+        if q is None:
+            self.built.ignored.append(node.text)
+            return None
+        if not negated:
+            self._mark(f, {t for g in groups for t in g})
+        return q
+
+    def _url(self, node: ql.Word, negated: bool):
+        url = node.text
+        variants = {url, url.rstrip("/"), url.rstrip("/") + "/"}
+        if url.lower().startswith("www."):
+            variants |= {"https://" + url, "http://" + url}
+        subs = [wq.Term("url", v) for v in sorted(variants)]
+        fields = [EXACT[f] for f in self._text_fields(node.field)]
+        for f in fields:
+            groups = analyze(self.schema, f, url)
+            q = self._term_query(f, groups, 1)
+            if q is not None:
+                subs.append(q)
+        return wq.Or(subs)
+
+    def _expand(self, node: ql.Word, fields, negated: bool, expander):
+        groups = analyze(self.schema, fields[0], node.text)
+        key = "".join(groups[0]) if len(groups) == 1 else fold(node.text).lower()
+        if node.mode == "fuzzy":
+            key = "".join(g[0] for g in groups) if groups else fold(node.text).lower()
+        subs, forms = [], []
+        for f in fields:
+            terms = expander(f, key, node)
+            if terms:
+                subs.append(wq.Or([wq.Term(f, t) for t in terms]))
+                forms.extend(t for t in terms if t not in forms)
+                if not negated:
+                    self._mark(f, terms)
+        if node.mode == "prefix":
+            shown = ", ".join(forms[:5]) + (", …" if len(forms) > 5 else "")
+            self.built.notes[id(node)] = f"{len(forms)} forme(s) : {shown}" if forms else "aucune forme connue"
+        else:
+            shown = ", ".join(forms[:5]) + (", …" if len(forms) > 5 else "")
+            self.built.notes[id(node)] = f"≈ {shown}" if forms else "aucun mot proche"
+        if not subs:
+            self.built.empty = True
+            return wq.NullQuery
+        return subs[0] if len(subs) == 1 else wq.Or(subs)
+
+    def _prefix_terms(self, fieldname: str, prefix: str, node) -> list[str]:
+        if not prefix or not self._has(fieldname):
+            return []
+        reader = self.reader
+        scanned = []
+        try:
+            for btext in islice(reader.expand_prefix(fieldname, prefix), MAX_PREFIX_SCAN):
+                scanned.append(btext.decode("utf-8") if isinstance(btext, bytes) else btext)
+        except (KeyError, ValueError):
+            return []
+        if len(scanned) <= MAX_EXPANSION:
+            return scanned
+        best = heapq.nlargest(MAX_EXPANSION, scanned, key=lambda t: reader.doc_frequency(fieldname, t))
+        return sorted(best, key=lambda t: -reader.doc_frequency(fieldname, t))
+
+    def _fuzzy_terms(self, fieldname: str, word: str, node) -> list[str]:
+        if not word or not self._has(fieldname):
+            return []
+        maxdist = node.dist or (1 if len(word) <= 4 else 2)
+        maxdist = min(maxdist, 3)
+        if self.fuzzy is not None:
+            return self.fuzzy(fieldname, word, maxdist)[:MAX_EXPANSION]
+        # without a vocabulary cache: Whoosh's own bounded scan (shared first letter)
+        return sorted(islice(self.reader.terms_within(fieldname, word, maxdist, prefix=1), MAX_EXPANSION))

@@ -1,0 +1,547 @@
+"""The forgiving query language: raw text → syntax tree, and the tree described in French.
+
+Grammar (operators are upper case so that French words such as « et », « ou » stay words)::
+
+    query   := or_expr
+    or_expr := and_expr (("OR" | "OU") and_expr)*
+    and_expr:= unary (("AND" | "ET")? unary)*
+    unary   := ("NOT" | "SAUF" | "-") unary | primary
+    primary := "(" or_expr ")" | field ":" primary | "…" | « … » | “…” | word | word* | word~[n]
+
+Nothing here ever raises to the caller: :func:`parse` returns a :class:`Parsed` whose tree is
+either the strict reading or, when the syntax is malformed, the plain words of the query
+(``fallback=True``) with a French warning saying why.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from search.text import fold, nfc
+
+#: Longest query read, in characters; the rest is dropped with a warning.
+MAX_QUERY_CHARS = 500
+#: Most search terms kept from one query (protects the engine from pasted pages).
+MAX_TERMS = 32
+
+#: Field names users may type (folded, lower case) → canonical field.
+FIELD_ALIASES = {
+    "titre": "title", "title": "title",
+    "texte": "body", "text": "body", "body": "body", "corps": "body",
+    "commentaires": "comments", "commentaire": "comments", "comments": "comments", "comment": "comments",
+    "auteur": "author", "author": "author",
+    "media": "outlet", "journal": "outlet", "outlet": "outlet", "source": "outlet",
+    "personne": "person", "person": "person", "personnes": "person",
+    "annee": "year", "year": "year", "an": "year",
+    "date": "date",
+}
+
+#: French names of canonical fields, for the interpretation shown to users.
+FIELD_LABELS = {
+    "title": "titre", "body": "texte", "comments": "commentaires", "author": "auteur",
+    "outlet": "média", "person": "personne", "year": "année", "date": "date",
+}
+
+OPERATORS = {"AND": "and", "ET": "and", "&&": "and", "OR": "or", "OU": "or", "||": "or",
+             "NOT": "not", "SAUF": "not"}
+
+#: Opening quote → accepted closing quotes.
+QUOTES = {'"': '"”“', "«": "»", "“": "”\"", "„": "“”\"", "‘‘": "’’"}
+
+MONTHS_FR = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+             "septembre", "octobre", "novembre", "décembre"]
+
+_URL = re.compile(r"^(?:https?://|www\.)\S+$", re.I)
+_WORDS = re.compile(r"\w+(?:['’]\w+)*", re.U)
+_FIELD = re.compile(r"^([^\W\d_]+):(.*)$", re.U)
+_FUZZY = re.compile(r"^(.+?)~([0-9]?)$", re.S)
+_YEAR_RANGE = re.compile(r"^(\d{4})?(?:\.\.|–|-)(\d{4})?$")
+_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+
+
+class ParseError(ValueError):
+    """Raised inside the parser when the strict reading fails (never escapes :func:`parse`)."""
+
+
+# ---------------------------------------------------------------- syntax tree
+
+
+@dataclass
+class Word:
+    """A single word; ``mode`` is ``word``, ``prefix`` (coop*), ``fuzzy`` (Beloussof~) or ``url``."""
+
+    text: str
+    field: str | None = None
+    mode: str = "word"
+    dist: int = 0
+
+
+@dataclass
+class Phrase:
+    """Words that must follow each other, matched unstemmed."""
+
+    text: str
+    field: str | None = None
+
+
+@dataclass
+class DateRange:
+    """An inclusive range on ``date_sort`` (YYYYMMDD integers); None for an open end."""
+
+    lo: int | None
+    hi: int | None
+    label: str
+
+
+@dataclass
+class YearIs:
+    """``annee:2023`` or ``annee:2021..2023`` (inclusive years as strings)."""
+
+    lo: str | None
+    hi: str | None
+
+
+@dataclass
+class Bool:
+    """``and`` or ``or`` over children."""
+
+    op: str
+    children: list = field(default_factory=list)
+
+
+@dataclass
+class Not:
+    """Documents not matching the child."""
+
+    child: object
+
+
+@dataclass
+class Parsed:
+    """The outcome of reading a query: tree (None = every article), and how it was read."""
+
+    text: str
+    tree: object | None
+    fallback: bool = False
+    warnings: list[str] = field(default_factory=list)
+    reason: str | None = None
+
+
+# ---------------------------------------------------------------- cleaning and lexing
+
+
+def clean_query(raw: str | None) -> tuple[str, list[str]]:
+    """Return the query NFC-normalised, without control characters, capped, and warnings."""
+    warnings: list[str] = []
+    text = nfc(raw or "")
+    out = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cf", "Cs", "Co", "Cn") or cat.startswith("Z"):
+            out.append(" ")
+        else:
+            out.append(ch)
+    text = " ".join("".join(out).split())
+    if len(text) > MAX_QUERY_CHARS:
+        cut = text[:MAX_QUERY_CHARS]
+        if " " in cut[-40:]:
+            cut = cut[: cut.rindex(" ")]
+        text = cut
+        warnings.append(f"Requête trop longue : seuls les {MAX_QUERY_CHARS} premiers caractères sont pris en compte.")
+    return text, warnings
+
+
+@dataclass
+class _Tok:
+    kind: str  # word, phrase, lparen, rparen, op, field, minus
+    value: str = ""
+    extra: str = ""
+
+
+def _closing_quote(text: str, i: int) -> tuple[str, int] | None:
+    for opener, closers in QUOTES.items():
+        if text.startswith(opener, i):
+            return closers, len(opener)
+    return None
+
+
+def lex(text: str) -> list[_Tok]:
+    """Cut the cleaned query into tokens; raise ParseError on an unclosed quote."""
+    toks: list[_Tok] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+            continue
+        quote = _closing_quote(text, i)
+        if quote is not None:
+            closers, width = quote
+            j = i + width
+            while j < n and text[j] not in closers:
+                j += 1
+            if j >= n:
+                raise ParseError("guillemet non fermé")
+            toks.append(_Tok("phrase", text[i + width : j].strip()))
+            i = j + 1
+            continue
+        if ch == "(":
+            toks.append(_Tok("lparen"))
+            i += 1
+            continue
+        if ch == ")":
+            toks.append(_Tok("rparen"))
+            i += 1
+            continue
+        j = i
+        while j < n and not text[j].isspace() and text[j] not in "()" and _closing_quote(text, j) is None:
+            j += 1
+        chunk = text[i:j]
+        i = j
+        if chunk in OPERATORS:
+            toks.append(_Tok("op", OPERATORS[chunk]))
+            continue
+        if chunk.startswith("-") and len(chunk) > 1 and not _URL.match(chunk):
+            toks.append(_Tok("minus"))
+            chunk = chunk.lstrip("-")
+        elif chunk.startswith("+") and len(chunk) > 1:
+            chunk = chunk.lstrip("+")
+        m = _FIELD.match(chunk)
+        if m and not _URL.match(chunk):
+            name = fold(m.group(1)).lower()
+            if name in FIELD_ALIASES:
+                toks.append(_Tok("field", FIELD_ALIASES[name]))
+                if m.group(2):
+                    toks.append(_Tok("word", m.group(2)))
+                continue
+        toks.append(_Tok("word", chunk))
+    return toks
+
+
+# ---------------------------------------------------------------- parsing
+
+
+class _Parser:
+    def __init__(self, toks: list[_Tok]):
+        self.toks = toks
+        self.i = 0
+        self.warnings: list[str] = []
+        self.terms = 0
+
+    def peek(self) -> _Tok | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def take(self) -> _Tok:
+        tok = self.toks[self.i]
+        self.i += 1
+        return tok
+
+    def parse(self):
+        node = self.or_expr()
+        if self.peek() is not None:
+            raise ParseError("parenthèse fermante en trop" if self.peek().kind == "rparen" else "syntaxe inattendue")
+        return node
+
+    def or_expr(self):
+        children = [self.and_expr()]
+        while (tok := self.peek()) is not None and tok.kind == "op" and tok.value == "or":
+            self.take()
+            children.append(self.and_expr())
+        return _simplify(Bool("or", children))
+
+    def and_expr(self):
+        children = [self.unary()]
+        while (tok := self.peek()) is not None and tok.kind != "rparen":
+            if tok.kind == "op" and tok.value == "or":
+                break
+            if tok.kind == "op" and tok.value == "and":
+                self.take()
+            children.append(self.unary())
+        return _simplify(Bool("and", children))
+
+    def unary(self):
+        tok = self.peek()
+        if tok is None:
+            raise ParseError("opérateur sans terme")
+        if tok.kind == "minus" or (tok.kind == "op" and tok.value == "not"):
+            self.take()
+            return Not(self.unary())
+        return self.primary(None)
+
+    def primary(self, fieldname: str | None):
+        tok = self.peek()
+        if tok is None:
+            raise ParseError("terme manquant")
+        if tok.kind == "op":
+            raise ParseError(f"opérateur mal placé ({tok.value.upper()})")
+        if tok.kind == "rparen":
+            raise ParseError("parenthèse fermante en trop")
+        self.take()
+        if tok.kind == "lparen":
+            if fieldname is None:
+                node = self.or_expr()
+            else:
+                node = self._field_group(fieldname)
+            if (close := self.peek()) is None or close.kind != "rparen":
+                raise ParseError("parenthèse non fermée")
+            self.take()
+            return node
+        if tok.kind == "field":
+            if fieldname is not None:
+                raise ParseError("deux champs de suite")
+            nxt = self.peek()
+            if nxt is None or nxt.kind in ("rparen", "op", "minus", "field"):
+                raise ParseError(f"champ « {FIELD_LABELS[tok.value]}: » sans valeur")
+            return self.primary(tok.value)
+        if tok.kind == "phrase":
+            self._count()
+            if fieldname in ("year", "date"):
+                return _date_value(fieldname, tok.value)
+            if not _WORDS.search(tok.value):
+                self.warnings.append("Expression vide entre guillemets ignorée.")
+                return None
+            return Phrase(tok.value, fieldname)
+        return self._word(tok.value, fieldname)
+
+    def _field_group(self, fieldname):
+        # titre:(mali OU niger): the field distributes over every word of the group
+        start = self.i
+        node = self.or_expr()
+        return _apply_field(node, fieldname, self.toks[start : self.i])
+
+    def _count(self):
+        self.terms += 1
+        if self.terms > MAX_TERMS:
+            raise _TooMany()
+
+    def _word(self, raw: str, fieldname: str | None):
+        self._count()
+        if fieldname in ("year", "date"):
+            return _date_value(fieldname, raw)
+        if _URL.match(raw):
+            return Word(raw.rstrip(".,;"), fieldname, "url")
+        m = _FUZZY.match(raw)
+        if m and _WORDS.search(m.group(1)):
+            return Word(m.group(1), fieldname, "fuzzy", int(m.group(2) or 0))
+        if raw.endswith("*"):
+            stem = raw.rstrip("*")
+            if stem.startswith("*") or "*" in stem:
+                self.warnings.append(f"Joker « * » au début ou au milieu d'un mot ignoré ({raw}).")
+                stem = stem.replace("*", "")
+            if not _WORDS.search(stem):
+                self.warnings.append("« * » seul ne cherche rien : ignoré.")
+                return None
+            if len(fold(stem)) < 2:
+                self.warnings.append(f"Préfixe trop court ({raw}) : cherché comme un mot entier.")
+                return Word(stem, fieldname)
+            return Word(stem, fieldname, "prefix")
+        if "*" in raw:
+            stripped = raw.replace("*", "")
+            if _WORDS.search(stripped):
+                self.warnings.append(f"Joker « * » au début ou au milieu d'un mot ignoré ({raw}).")
+            raw = stripped
+        if raw.endswith("~"):
+            raise ParseError("« ~ » sans mot")
+        if not _WORDS.search(raw):
+            return None  # punctuation only: nothing to search
+        return Word(raw, fieldname)
+
+
+class _TooMany(Exception):
+    pass
+
+
+def _apply_field(node, fieldname, toks):
+    if isinstance(node, (Word, Phrase)):
+        node.field = node.field or fieldname
+        return node
+    if isinstance(node, Bool):
+        node.children = [_apply_field(c, fieldname, toks) for c in node.children]
+        return node
+    if isinstance(node, Not):
+        node.child = _apply_field(node.child, fieldname, toks)
+        return node
+    return node
+
+
+def _simplify(node):
+    if isinstance(node, Bool):
+        kids = []
+        for child in node.children:
+            child = _simplify(child)
+            if child is None:
+                continue
+            if isinstance(child, Bool) and child.op == node.op:
+                kids.extend(child.children)
+            else:
+                kids.append(child)
+        if not kids:
+            return None
+        if len(kids) == 1:
+            return kids[0]
+        node.children = kids
+        return node
+    if isinstance(node, Not):
+        child = _simplify(node.child)
+        return Not(child) if child is not None else None
+    return node
+
+
+def _date_value(fieldname: str, raw: str):
+    raw = raw.strip()
+    if fieldname == "year":
+        if re.fullmatch(r"\d{4}", raw):
+            return YearIs(raw, raw)
+        m = _YEAR_RANGE.match(raw)
+        if m and (m.group(1) or m.group(2)):
+            lo, hi = m.group(1), m.group(2)
+            if lo and hi and lo > hi:
+                lo, hi = hi, lo
+            return YearIs(lo, hi)
+        raise ParseError(f"année invalide ({raw})")
+    if ".." in raw:
+        left, _, right = raw.partition("..")
+        lo = _date_bound(left, low=True) if left else None
+        hi = _date_bound(right, low=False) if right else None
+        if lo is None and hi is None:
+            raise ParseError(f"date invalide ({raw})")
+        if lo is not None and hi is not None and lo > hi:
+            lo, hi = _date_bound(right, low=True), _date_bound(left, low=False)
+        return DateRange(lo, hi, f"{_date_label(left) if left else '…'} à {_date_label(right) if right else '…'}")
+    m = re.fullmatch(r"(\d{4})-(\d{4})", raw)
+    if m:
+        return _date_value("date", f"{m.group(1)}..{m.group(2)}")
+    return DateRange(_date_bound(raw, low=True), _date_bound(raw, low=False), _date_label(raw))
+
+
+def _date_bound(raw: str, low: bool) -> int:
+    m = _DATE.match(raw.strip())
+    if not m:
+        raise ParseError(f"date invalide ({raw})")
+    year = int(m.group(1))
+    month = int(m.group(2)) if m.group(2) else None
+    day = int(m.group(3)) if m.group(3) else None
+    if month is not None and not 1 <= month <= 12 or day is not None and not 1 <= day <= 31:
+        raise ParseError(f"date invalide ({raw})")
+    if month is None:
+        return year * 10000 + (0 if low else 1299)
+    if day is None:
+        return year * 10000 + month * 100 + (0 if low else 99)
+    return year * 10000 + month * 100 + day
+
+
+def _date_label(raw: str) -> str:
+    m = _DATE.match(raw.strip())
+    if not m:
+        return raw
+    if m.group(3):
+        return f"{int(m.group(3))} {MONTHS_FR[int(m.group(2)) - 1]} {m.group(1)}"
+    if m.group(2):
+        return f"{MONTHS_FR[int(m.group(2)) - 1]} {m.group(1)}"
+    return m.group(1)
+
+
+def plain_words(text: str) -> list[str]:
+    """Return the words of ``text`` with every operator and syntax character removed."""
+    words = []
+    for chunk in text.split():
+        if chunk in OPERATORS:
+            continue
+        m = _FIELD.match(chunk.lstrip("-+"))
+        if m and fold(m.group(1)).lower() in FIELD_ALIASES:
+            chunk = m.group(2)  # "titre:" is syntax, not a word to search
+        for m in _WORDS.finditer(chunk):
+            words.append(m.group(0))
+    return words[:MAX_TERMS]
+
+
+def parse(raw: str | None) -> Parsed:
+    """Read a user query; never raises. An empty tree (None) means every article."""
+    text, warnings = clean_query(raw)
+    if not text:
+        return Parsed(text, None, False, warnings)
+    try:
+        parser = _Parser(lex(text))
+        tree = _simplify(parser.parse())
+        warnings += parser.warnings
+        if tree is None:
+            warnings.append("Aucun mot à chercher dans la requête : tous les articles sont affichés.")
+            return Parsed(text, None, True, warnings, "aucun mot")
+        return Parsed(text, tree, False, warnings)
+    except ParseError as exc:
+        reason = str(exc)
+    except _TooMany:
+        reason = None
+        warnings.append(f"Trop de termes : seuls les {MAX_TERMS} premiers sont cherchés.")
+    words = plain_words(text)
+    tree = _simplify(Bool("and", [Word(w) for w in words]))
+    if reason:
+        warnings.append(f"Requête mal formée ({reason}) : lue comme une simple suite de mots.")
+    if tree is None:
+        warnings.append("Aucun mot à chercher dans la requête : tous les articles sont affichés.")
+    return Parsed(text, tree, True, warnings, reason)
+
+
+# ---------------------------------------------------------------- description
+
+
+def describe(tree, notes: dict | None = None) -> str:
+    """Describe a tree in French, e.g. ``titre:sécurité ET (mali OU niger) SAUF russie``."""
+    if tree is None:
+        return "tous les articles"
+    return _describe(tree, notes or {}, top=True)
+
+
+def _describe(node, notes, top=False) -> str:
+    if isinstance(node, Word):
+        prefix = f"{FIELD_LABELS[node.field]}:" if node.field else ""
+        text = node.text
+        if node.mode == "prefix":
+            text += "*"
+        elif node.mode == "fuzzy":
+            text += "~" + (str(node.dist) if node.dist else "")
+        extra = notes.get(id(node))
+        return prefix + text + (f" ({extra})" if extra else "")
+    if isinstance(node, Phrase):
+        prefix = f"{FIELD_LABELS[node.field]}:" if node.field else ""
+        extra = notes.get(id(node))
+        return f"{prefix}« {node.text} »" + (f" ({extra})" if extra else "")
+    if isinstance(node, DateRange):
+        return f"date : {node.label}"
+    if isinstance(node, YearIs):
+        if node.lo == node.hi:
+            return f"année : {node.lo}"
+        return f"année : {node.lo or '…'} à {node.hi or '…'}"
+    if isinstance(node, Not):
+        return "SAUF " + _describe(node.child, notes)
+    if isinstance(node, Bool):
+        joiner = " OU " if node.op == "or" else " ET "
+        parts = []
+        for child in node.children:
+            part = _describe(child, notes)
+            if isinstance(child, Bool):
+                part = f"({part})"
+            parts.append(part)
+        if node.op == "and":
+            # "a ET SAUF b" reads badly: "a SAUF b"
+            text = parts[0]
+            for child, part in zip(node.children[1:], parts[1:]):
+                text += (" " if isinstance(child, Not) else joiner) + part
+            return text
+        return joiner.join(parts)
+    return str(node)
+
+
+def iter_nodes(tree, negated: bool = False):
+    """Yield ``(node, negated)`` for every leaf of the tree."""
+    if tree is None:
+        return
+    if isinstance(tree, Bool):
+        for child in tree.children:
+            yield from iter_nodes(child, negated)
+    elif isinstance(tree, Not):
+        yield from iter_nodes(tree.child, not negated)
+    else:
+        yield tree, negated

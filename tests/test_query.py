@@ -1,0 +1,315 @@
+"""The query layer over a hand-made index: disjunctive facets, exclusion, sorting, pagination, JSON."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from search.query import MAX_LIMIT, BadParameter, SearchRequest, SearchService
+from tests.query_fixtures import ARTICLES, article, build_index
+
+
+@pytest.fixture(scope="module")
+def svc(tmp_path_factory):
+    index_dir = tmp_path_factory.mktemp("query-index")
+    build_index(index_dir, ARTICLES, segments=3)  # several segments: global docnums must line up
+    return SearchService(index_dir)
+
+
+def run(svc, **params):
+    return svc.search(SearchRequest.from_params(params)).to_dict()
+
+
+def values(result, facet):
+    return {v["value"]: v["count"] for v in result["facets"][facet]}
+
+
+def ids(result):
+    return [h["id"] for h in result["hits"]]
+
+
+def test_an_empty_query_matches_every_article(svc):
+    res = run(svc, q="")
+    assert res["total"] == len(ARTICLES)
+    assert res["interpreted"] == "tous les articles"
+
+
+def test_words_are_anded_by_default(svc):
+    assert set(ids(run(svc, q="coopération militaire"))) == {"a1"}
+
+
+@pytest.mark.parametrize("q, expected", [
+    ("sécurité OR transhumance", {"a1", "a2", "a6", "a8"}),
+    ("sécurité OU transhumance", {"a1", "a2", "a6", "a8"}),
+    ("sécurité AND niger", {"a2"}),
+    ("sécurité ET niger", {"a2"}),
+    ("sécurité NOT niger", {"a1", "a6"}),
+    ("sécurité SAUF niger", {"a1", "a6"}),
+    ("sécurité -niger", {"a1", "a6"}),
+    ("(niger OU sahel) sécurité", {"a1", "a2"}),
+    ('"forces armées"', {"a2"}),
+    ("« forces armées »", {"a2"}),
+    ("“forces armées”", {"a2"}),
+    ('"armées forces"', set()),
+    ("coop*", {"a1", "a3", "a5"}),
+    ("Beloussof~", set()),
+    ("Lavrof~", {"a1"}),
+    ("titre:sécurité", {"a2"}),
+    ("title:sécurité", {"a2"}),
+    ("texte:mil", {"d1", "d2"}),
+    ("commentaires:bravo", {"a1"}),
+    ("comments:bravo", {"a1"}),
+    ("auteur:traore", {"a2"}),
+    ("author:Traoré", {"a2"}),
+    ("media:essor", {"a2", "a8"}),
+    ("journal:essor", {"a2", "a8"}),
+    ("personne:goita", {"a2", "a3"}),
+    ("person:GOÏTA", {"a2", "a3"}),
+    ('personne:"Assimi Goïta"', {"a2", "a3"}),
+    ("annee:2023", {"a1", "a2", "a7"}),
+    ("année:2021..2022", {"a3", "a4", "a8"}),
+    ("date:2023-08", {"a1", "a7"}),
+    ("date:2021..2022", {"a3", "a4", "a8"}),
+    ("date:2023-08-02", {"a1"}),
+    ("-annee:2023 -annee:2022 -annee:2024", {"a3", "a5", "a6"}),
+])
+def test_each_operator_and_field_finds_the_right_articles(svc, q, expected):
+    res = run(svc, q=q)
+    assert set(ids(run(svc, q=q, limit=50))) == expected, res["interpreted"]
+    assert res["fallback"] is False
+
+
+@pytest.mark.parametrize("q", [
+    '"coopération (militaire', "title:", "AND", "~", "coopération" + " x" * 3000, "😀 coopération 🇲🇱",
+    "coopération\x00\x1b[31m", "https://www.maliweb.net/politique/a-b.html?x=(1)", "?!?!", "*", "*ation",
+    "OR OR", "date:abcd", "annee:", "personne:", "((((", ")))", '""', "« »",
+])
+def test_malformed_or_hostile_queries_never_fail(svc, q):
+    res = run(svc, q=q)
+    json.dumps(res)
+    assert isinstance(res["interpreted"], str) and res["interpreted"]
+
+
+def test_a_malformed_query_says_it_fell_back_to_plain_words(svc):
+    res = run(svc, q='"coopération (militaire')
+    assert res["fallback"] is True
+    assert ids(res) == ["a1"]
+    assert "coopération" in res["interpreted"] and res["warnings"]
+
+
+def test_a_url_in_the_query_finds_the_article_with_that_url(tmp_path):
+    build_index(tmp_path, [article("u1", "Titre", "Texte", url="https://www.maliweb.net/x/article-1.html"),
+                           article("u2", "Autre", "Texte")])
+    res = run(SearchService(tmp_path), q="https://www.maliweb.net/x/article-1.html")
+    assert ids(res) == ["u1"]
+
+
+@pytest.mark.parametrize("scope, expected", [
+    ("all", {"a1"}), ("articles", set()), ("comments", {"a1"}),
+])
+def test_scope_selects_articles_or_comments(svc, scope, expected):
+    assert set(ids(run(svc, q="bravo", scope=scope))) == expected
+
+
+def test_each_hit_says_where_it_matched(svc):
+    hit = {h["id"]: h for h in run(svc, q="sécurité")["hits"]}
+    assert hit["a2"]["matched_in"] == ["title", "body"]
+    assert hit["a1"]["matched_in"] == ["body"]
+    comment_hit = run(svc, q="transhumance")["hits"][0]
+    assert comment_hit["matched_in"] == ["comments"]
+    assert comment_hit["snippets"][0]["where"] == "comments"
+
+
+# ---------------------------------------------------------------- facets
+
+
+def test_facet_counts_cover_all_hits(svc):
+    res = run(svc, q="")
+    assert values(res, "outlet") == {"Maliweb": 3, "L'Essor": 2, "Bamada.net": 1, "<i>Evil</i>": 1, "Malijet": 2}
+    assert values(res, "person") == {"Sadio Camara": 2, "Sergueï Lavrov": 2, "Assimi Goïta": 2}
+
+
+def test_two_ticked_outlets_are_ored_and_keep_their_own_counts(svc):
+    res = run(svc, q="", outlet=["Maliweb", "L'Essor"])
+    assert res["total"] == 5
+    outlets = {v["value"]: v for v in res["facets"]["outlet"]}
+    # the outlet facet ignores its own filter: other outlets keep the counts they would add
+    assert outlets["Bamada.net"]["count"] == 1 and outlets["Malijet"]["count"] == 2
+    assert outlets["Maliweb"]["selected"] and outlets["L'Essor"]["selected"]
+    assert not outlets["Bamada.net"]["selected"]
+
+
+def test_filters_are_anded_across_facets(svc):
+    res = run(svc, q="", outlet=["Maliweb", "L'Essor"], year=["2023"])
+    assert set(ids(res)) == {"a1", "a2", "a7"}
+    assert values(res, "outlet")["Maliweb"] == 2  # counted with the year filter
+    assert values(res, "year") == {"2023": 3, "2022": 1, "2021": 1}  # counted with the outlet filter only
+
+
+def test_an_excluded_value_removes_its_articles_and_is_flagged(svc):
+    res = svc.search(SearchRequest.from_params({"q": "", "-outlet": ["Maliweb"]})).to_dict()
+    assert "a1" not in ids(run(svc, q="", not_outlet=["Maliweb"], limit=50))
+    assert res["total"] == len(ARTICLES) - 3
+    row = next(v for v in res["facets"]["outlet"] if v["value"] == "Maliweb")
+    assert row["excluded"] is True and row["count"] == 3
+
+
+def test_person_filter_and_exclusion(svc):
+    assert set(ids(run(svc, q="", person=["sadio camara"]))) == {"a1", "a3"}
+    assert set(ids(run(svc, q="", person=["Sadio Camara", "Sergueï Lavrov"]))) == {"a1", "a3", "a5"}
+    assert "a3" not in ids(run(svc, q="", not_person=["Assimi Goita"], limit=50))
+
+
+def test_a_selected_value_is_listed_even_with_no_hits(svc):
+    res = run(svc, q="coton", outlet=["Malijet"])
+    row = next(v for v in res["facets"]["outlet"] if v["value"] == "Malijet")
+    assert row["selected"] and row["count"] == 0  # Malijet has no article about coton
+    res = run(svc, q="coton", outlet=["Inconnu"])
+    assert res["total"] == 0
+    assert {"value": "Inconnu", "count": 0, "selected": True, "excluded": False} in res["facets"]["outlet"]
+
+
+def test_facet_limit_zero_returns_every_value_and_facet_filter_narrows(svc):
+    res = run(svc, q="", facet_limit="1")
+    assert len(res["facets"]["outlet"]) == 1 and res["facet_totals"]["outlet"] == 5
+    assert len(run(svc, q="", facet_limit="0")["facets"]["outlet"]) == 5
+    res = run(svc, q="", facet_filter_person="goita")
+    assert [v["value"] for v in res["facets"]["person"]] == ["Assimi Goïta"]
+
+
+def test_estimated_dates_count_in_their_year_but_are_flagged(svc):
+    years = {v["value"]: v for v in run(svc, q="")["facets"]["year"]}
+    assert years["2021"]["count"] == 1 and years["2021"]["estimated"] == 1
+    assert years["2023"]["estimated"] == 0
+
+
+def test_months_are_offered_inside_one_selected_year(svc):
+    assert run(svc, q="")["facets"]["month"] == []
+    res = run(svc, q="", year=["2023"])
+    assert {v["value"]: v["count"] for v in res["facets"]["month"]} == {"2023-08": 2, "2023-05": 1}
+    assert set(ids(run(svc, q="", year=["2023"], month=["2023-08"]))) == {"a1", "a7"}
+    timeline = run(svc, q="", year=["2023"])["timeline"]
+    assert len(timeline) == 12 and timeline[7] == {"value": "2023-08", "label": "août", "count": 2, "estimated": 0}
+
+
+def test_timeline_counts_years_with_gaps_filled(svc):
+    timeline = run(svc, q="")["timeline"]
+    assert [t["value"] for t in timeline] == ["2020", "2021", "2022", "2023", "2024"]
+    assert {t["value"]: t["count"] for t in timeline}["2021"] == 1
+
+
+# ---------------------------------------------------------------- sorting and paging
+
+
+def test_newest_and_oldest_put_undated_articles_last(svc):
+    newest = ids(run(svc, q="", sort="newest", limit=50))
+    oldest = ids(run(svc, q="", sort="oldest", limit=50))
+    assert newest[:3] == ["d1", "d2", "a7"] and newest[-1] == "a5"
+    assert oldest[0] == "a6" and oldest[-1] == "a5"
+
+
+def test_equal_scores_are_ordered_by_id(svc):
+    assert ids(run(svc, q="récolte mil")) == ["d1", "d2"]
+
+
+def test_relevance_boosts_the_title(svc):
+    assert ids(run(svc, q="sécurité"))[0] == "a2"
+
+
+def test_pages_are_stable_and_cover_every_hit_once(svc):
+    seen = []
+    for page in range(1, 5):
+        seen += ids(run(svc, q="", limit=3, page=page))
+    assert sorted(seen) == sorted(a["id"] for a in ARTICLES)
+    relevance = [ids(run(svc, q="la", limit=1, page=p)) for p in range(1, 12)]
+    assert [r for r in relevance if r] == [r for r in relevance if r]  # deterministic
+    assert run(svc, q="", page=999, limit=10)["hits"] == []
+
+
+def test_a_page_beyond_the_end_is_empty_not_an_error(svc):
+    res = run(svc, q="sécurité", page=50)
+    assert res["hits"] == [] and res["total"] == 3 and res["pages"] == 1
+
+
+# ---------------------------------------------------------------- request validation
+
+
+@pytest.mark.parametrize("params", [
+    {"page": "-1"}, {"page": "0"}, {"page": "abc"}, {"page": "1e9999"}, {"year": "abc"}, {"year": "20233"},
+    {"month": "2023-13"}, {"sort": "random"}, {"scope": "everything"}, {"limit": str(MAX_LIMIT + 1)},
+    {"limit": "0"}, {"facet_limit": "-3"}, {"outlet": ["x"] * 51}, {"person": "x" * 1000},
+])
+def test_invalid_parameters_raise_bad_parameter(params):
+    with pytest.raises(BadParameter):
+        SearchRequest.from_params(params)
+
+
+def test_parameters_accept_flask_lists_and_cli_values():
+    req = SearchRequest.from_params({"q": ["mali"], "outlet": ["A", "B", "A"], "-year": ["2020"], "page": 2,
+                                     "limit": "5", "sort": "newest", "scope": "commentaires",
+                                     "facet_filter": ["person:goi"]})
+    assert req.q == "mali" and req.outlet == ["A", "B"] and req.not_year == ["2020"]
+    assert (req.page, req.limit, req.sort, req.scope) == (2, 5, "newest", "comments")
+    assert req.facet_filter == {"person": "goi"}
+    assert SearchRequest.from_params(req.to_params()) == req
+
+
+# ---------------------------------------------------------------- JSON, articles, persons
+
+
+def test_result_has_the_documented_json_shape(svc):
+    res = json.loads(json.dumps(run(svc, q="sécurité")))
+    assert {"query", "interpreted", "fallback", "warnings", "total", "page", "limit", "pages", "sort", "scope",
+            "hits", "facets", "facet_totals", "suggestion", "timeline"} <= set(res)
+    hit = res["hits"][0]
+    assert {"id", "title", "outlet", "date", "persons", "score", "matched_in", "snippets", "site", "author",
+            "date_estimated", "year", "url", "comments_count"} <= set(hit)
+    assert set(res["facets"]) == {"outlet", "year", "month", "person", "author"}
+    assert {"value", "count", "selected", "excluded"} <= set(res["facets"]["outlet"][0])
+    assert isinstance(hit["score"], float)
+
+
+def test_hostile_values_are_escaped_everywhere_html_is_produced(svc):
+    res = run(svc, q="script")
+    hit = res["hits"][0]
+    assert "<script" not in hit["title_html"] and "&lt;<mark>script</mark>&gt;" in hit["title_html"]
+    for snip in hit["snippets"]:
+        assert "<script" not in snip["html"] and "<b>" not in snip["html"]
+        assert snip["html"].replace("<mark>", "").replace("</mark>", "").count("<") == 0
+    art = svc.article("a6", q="script")
+    assert "<script" not in art["body_html"] and "<mark>script</mark>" in art["body_html"]
+
+
+def test_article_returns_marked_paragraphs_and_threaded_comments(svc):
+    art = svc.article("a1", q="securite")
+    assert art["body_html"].count("<p>") == 2
+    assert "<mark>sécurité</mark>" in art["body_html"]
+    assert len(art["comments"]) == 1 and art["comments"][0]["replies"][0]["id"] == "c2"
+    assert svc.article("nope") is None and svc.article("../../etc/passwd") is None
+
+
+def test_more_like_this_leaves_out_the_article_and_its_duplicates(svc):
+    similar = ids({"hits": svc.more_like_this("a1", limit=3)})
+    assert "a1" not in similar and len(similar) <= 3
+    assert "d2" not in ids({"hits": svc.more_like_this("d1")})
+    assert svc.more_like_this("nope") == []
+
+
+def test_person_page_data(svc):
+    person = svc.person("sadio camara")
+    assert person["name"] == "Sadio Camara" and person["count"] == 2
+    assert person["timeline"] == [{"value": "2021", "label": "2021", "count": 1, "estimated": 1},
+                                  {"value": "2023", "label": "2023", "count": 1, "estimated": 0}]
+    assert person["outlets"] == [{"value": "Maliweb", "count": 2}]
+    assert {"value": "Assimi Goïta", "count": 1} in person["co_persons"]
+    assert svc.person("Personne Inconnue") is None
+
+
+def test_a_new_index_generation_is_picked_up_without_restart(tmp_path):
+    build_index(tmp_path, [article("g1", "Premier", "Texte un")])
+    service = SearchService(tmp_path, check_interval=0)
+    assert run(service, q="")["total"] == 1
+    build_index(tmp_path, [article("g1", "Premier", "Texte un"), article("g2", "Second", "Texte deux")])
+    assert run(service, q="")["total"] == 2
+    assert ids(run(service, q="deux")) == ["g2"]

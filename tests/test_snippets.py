@@ -1,0 +1,72 @@
+"""Snippets and highlighting: matches through accent folding and stemming, escaped HTML."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from search.query import SearchRequest, SearchService
+from search.snippets import MAX_FRAGMENTS
+from tests.query_fixtures import ARTICLES, article, build_index
+
+LONG_BODY = " ".join(
+    [f"Paragraphe {i} sans rapport avec le sujet du jour." for i in range(60)]
+    + ["La coopération sécuritaire progresse."]
+    + [f"Phrase de remplissage {i}." for i in range(60)]
+    + ["Une nouvelle coopération est annoncée."]
+)
+
+
+@pytest.fixture(scope="module")
+def svc(tmp_path_factory):
+    index_dir = tmp_path_factory.mktemp("snippet-index")
+    extra = [article("long", "Un long article", LONG_BODY, outlet="Maliweb", date="2024-01-01")]
+    build_index(index_dir, ARTICLES + extra)
+    return SearchService(index_dir)
+
+
+def snippets(svc, q, article_id):
+    res = svc.search(SearchRequest.from_params({"q": q, "limit": "50"})).to_dict()
+    hit = next(h for h in res["hits"] if h["id"] == article_id)
+    return [s["html"] for s in hit["snippets"]]
+
+
+@pytest.mark.parametrize("q, article_id, marked", [
+    ("securite", "a2", "sécurité"),
+    ("SÉCURITÉ", "a2", "sécurité"),
+    ("coopérations", "a1", "coopération"),
+    ("cooperation", "a3", "Coopérations"),
+    ("coop*", "a5", "coopération"),
+    ('"forces armees"', "a2", "forces"),
+    ("Lavrof~", "a1", "Lavrov"),
+    ("transhumance", "a8", "transhumance"),
+])
+def test_matched_words_are_marked_through_folding_and_stemming(svc, q, article_id, marked):
+    html = " ".join(snippets(svc, q, article_id))
+    assert f"<mark>{marked}</mark>" in html
+
+
+def test_snippets_are_fragments_around_matches_in_a_long_body(svc):
+    frags = snippets(svc, "coopération", "long")
+    assert 1 <= len(frags) <= MAX_FRAGMENTS
+    assert all("<mark>coopération</mark>" in f for f in frags)
+    assert frags[0].startswith("… ")
+    assert all(len(re.sub(r"<[^>]+>", "", f)) < 400 for f in frags)
+
+
+def test_snippet_html_is_escaped_with_only_mark_tags(svc):
+    for html in snippets(svc, "sécurité", "a6"):
+        assert set(re.findall(r"</?(\w+)", html)) <= {"mark"}
+        assert "&lt;script&gt;" in html
+
+
+def test_a_hit_without_a_body_match_shows_its_lead_unmarked(svc):
+    frags = snippets(svc, "titre:piégé", "a6")
+    assert len(frags) == 1 and "<mark>" not in frags[0]
+
+
+def test_negated_words_are_not_marked(svc):
+    html = " ".join(snippets(svc, "sécurité -niger", "a1"))
+    assert "<mark>sécurité</mark>" in html
+    assert "<mark>Sahel</mark>" not in html
