@@ -1,24 +1,265 @@
 """French analysis for Whoosh: elision, accent folding, stop words, protected stemming.
 
-PLACEHOLDER: the analysis issue replaces these with the real French analyzers.
+One fused tokenizer class does the whole chain (tokenise, elide, stop, lowercase, fold,
+restore accents, stem) with a per-process term cache: a Whoosh filter chain runs the same
+steps token by token through five generators and is about twice as slow (see
+``bench/bench_reindex.py --analysis``).  The class is module-level because the schema,
+analyzers included, is pickled into every index.
+
+Rules, applied identically at index and query time:
+
+* ``l' d' j' m' n' s' t' c' qu' jusqu' lorsqu' puisqu' quoiqu' presqu'`` are stripped before
+  both ``'`` and ``’``; other apostrophes are dropped inside the word (``aujourd'hui`` →
+  ``aujourdhui``).
+* ``N'Diaye`` is a name, not an elision: when the letter after ``N'`` is a capital (or the joined
+  form is a protected word) the token is ``ndiaye``; at index time the elided part (``diaye``)
+  is added at the same position, so a lower-case query ``n'diaye`` still matches.
+* Stop words are an explicit French list (no English words: ``us``, ``as``, ``or`` are kept);
+  a word typed without accents matches the accented stop word (``meme`` is ``même``), but an
+  accented word is a stop only if listed, so the conjunction ``mais`` is dropped while the
+  cereal ``maïs`` is kept (and found as ``mais``).
+* Accents are folded **before** stemming, so ``securite`` and ``sécurité`` give one stem; the
+  accent of ``-ée``, ``-ité``, ``-ière`` is restored first because Snowball needs it to keep
+  word families together (``renforcée``/``renforcé``).
+* Words of ``search/data/protected_words.txt`` (places, organisations, names of the region)
+  are never stemmed, whatever their case, on both sides: ``Mali`` and ``mali`` give ``mali``
+  while the word ``mal`` gives ``mal``.
+* Hyphenated words are split (``Mali-Russie`` → ``mali``, ``russie``); numbers keep their
+  decimal separators (``3,5``); dates are tokens of digits (``2023-08-02`` → ``2023 08 02``).
 """
 
 from __future__ import annotations
 
-from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemmingAnalyzer
-from whoosh.support.charset import accent_map
+import hashlib
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+from whoosh.analysis import Token, Tokenizer
+from whoosh.lang import stemmer_for_language
+
+from search.text import fold as _fold_text
+
+__all__ = [
+    "FrenchTokenizer", "french_analyzer", "exact_analyzer", "keyword_analyzer",
+    "analyze_terms", "fold", "stem_word", "is_protected", "protected_words",
+    "ELISIONS", "STOP_WORDS", "analysis_fingerprint",
+]
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+PROTECTED_FILE = DATA_DIR / "protected_words.txt"
+
+#: Elided articles and pronouns stripped before an apostrophe.
+ELISIONS = frozenset(
+    "l d j m n s t c qu jusqu lorsqu puisqu quoiqu presqu".split()
+)
+
+#: French stop words, accented, lower case.  Deliberately absent: ``été`` (summer), ``as``
+#: (ace), ``us`` (customs), ``or`` (gold), ``sommes`` (sums), ``fut``/``fût``, ``son``'s
+#: homographs are kept as stops only where the possessive dominates.
+STOP_WORDS = frozenset("""
+a à ai aie aient aies ait au aux avaient avais avait avec avez aviez avions avons ayant
+c ce ceci cela celà ces cet cette ceux chaque comme d dans de des du elle elles en es est et
+étaient étais était étant êtes étiez étions eu eue eues eûmes eurent eus eut eux il ils j je
+l la le les leur leurs lui m ma mais me même mêmes mes moi mon n ne ni nos notre nous on ont
+ou où par pas pour qu que quel quelle quelles quels qui s sa sans se sera serai seraient
+serais serait seras serez seriez serions serons seront ses si soi soient sois soit sont
+sur t ta te tes toi ton tu un une vos votre vous y
+""".split())
+
+_FOLDED_STOPS = frozenset(_fold_text(w) for w in STOP_WORDS)
+
+_APOSTROPHES = "'’ʼ‘`´"
+_APOS_RE = re.compile(f"[{_APOSTROPHES}]")
+# A number with decimal or thousands separators ("3,5", "1.000"), else a run of letters and
+# digits possibly joined by apostrophes ("l'avenir", "aujourd'hui").  Hyphens split words.
+_TOKEN_RE = re.compile(rf"\d+(?:[.,]\d+)+|[^\W_]+(?:[{_APOSTROPHES}][^\W_]+)*")
+_MAX_TOKEN = 60  # longer runs are URLs, hashes or base64, not words
+_CACHE_LIMIT = 400_000
+
+# accent-restoration: folded suffix → accented suffix Snowball expects
+_RESTORE = (
+    ("ieres", "ières"), ("iere", "ière"),
+    ("ites", "ités"), ("ite", "ité"),
+    ("ees", "ées"), ("ee", "ée"),
+)
+
+_stemmer = stemmer_for_language("fr")
 
 
-def french_analyzer():
+def fold(text: str) -> str:
+    """Return ``text`` without accents, case kept (the same folding as ``search.text.fold``)."""
+    return _fold_text(text)
+
+
+@lru_cache(maxsize=1)
+def protected_words() -> frozenset[str]:
+    """Return the folded lower-case words that are never stemmed."""
+    words = set()
+    try:
+        lines = PROTECTED_FILE.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        line = line.split("#", 1)[0].strip()
+        if line:
+            for word in _TOKEN_RE.findall(line):
+                words.add(_APOS_RE.sub("", fold(word).lower()))
+    return frozenset(words)
+
+
+def analysis_fingerprint() -> str:
+    """Return a short hash of everything that changes the terms (bump → full reindex)."""
+    h = hashlib.sha256()
+    h.update(" ".join(sorted(protected_words())).encode())
+    h.update(" ".join(sorted(STOP_WORDS)).encode())
+    h.update(" ".join(sorted(ELISIONS)).encode())
+    return h.hexdigest()[:16]
+
+
+def is_protected(word: str) -> bool:
+    """Return True when ``word`` (any case, accents optional) is protected from stemming."""
+    return _APOS_RE.sub("", fold(word).lower()) in protected_words()
+
+
+def _restore_accent(folded: str) -> str:
+    for plain, accented in _RESTORE:
+        if folded.endswith(plain) and len(folded) > len(plain) + 1:
+            return folded[: -len(plain)] + accented
+    return folded
+
+
+def stem_word(word: str) -> str:
+    """Return the index term of one word in the stemmed field (folded, protected or stemmed)."""
+    folded = _APOS_RE.sub("", fold(word).lower())
+    if folded in protected_words() or not folded.isalpha():
+        return folded
+    return fold(_stemmer(_restore_accent(folded)))
+
+
+def _split_elisions(lower: str) -> str:
+    """Strip leading elided words ("qu'aujourd'hui" → "aujourd'hui")."""
+    while True:
+        m = _APOS_RE.search(lower)
+        if not m or lower[: m.start()] not in ELISIONS or m.end() >= len(lower):
+            return lower
+        lower = lower[m.end():]
+
+
+def _terms(raw: str, stem: bool, stops: bool, removestops: bool, index_mode: bool) -> tuple:
+    """Return ``(terms, stopped)`` for one raw token; ``terms`` share one position."""
+    lower = raw.lower()
+    # N'Diaye, M'Bodj: a capital after the apostrophe marks a name, not an elision
+    if len(raw) > 2 and lower[0] in "nm" and raw[1] in _APOSTROPHES:
+        rest = raw[2:]
+        joined = _APOS_RE.sub("", fold(lower[0] + rest.lower()))
+        if rest[:1].isupper() or joined in protected_words():
+            if index_mode:
+                elided = _APOS_RE.sub("", fold(rest.lower()))
+                return ((joined, elided) if elided != joined else (joined,)), False
+            return (joined,), False
+    word = _split_elisions(lower) if _APOS_RE.search(lower) else lower
+    folded = _APOS_RE.sub("", fold(word))
+    # an unaccented "meme" is the stop word "même"; an accented "maïs" is not the stop "mais"
+    stopped = stops and (word in STOP_WORDS or (word.isascii() and folded in _FOLDED_STOPS))
+    if stopped and removestops:
+        return (), True
+    if not folded:
+        return (), True
+    if stem and not stopped and folded.isalpha() and folded not in protected_words():
+        folded = fold(_stemmer(_restore_accent(folded)))
+    return (folded,), stopped
+
+
+# One cache per (stem, stops, removestops, index_mode) combination; module-level so that it is
+# never pickled with the schema.
+_CACHES: dict[tuple, dict[str, tuple]] = {}
+
+
+class FrenchTokenizer(Tokenizer):
+    """The fused French analyzer: stemmed for searchable fields, unstemmed for exact copies and names.
+
+    ``stops=False`` keeps stop words (exact copies, so that a phrase matches word for word).
+    """
+
+    def __init__(self, stem: bool = True, stops: bool = True):
+        self.stem = stem
+        self.stops = stops
+        self.is_morph = stem
+
+    def __eq__(self, other):
+        return other is not None and type(other) is type(self) and other.__dict__ == self.__dict__
+
+    def __hash__(self):
+        return hash((type(self).__name__, self.stem, self.stops))
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        if not isinstance(value, str):
+            value = "" if value is None else str(value)
+        stem = self.stem and not kwargs.get("no_morph", False)
+        index_mode = mode != "query"
+        stops = getattr(self, "stops", True)
+        key = (stem, stops, removestops, index_mode)
+        cache = _CACHES.get(key)
+        if cache is None:
+            cache = _CACHES[key] = {}
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not value.isascii() and not unicodedata.is_normalized("NFC", value):
+            value = unicodedata.normalize("NFC", value)
+        pos = start_pos
+        tokens = _TOKEN_RE.finditer(value) if tokenize else [re.match(r"(?s).*", value)]
+        for m in tokens:
+            raw = m.group()
+            if len(raw) > _MAX_TOKEN:
+                continue
+            entry = cache.get(raw)
+            if entry is None:
+                if len(cache) >= _CACHE_LIMIT:
+                    cache.clear()
+                entry = cache[raw] = _terms(raw, stem, stops, removestops, index_mode)
+            terms, stopped = entry
+            if not terms:
+                continue
+            for text in terms:
+                t.text = text
+                t.stopped = stopped
+                t.boost = 1.0
+                if keeporiginal:
+                    t.original = raw
+                if positions:
+                    t.pos = pos
+                if chars:
+                    t.startchar = start_char + m.start()
+                    t.endchar = start_char + m.end()
+                yield t
+            pos += 1
+
+
+def french_analyzer() -> FrenchTokenizer:
     """Return the stemmed, accent-folded analyzer for titles, bodies and comments."""
-    return StemmingAnalyzer(lang="fr") | CharsetFilter(accent_map)
+    return FrenchTokenizer(stem=True)
 
 
-def exact_analyzer():
-    """Return the unstemmed, accent-folded analyzer for phrases and suggestions."""
-    return RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)
+def exact_analyzer() -> FrenchTokenizer:
+    """Return the unstemmed, accent-folded analyzer for phrases and suggestions (stop words kept)."""
+    return FrenchTokenizer(stem=False, stops=False)
 
 
-def keyword_analyzer():
+def keyword_analyzer() -> FrenchTokenizer:
     """Return the analyzer for names (persons, outlets, authors) searched word by word."""
-    return RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)
+    return FrenchTokenizer(stem=False)
+
+
+_BY_NAME = {"french": french_analyzer, "stem": french_analyzer, "exact": exact_analyzer,
+            "keyword": keyword_analyzer}
+
+
+def analyze_terms(text: str, analyzer_name: str = "french", mode: str = "query") -> list[str]:
+    """Return the terms ``text`` gives in a field analysed by ``analyzer_name`` (french/exact/keyword)."""
+    try:
+        analyzer = _BY_NAME[analyzer_name]()
+    except KeyError:
+        raise ValueError(f"unknown analyzer {analyzer_name!r}") from None
+    return [t.text for t in analyzer(text or "", mode=mode)]

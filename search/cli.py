@@ -73,7 +73,8 @@ def extract(files, as_json, persons):
 @click.option("--wait", is_flag=True, help="If another reindex is running, wait for it instead of refusing.")
 @click.option("--persons/--no-persons", default=True, show_default=True,
               help="Extract persons with spaCy (cached by content hash).")
-@click.option("--procs", type=int, default=None, help="Writer processes (default: number of cores, at most 2).")
+@click.option("--procs", type=click.IntRange(min=1), default=None,
+              help="Worker processes for person extraction (default: number of cores, at most 2).")
 def reindex(source, index_dir, full, wait, persons, procs):
     """Bring the index up to date with the source folder.
 
@@ -91,9 +92,15 @@ def reindex(source, index_dir, full, wait, persons, procs):
     except store.IndexBusy as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(3)
+    except indexer.SourceError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
     except indexer.IndexWriteError as exc:
         click.echo(f"error: the index could not be written: {exc}", err=True)
         sys.exit(2)
+    except KeyboardInterrupt:
+        click.echo("interrupted: the previous index is still the live one", err=True)
+        sys.exit(130)
     click.echo(report.summary())
 
 
@@ -115,19 +122,25 @@ def reindex(source, index_dir, full, wait, persons, procs):
 @click.option("--scope", type=click.Choice(["all", "articles", "comments"]), default="all", show_default=True,
               help="Search titles, bodies and comments (all), articles only, or reader comments only.")
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True, help="Hits per page.")
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True, help="Hits per page (at most 100).")
 @click.option("--facet-limit", type=click.IntRange(min=0), default=10, show_default=True,
               help="Values per facet (0: all).")
+@click.option("--facet-filter", multiple=True, metavar="FACET:TEXT",
+              help="Only list values of FACET containing TEXT, accents ignored (e.g. person:goita).")
 def search_cmd(query, as_json, index_dir, **options):
     """Search the index. QUERY uses the query language: words are ANDed; OR/OU, AND/ET,
     NOT/SAUF/-word, parentheses, "phrases", coop* prefixes, fuzzy Beloussof~, and fields
     titre:, texte:, commentaires:, auteur:, media:/journal:, personne:, annee:, date:2021..2023.
     An empty query matches every article.
     """
+    import html
+    import re
+
     from search import query as q
 
     index_dir = index_dir or store.default_index_dir()
-    params = {"q": " ".join(query)}
+    facet_filter = options.pop("facet_filter", ())
+    params = {"q": " ".join(query), "facet_filter": [f for f in facet_filter if f]}
     for key, value in options.items():
         if isinstance(value, tuple):
             if value:
@@ -148,10 +161,18 @@ def search_cmd(query, as_json, index_dir, **options):
         _echo_json(data)
         return
     click.echo(f"{data['total']} résultat(s) — {data['interpreted']}")
+    for warning in data.get("warnings") or []:
+        click.echo(f"note : {warning}", err=True)
     if data.get("suggestion"):
         click.echo(f"Vouliez-vous dire : {data['suggestion']['text']} ?")
     for hit in data["hits"]:
-        click.echo(f"- [{hit['id']}] {hit['title']} ({hit.get('outlet') or '?'}, {hit.get('date') or 's.d.'})")
+        date = hit.get("date") or "s.d."
+        if hit.get("date_estimated"):
+            date = f"≈ {date}"
+        click.echo(f"- [{hit['id']}] {hit['title']} ({hit.get('outlet') or '?'}, {date})")
+        for snippet in hit.get("snippets") or []:
+            text = html.unescape(re.sub(r"</?mark>", "*", snippet["html"]))
+            click.echo(f"    {text}")
 
 
 @main.command()

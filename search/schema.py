@@ -12,7 +12,7 @@ from whoosh.fields import BOOLEAN, COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, S
 from search import analysis
 
 #: Bumped whenever the schema or the analysis changes in a way that needs a full reindex.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Separator inside multi-valued column values (persons); never occurs in a name.
 MULTI_SEP = "\x1f"
@@ -41,6 +41,7 @@ def build_schema() -> Schema:
         content_hash=ID(stored=True),
         # searchable text: stemmed (recall) and exact (phrases, suggestions) copies
         title=TEXT(analyzer=french, stored=True, phrase=True, field_boost=3.0),
+        title_derived=BOOLEAN(stored=True),  # title made from the lead's first sentence
         title_exact=TEXT(analyzer=exact, phrase=True, field_boost=3.0),
         body=TEXT(analyzer=french, stored=True, phrase=True),
         body_exact=TEXT(analyzer=exact, phrase=True),
@@ -58,7 +59,7 @@ def build_schema() -> Schema:
         date_precision=STORED(),
         date_estimated=BOOLEAN(stored=True),
         date_estimated_col=COLUMN(columns.VarBytesColumn()),  # b"1" when estimated
-        persons=KEYWORD(stored=True, commas=True, lowercase=False),  # exact display names
+        persons=KEYWORD(stored=True, commas=True, lowercase=False),  # exact display names, comma-joined
         persons_col=COLUMN(columns.VarBytesColumn()),  # names joined by MULTI_SEP, UTF-8
         persons_text=TEXT(analyzer=folded_keyword),  # `personne:goita` matches "Assimi Goïta"
         outlet_text=TEXT(analyzer=folded_keyword),  # `media:essor` matches "L'Essor"

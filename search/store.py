@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import multiprocessing.util
 import os
+import signal
 import shutil
 import threading
 import time
@@ -119,6 +121,27 @@ def prune(index_dir: os.PathLike | str, keep: set[str] | None = None) -> list[st
     return removed
 
 
+class _AfterFork:
+    """A weak-referenceable token for ``multiprocessing.util.register_after_fork``."""
+
+
+
+def _child_setup(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+    try:  # Linux: deliver SIGKILL to this worker when its parent dies
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:
+            os._exit(1)  # the parent died before prctl took effect
+    except (OSError, AttributeError):
+        pass
+
+
 @contextmanager
 def writer_lock(index_dir: os.PathLike | str, wait: bool = False, timeout: float | None = None):
     """Hold the index folder's writer lock; raise IndexBusy if taken and not waiting."""
@@ -142,8 +165,15 @@ def writer_lock(index_dir: os.PathLike | str, wait: bool = False, timeout: float
                 time.sleep(0.2)
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
+        # Worker processes forked while the lock is held (Whoosh's multiprocessing writer,
+        # spaCy's n_process) inherit the descriptor; they close their copy so that the lock
+        # lives and dies with this process only, and die with it when it is killed.
+        # (the registry holds the token weakly: dropping it in `finally` unregisters the hook)
+        token = _AfterFork()
+        multiprocessing.util.register_after_fork(token, lambda _obj, fd=fd: _child_setup(fd))
         yield
     finally:
+        token = None
         os.close(fd)  # closing the descriptor releases the flock
 
 

@@ -1,0 +1,167 @@
+"""Article dict ↔ Whoosh document: how each schema field is filled, and the way back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from search.schema import MULTI_SEP
+
+_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_PRECISIONS = {1: "year", 2: "month", 3: "day"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _text(value) -> str:
+    """Return a clean str for any JSON value (None → "", control characters dropped)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        value = str(value)
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates cannot be stored
+            value = value.encode("utf-8", "replace").decode("utf-8")
+    return _CONTROL.sub(" ", value)
+
+
+def _opt(value) -> str | None:
+    text = _text(value).strip()
+    return text or None
+
+
+def normalise_date(date, precision=None) -> tuple[str, str | None]:
+    """Return ``(date, precision)`` with an invalid date dropped and the precision made consistent."""
+    text = _text(date).strip()
+    m = _DATE_RE.match(text)
+    if not m:
+        return "", None
+    year, month, day = m.groups()
+    if month and not 1 <= int(month) <= 12:
+        return year, "year"
+    if day and not 1 <= int(day) <= 31:
+        return f"{year}-{month}", "month"
+    parts = sum(1 for g in (year, month, day) if g)
+    natural = _PRECISIONS[parts]
+    # a stated coarser precision wins ("2023-01-01" with precision "year" is a year)
+    if precision in ("year", "month") and precision != natural:
+        keep = 1 if precision == "year" else min(2, parts)
+        text = "-".join(g for g in (year, month, day)[:keep])
+        natural = _PRECISIONS[keep]
+    return text, natural
+
+
+def date_sort_key(date: str) -> int:
+    """Return 20230802 for "2023-08-02", 20230800 for "2023-08", 20230000 for "2023", 0 for none."""
+    m = _DATE_RE.match(date or "")
+    if not m:
+        return 0
+    year, month, day = m.groups()
+    return int(year) * 10000 + int(month or 0) * 100 + int(day or 0)
+
+
+def normalise_comments(comments) -> list[dict]:
+    """Return comments as ``{"text", "author", "reply_to", "id"}`` dicts (strings accepted)."""
+    out = []
+    if not isinstance(comments, list):
+        return out
+    for c in comments:
+        if isinstance(c, str):
+            c = {"text": c}
+        if not isinstance(c, dict):
+            continue
+        text = _text(c.get("text")).strip()
+        if not text:
+            continue
+        out.append({"text": text, "author": _opt(c.get("author")),
+                    "reply_to": _opt(c.get("reply_to")), "id": _opt(c.get("id"))})
+    return out
+
+
+def clean_persons(persons) -> list[str]:
+    """Return distinct person names, in order, without separators that would split them."""
+    out, seen = [], set()
+    for p in persons or ():
+        name = " ".join(_text(p).replace(",", " ").replace(MULTI_SEP, " ").split())
+        if name and name not in seen:
+            seen.add(name)
+            out.append(name)
+    return out
+
+
+def article_hash(article: dict) -> str:
+    """Return a hash of everything indexed from an article except persons (detects changes)."""
+    data = {k: v for k, v in article.items() if k != "persons"}
+    blob = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def to_document(article: dict, persons=None) -> dict:
+    """Return the Whoosh document (field → value) for one article dict."""
+    persons = clean_persons(article.get("persons") if persons is None else persons)
+    title = _text(article.get("title")).strip()
+    body = _text(article.get("body"))
+    comments = normalise_comments(article.get("comments"))
+    comments_text = "\n\n".join(c["text"] for c in comments)
+    try:
+        count = max(int(article.get("comments_count") or 0), len(comments))
+    except (TypeError, ValueError):
+        count = len(comments)
+    date, precision = normalise_date(article.get("date"), article.get("date_precision"))
+    estimated = bool(article.get("date_estimated")) and bool(date)
+    doc = {
+        "id": _text(article.get("id")),
+        "title": title,
+        "title_exact": title,
+        "title_derived": bool(article.get("title_derived")),
+        "body": body,
+        "body_exact": body,
+        "comments": comments_text,
+        "comments_exact": comments_text,
+        "comments_data": comments,
+        "comments_count": count,
+        "year": date[:4],
+        "month": date[:7] if len(date) >= 7 else "",
+        "date": date,
+        "date_sort": date_sort_key(date),
+        "date_precision": precision,
+        "date_estimated": estimated,
+        "date_estimated_col": b"1" if estimated else b"",
+        "persons": ",".join(persons),
+        "persons_col": MULTI_SEP.join(persons).encode("utf-8"),
+        "persons_text": "\n".join(persons),
+    }
+    for key in ("path", "url", "site", "content_hash", "outlet", "author"):
+        value = _opt(article.get(key))
+        if value is not None:
+            doc[key] = value
+    if doc.get("outlet"):
+        doc["outlet_text"] = doc["outlet"]
+    if doc.get("author"):
+        doc["author_text"] = doc["author"]
+    return doc
+
+
+def from_stored(fields: dict) -> dict:
+    """Return the article dict rebuilt from a document's stored fields (to re-index it unchanged)."""
+    persons = [p for p in (fields.get("persons") or "").split(",") if p]
+    return {
+        "id": fields.get("id"),
+        "path": fields.get("path"),
+        "url": fields.get("url"),
+        "title": fields.get("title") or "",
+        "title_derived": bool(fields.get("title_derived")),
+        "outlet": fields.get("outlet"),
+        "site": fields.get("site"),
+        "author": fields.get("author"),
+        "date": fields.get("date") or None,
+        "date_precision": fields.get("date_precision"),
+        "date_estimated": bool(fields.get("date_estimated")),
+        "body": fields.get("body") or "",
+        "comments": list(fields.get("comments_data") or []),
+        "comments_count": int(fields.get("comments_count") or 0),
+        "persons": persons,
+        "content_hash": fields.get("content_hash"),
+    }

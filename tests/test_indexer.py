@@ -1,0 +1,565 @@
+"""Reindex: what the seed index finds, incremental add/update/delete, interruptions, the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+from click.testing import CliRunner
+from whoosh import index as windex
+from whoosh.qparser import MultifieldParser, QueryParser
+
+from search import documents, extract, indexer, store
+from search.cli import main
+
+
+def _ids(index_dir, text, fields=("title", "body", "comments")):
+    ix = windex.open_dir(str(store.live_path(index_dir)))
+    try:
+        with ix.searcher() as s:
+            q = MultifieldParser(list(fields), ix.schema).parse(text)
+            return {hit["id"] for hit in s.search(q, limit=None)}
+    finally:
+        ix.close()
+
+
+def _all_ids(index_dir):
+    ix = windex.open_dir(str(store.live_path(index_dir)))
+    try:
+        with ix.searcher() as s:
+            return {d["id"] for d in s.documents()}
+    finally:
+        ix.close()
+
+
+# --- the seed index --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("spellings", [
+    ("securite", "sécurité", "SÉCURITÉ", "Securité"),
+    ("GOÏTA", "Goita", "goïta", "goita"),
+    ("cooperation", "coopérations", "COOPÉRATION"),
+    ("Mali", "mali", "MALI"),
+])
+def test_unaccented_upper_case_and_accented_spellings_find_the_same_articles(seed_index, spellings):
+    results = [_ids(seed_index, s) for s in spellings]
+    assert results[0] and all(r == results[0] for r in results)
+
+
+def test_avenir_finds_the_article_with_l_avenir_in_its_title(seed_index):
+    assert any(i.startswith("002") for i in _ids(seed_index, "avenir", ("title",)))
+
+
+def test_asymetriques_finds_asymetrique(seed_index):
+    assert _ids(seed_index, "asymétriques") == _ids(seed_index, "asymetrique") != set()
+
+
+def test_word_mal_does_not_match_mali(seed_index):
+    assert _ids(seed_index, "mal") != _ids(seed_index, "mali")
+
+
+def test_seed_index_has_every_seed_with_its_persons(seed_index, seeds_dir):
+    assert len(_all_ids(seed_index)) == len(list(seeds_dir.glob("*.txt")))
+    ix = windex.open_dir(str(store.live_path(seed_index)))
+    try:
+        with ix.searcher() as s:
+            assert s.doc_count() == 5
+            assert (store.live_path(seed_index) / indexer.PERSONS_FILE).is_file()
+    finally:
+        ix.close()
+
+
+def test_word_only_in_a_seed_reader_comment_is_found_in_comments_only(seed_index):
+    found = _ids(seed_index, "copinage")
+    assert len(found) == 1 and next(iter(found)).startswith("000")
+    assert _ids(seed_index, "copinage", ("title", "body")) == set()
+
+
+def test_highlighter_marks_the_accented_word_for_an_unaccented_query(seed_index):
+    ix = windex.open_dir(str(store.live_path(seed_index)))
+    try:
+        with ix.searcher() as s:
+            hits = s.search(QueryParser("body", ix.schema).parse("securite"), limit=1)
+            assert "sécurité" in hits[0].highlights("body").lower()
+    finally:
+        ix.close()
+
+
+def test_exact_copy_holds_whole_words_for_suggestions(seed_index):
+    ix = windex.open_dir(str(store.live_path(seed_index)))
+    try:
+        with ix.searcher() as s:
+            words = {w.decode() for w in s.lexicon("body_exact")}
+    finally:
+        ix.close()
+    assert {"cooperation", "militaire"} <= words and "cooper" not in words
+
+
+# --- controlled articles (extraction replaced by verbatim JSONL records) ---------------------
+
+def _verbatim_iter(path):
+    text = path.read_text(encoding="utf-8")
+    if not text.strip():
+        raise extract.SkipFile("empty file")
+    if path.suffix == ".jsonl":
+        for line in text.splitlines():
+            if line.strip():
+                yield json.loads(line)
+    else:
+        title, _, body = text.partition("\n")
+        yield {"id": path.stem, "title": title, "body": body}
+
+
+@pytest.fixture
+def verbatim(monkeypatch):
+    """Make extraction return each JSONL record as the article (and .txt pages as title/body)."""
+    monkeypatch.setattr(extract, "iter_file", _verbatim_iter, raising=False)
+
+
+def _jsonl(path, records):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
+
+
+def _art(id_, title="Titre", body="Texte.", **kw):
+    return {"id": id_, "title": title, "body": body, **kw}
+
+
+def test_phrase_matches_only_in_order(tmp_path, verbatim):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    _jsonl(src / "a.jsonl", [_art("ordre", body="Les forces armées du pays."),
+                             _art("verbes", body="Il faut forcer et armer le pays."),
+                             _art("inverse", body="Les armées et leurs forces.")])
+    indexer.reindex(src, ix, persons=False)
+    for field in ("body", "body_exact"):
+        assert _ids(ix, '"forces armées"', (field,)) == {"ordre"}
+
+
+def test_word_only_in_a_reader_comment_is_found_in_comments(tmp_path, verbatim):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    _jsonl(src / "a.jsonl", [_art("c", comments=[{"text": "Quel scandale hydrocarbure !"},
+                                                 "Une réponse en texte simple"]),
+                             _art("d")])
+    indexer.reindex(src, ix, persons=False)
+    assert _ids(ix, "hydrocarbure") == {"c"}
+    assert _ids(ix, "hydrocarbure", ("body",)) == set()
+    ix_ = windex.open_dir(str(store.live_path(ix)))
+    with ix_.searcher() as s:
+        doc = s.document(id="c")
+    ix_.close()
+    assert doc["comments_count"] == 2 and doc["comments_data"][1]["text"].startswith("Une")
+
+
+@pytest.mark.parametrize("date, precision, year, month, sort", [
+    ("2023-08-02", "day", "2023", "2023-08", 20230802),
+    ("2023-08", "month", "2023", "2023-08", 20230800),
+    ("2021", "year", "2021", "", 20210000),
+    (None, None, "", "", 0),
+    ("hier", "day", "", "", 0),
+    ("2023-13-01", "day", "2023", "", 20230000),
+])
+def test_dates_fill_year_month_and_sort_key(date, precision, year, month, sort):
+    doc = documents.to_document(_art("x", date=date, date_precision=precision))
+    assert (doc["year"], doc["month"], doc["date_sort"]) == (year, month, sort)
+
+
+def test_estimated_date_is_flagged_in_field_and_column():
+    doc = documents.to_document(_art("x", date="2021", date_precision="year", date_estimated=True))
+    assert doc["date_estimated"] is True and doc["date_estimated_col"] == b"1"
+
+
+def test_persons_fill_keyword_column_and_text_fields():
+    doc = documents.to_document(_art("x", persons=["Assimi Goïta", "Sadio Camara", "Assimi Goïta"]))
+    assert doc["persons"] == "Assimi Goïta,Sadio Camara"
+    assert doc["persons_col"].decode().split("\x1f") == ["Assimi Goïta", "Sadio Camara"]
+
+
+def test_incremental_reindex_adds_updates_and_deletes(tmp_path, verbatim):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    _jsonl(src / "bulk.jsonl", [_art("a", body="premier"), _art("b", body="second")])
+    (src / "page.txt").write_text("Une page\nTexte de page.", "utf-8")
+    r = indexer.reindex(src, ix, persons=False)
+    assert (r.mode, r.added) == ("full", 3)
+
+    _jsonl(src / "bulk.jsonl", [_art("a", body="premier"), _art("b", body="modifié"),
+                                _art("c", body="troisième")])
+    (src / "page.txt").unlink()
+    r = indexer.reindex(src, ix, persons=False)
+    assert (r.mode, r.added, r.updated, r.deleted, r.unchanged) == ("incremental", 1, 1, 1, 1)
+    assert _all_ids(ix) == {"a", "b", "c"}
+    assert _ids(ix, "modifie") == {"b"} and _ids(ix, "second") == set()
+
+
+def test_rerun_with_nothing_changed_reads_no_file(tmp_path, verbatim, monkeypatch):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    _jsonl(src / "bulk.jsonl", [_art(str(i)) for i in range(20)])
+    indexer.reindex(src, ix, persons=False)
+    monkeypatch.setattr(indexer, "extract_file", lambda sf: pytest.fail(f"{sf.rel} re-read"))
+    r = indexer.reindex(src, ix, persons=False)
+    assert not r.changed and r.unchanged == 20 and "nothing changed" in r.summary()
+
+
+def test_touched_file_with_same_content_is_not_reextracted(tmp_path, verbatim, monkeypatch):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    _jsonl(src / "bulk.jsonl", [_art("a")])
+    indexer.reindex(src, ix, persons=False)
+    os.utime(src / "bulk.jsonl", ns=(time.time_ns(), time.time_ns() + 10**9))
+    monkeypatch.setattr(indexer, "extract_file", lambda sf: pytest.fail("re-read"))
+    assert not indexer.reindex(src, ix, persons=False).changed
+
+
+def test_same_stem_in_two_folders_gives_two_articles(tmp_path, verbatim):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    for sub in ("2023", "2024"):
+        (src / sub).mkdir(parents=True)
+        (src / sub / "article.txt").write_text(f"Titre {sub}\nTexte {sub}.", "utf-8")
+    indexer.reindex(src, ix, persons=False)
+    ids = _all_ids(ix)
+    assert len(ids) == 2 and "article" in ids
+
+
+def test_skipped_and_ignored_files_are_reported(tmp_path, verbatim):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    src.mkdir()
+    (src / "good.txt").write_text("Bon titre\nTexte.", "utf-8")
+    (src / "empty.txt").write_text("", "utf-8")
+    (src / "orphan.json").write_text("{}", "utf-8")
+    (src / "notes.md").write_text("x", "utf-8")
+    (src / ".hidden.txt").write_text("x\ny", "utf-8")
+    (src / "folder.txt").mkdir()
+    r = indexer.reindex(src, ix, persons=False)
+    reasons = dict(r.skipped)
+    assert r.added == 1 and reasons["empty.txt"] == "empty file" and "orphan.json" in reasons
+    assert r.ignored == 2
+    assert "empty.txt: empty file" in r.summary()
+
+
+def test_sidecar_is_part_of_its_page(tmp_path, verbatim):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    src.mkdir()
+    (src / "a.txt").write_text("Titre\nTexte.", "utf-8")
+    (src / "a.json").write_text('{"url": "http://x"}', "utf-8")
+    r = indexer.reindex(src, ix, persons=False)
+    assert (r.added, r.skipped) == (1, [])
+    (src / "a.json").write_text('{"url": "http://y"}', "utf-8")
+    assert indexer.reindex(src, ix, persons=False).files_read == 1
+
+
+def test_extractor_crash_costs_one_file(tmp_path, verbatim, monkeypatch):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    src.mkdir()
+    (src / "a.txt").write_text("Titre\nTexte.", "utf-8")
+    (src / "b.txt").write_text("Titre\nTexte.", "utf-8")
+    real = extract.iter_file
+
+    def flaky(path):
+        if path.name == "b.txt":
+            raise RuntimeError("boom\nsecond line")
+        return real(path)
+    monkeypatch.setattr(extract, "iter_file", flaky)
+    r = indexer.reindex(src, ix, persons=False)
+    assert r.added == 1 and dict(r.skipped)["b.txt"] == "extraction failed: RuntimeError: boom second line"
+
+
+def test_missing_source_folder_is_an_error_and_keeps_the_index(tmp_path, verbatim):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    _jsonl(src / "a.jsonl", [_art("a")])
+    indexer.reindex(src, ix, persons=False)
+    with pytest.raises(indexer.SourceError):
+        indexer.reindex(tmp_path / "nope", ix, persons=False)
+    assert _all_ids(ix) == {"a"}
+
+
+def test_busy_index_refuses_then_waits(tmp_path, verbatim):
+    import threading
+
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    _jsonl(src / "a.jsonl", [_art("a")])
+    with store.writer_lock(ix):
+        with pytest.raises(store.IndexBusy):
+            indexer.reindex(src, ix, persons=False)
+        result = CliRunner().invoke(main, ["reindex", "--source", str(src), "--index", str(ix),
+                                           "--no-persons"])
+        assert result.exit_code == 3 and "--wait" in result.output
+    lock = store.writer_lock(ix)
+    lock.__enter__()
+    threading.Timer(0.5, lambda: lock.__exit__(None, None, None)).start()
+    assert indexer.reindex(src, ix, persons=False, wait=True).added == 1
+
+
+def test_schema_change_triggers_a_full_rebuild(tmp_path, verbatim):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    _jsonl(src / "a.jsonl", [_art("a")])
+    indexer.reindex(src, ix, persons=False)
+    state_path = store.live_path(ix) / indexer.STATE_FILE
+    state = json.loads(state_path.read_text())
+    state["meta"]["schema_version"] = -1
+    state_path.write_text(json.dumps(state))
+    r = indexer.reindex(src, ix, persons=False)
+    assert (r.mode, r.full_reason) == ("full", "schema changed")
+
+
+# --- interruptions -------------------------------------------------------------------------
+
+def test_exception_during_full_reindex_leaves_old_index_serving(tmp_path, verbatim, monkeypatch):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    _jsonl(src / "a.jsonl", [_art(str(i), body="sécurité") for i in range(10)])
+    indexer.reindex(src, ix, persons=False)
+    live = store.live_path(ix)
+    calls = {"n": 0}
+    real = documents.to_document
+
+    def failing(article, persons=None):
+        calls["n"] += 1
+        if calls["n"] > 3:
+            raise RuntimeError("injected failure")
+        return real(article, persons)
+    monkeypatch.setattr(documents, "to_document", failing)
+    with pytest.raises(indexer.IndexWriteError, match="injected"):
+        indexer.reindex(src, ix, persons=False, full=True)
+    assert store.live_path(ix) == live and len(_ids(ix, "securite")) == 10
+    assert [p.name for p in ix.glob("gen-*")] == [live.name]
+    monkeypatch.setattr(documents, "to_document", real)
+    assert indexer.reindex(src, ix, persons=False, full=True).added == 10
+
+
+def test_exception_during_incremental_reindex_changes_nothing(tmp_path, verbatim, monkeypatch):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    _jsonl(src / "a.jsonl", [_art("a", body="ancien")])
+    indexer.reindex(src, ix, persons=False)
+    _jsonl(src / "a.jsonl", [_art("a", body="nouveau"), _art("b")])
+    monkeypatch.setattr(documents, "to_document", lambda *a, **k: 1 / 0)
+    with pytest.raises(indexer.IndexWriteError):
+        indexer.reindex(src, ix, persons=False)
+    assert _ids(ix, "ancien") == {"a"} and _all_ids(ix) == {"a"}
+    monkeypatch.undo()
+    monkeypatch.setattr(extract, "iter_file", _verbatim_iter, raising=False)
+    r = indexer.reindex(src, ix, persons=False)
+    assert (r.added, r.updated) == (1, 1) and _ids(ix, "nouveau") == {"a"}
+
+
+_SLOW_RUN = """
+import sys, time
+from search import documents, indexer
+real = documents.to_document
+def slow(article, persons=None):
+    time.sleep(0.02)
+    return real(article, persons)
+documents.to_document = slow
+indexer.reindex(sys.argv[1], sys.argv[2], full=True, persons=False, procs=1)
+"""
+
+
+@pytest.mark.slow
+def test_kill_9_during_full_reindex_leaves_old_index_serving(tmp_path):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    src.mkdir()
+    for i in range(150):
+        (src / f"p{i:03d}.txt").write_text(f"Titre {i}\n\nLa sécurité au Mali, numéro {i}.", "utf-8")
+    indexer.reindex(src, ix, persons=False)
+    live = store.live_path(ix)
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(_SLOW_RUN), str(src), str(ix)])
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(ix.glob("gen-*"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # well inside the write phase
+        assert proc.poll() is None, "the run ended before it could be killed"
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert store.live_path(ix) == live
+    assert len(_ids(ix, "securite")) == 150
+    r = indexer.reindex(src, ix, persons=False)
+    assert r.mode == "incremental" and not r.changed
+    assert [p.name for p in ix.glob("gen-*")] == [live.name]
+    assert indexer.reindex(src, ix, persons=False, full=True).added == 150
+
+
+def test_cli_reindex_prints_the_summary_and_exits_0_with_skipped_files(tmp_path):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    src.mkdir()
+    (src / "a.txt").write_text("Titre\n\nLa sécurité.", "utf-8")
+    (src / "vide.txt").write_text("", "utf-8")
+    result = CliRunner().invoke(main, ["reindex", "--source", str(src), "--index", str(ix),
+                                       "--no-persons"])
+    assert result.exit_code == 0, result.output
+    assert "1 added" in result.output and "vide.txt" in result.output
+
+
+def test_cli_reindex_of_a_missing_folder_exits_1(tmp_path):
+    result = CliRunner().invoke(main, ["reindex", "--source", str(tmp_path / "x"),
+                                       "--index", str(tmp_path / "ix")])
+    assert result.exit_code == 1 and "not found" in result.output
+
+
+def test_index_path_that_is_a_file_is_an_index_write_error(tmp_path, verbatim):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    _jsonl(src / "a.jsonl", [_art("a")])
+    ix.write_text("not a folder")
+    with pytest.raises(indexer.IndexWriteError):
+        indexer.reindex(src, ix, persons=False)
+    result = CliRunner().invoke(main, ["reindex", "--source", str(src), "--index", str(ix),
+                                       "--no-persons"])
+    assert result.exit_code == 2 and "could not be written" in result.output
+
+
+def test_progress_writes_log_lines_when_not_a_terminal():
+    import io
+
+    out = io.StringIO()
+    progress = indexer.make_progress(out)
+    progress.interval = 0
+    for i in range(3):
+        progress("write", i, 2)
+    progress.close()
+    assert "écriture" in out.getvalue() and "ETA" in out.getvalue()
+    assert "\r" not in out.getvalue()
+
+
+@pytest.fixture
+def fake_persons(monkeypatch):
+    """Persons from `@Name` words; a lone surname resolves to the only full name in the corpus."""
+    from search import persons as ps
+
+    calls = []
+
+    def raw_mentions(articles, *, cache=None, n_process=1):
+        calls.append(sorted(a["id"] for a in articles))
+        return {a["id"]: [w[1:].replace("_", " ") for w in a["body"].split() if w.startswith("@")]
+                for a in articles}
+
+    def resolve(raw):
+        full = {}
+        for names in raw.values():
+            for n in names:
+                if " " in n:
+                    full.setdefault(n.split()[-1], set()).add(n)
+        by_article = {}
+        for aid, names in raw.items():
+            out = []
+            for n in names:
+                cands = full.get(n, set())
+                out.append(next(iter(cands)) if " " not in n and len(cands) == 1 else n)
+            by_article[aid] = sorted(set(out))
+        return ps.Resolution(by_article=by_article, variants={})
+
+    monkeypatch.setattr(ps, "raw_mentions", raw_mentions)
+    monkeypatch.setattr(ps, "resolve", resolve)
+    return calls
+
+
+def _stored(index_dir, aid):
+    ix = windex.open_dir(str(store.live_path(index_dir)))
+    try:
+        with ix.searcher() as s:
+            return s.document(id=aid)
+    finally:
+        ix.close()
+
+
+def test_incremental_run_reresolves_persons_of_unchanged_articles(tmp_path, verbatim, fake_persons):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    _jsonl(src / "a.jsonl", [_art("a", body="Le ministre @Camara à Bamako.")])
+    indexer.reindex(src, ix, persons=True)
+    assert _stored(ix, "a")["persons"] == "Camara"
+    _jsonl(src / "b.jsonl", [_art("b", body="Le colonel @Sadio_Camara au Mali.")])
+    r = indexer.reindex(src, ix, persons=True)
+    assert (r.added, r.persons_updated) == (1, 1)
+    assert fake_persons[-1] == ["b"]  # NER ran on the new article only
+    a = _stored(ix, "a")
+    assert a["persons"] == "Sadio Camara" and a["body"] == "Le ministre @Camara à Bamako."
+    assert "variants" in json.loads((store.live_path(ix) / indexer.PERSONS_FILE).read_text())
+
+
+def test_switching_persons_on_rebuilds_everything(tmp_path, verbatim, fake_persons):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    _jsonl(src / "a.jsonl", [_art("a", body="@Assimi_Goïta")])
+    indexer.reindex(src, ix, persons=False)
+    assert _stored(ix, "a")["persons"] == ""
+    r = indexer.reindex(src, ix, persons=True)
+    assert r.full_reason == "persons enabled" and _stored(ix, "a")["persons"] == "Assimi Goïta"
+
+
+def test_persons_failure_is_a_warning_not_a_failed_run(tmp_path, verbatim, monkeypatch):
+    from search import persons as ps
+
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    _jsonl(src / "a.jsonl", [_art("a")])
+    monkeypatch.setattr(ps, "raw_mentions", lambda *a, **k: 1 / 0)
+    r = indexer.reindex(src, ix, persons=True)
+    assert r.added == 1 and "persons not extracted" in r.summary()
+
+
+def test_progress_draws_a_bar_with_rate_and_eta_on_a_terminal():
+    import io
+
+    from search.progress import Progress
+
+    out = io.StringIO()
+    progress = Progress(out, tty=True, interval=0)
+    progress("extract", 5, 10)
+    progress("extract", 10, 10)
+    progress.close()
+    text = out.getvalue()
+    assert "\r" in text and "[" in text and "/s" in text and "ETA" in text and text.endswith("\n")
+
+
+def test_undecodable_file_name_is_indexed_under_a_printable_path(tmp_path, verbatim):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    src.mkdir()
+    name = os.fsdecode(b"caf\xe9.txt")
+    (src / name).write_text("Titre\nTexte sur la sécurité.", "utf-8")
+    r = indexer.reindex(src, ix, persons=False)
+    (aid,) = _all_ids(ix)
+    assert r.added == 1 and _stored(ix, aid)["path"] == "caf\ufffd.txt"
+    assert not indexer.reindex(src, ix, persons=False).changed
+
+
+def test_skipped_file_is_reported_again_without_being_reread(tmp_path, verbatim, monkeypatch):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    src.mkdir()
+    (src / "good.txt").write_text("Titre\nTexte.", "utf-8")
+    (src / "empty.txt").write_text("", "utf-8")
+    indexer.reindex(src, ix, persons=False)
+    monkeypatch.setattr(indexer, "extract_file", lambda sf: pytest.fail(f"{sf.rel} re-read"))
+    r = indexer.reindex(src, ix, persons=False)
+    assert r.skipped == [("empty.txt", "empty file")] and not r.changed
+    monkeypatch.undo()
+    monkeypatch.setattr(extract, "iter_file", _verbatim_iter, raising=False)
+    (src / "empty.txt").write_text("Plus vide\nTexte.", "utf-8")
+    r = indexer.reindex(src, ix, persons=False)
+    assert (r.added, r.skipped) == (1, [])
+
+
+def test_index_folder_inside_the_source_is_not_indexed(tmp_path, verbatim):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("Titre\nTexte.", "utf-8")
+    indexer.reindex(src, src / "index", persons=False)
+    r = indexer.reindex(src, src / "index", persons=False, full=True)
+    assert (r.added, r.skipped, r.ignored) == (1, [], 0)
+
+
+def test_edited_person_rules_apply_to_unchanged_articles(tmp_path, verbatim, fake_persons, monkeypatch):
+    from search import persons as ps
+
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    _jsonl(src / "a.jsonl", [_art("a", body="@Barkhane et @Sadio_Camara"), _art("b", body="rien")])
+    indexer.reindex(src, ix, persons=True)
+    assert _stored(ix, "a")["persons"] == "Barkhane,Sadio Camara"
+    real = ps.raw_mentions
+
+    def without_barkhane(articles, **kw):  # as if "Barkhane" had been added to non_persons.txt
+        return {k: [m for m in v if m != "Barkhane"] for k, v in real(articles, **kw).items()}
+    monkeypatch.setattr(ps, "raw_mentions", without_barkhane)
+    assert not indexer.reindex(src, ix, persons=True).changed  # rules unchanged: nothing re-read
+    monkeypatch.setattr(indexer, "persons_data_fingerprint", lambda: "edited")
+    r = indexer.reindex(src, ix, persons=True)
+    assert fake_persons[-1] == ["a", "b"] and r.persons_updated == 1
+    assert _stored(ix, "a")["persons"] == "Sadio Camara"
