@@ -18,14 +18,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from search.page import extract_text
+from search import htmlpage
+from search.htmltext import declared_charset, looks_like_html
+from search.page import extract_text as extract_visible_text
 from search.records import ARTICLE_KEYS, canonical_json, content_hash, host_of, normalize_record
-from search.textio import MAX_PAGE_BYTES, decode_bytes, sniff_binary
+from search.textio import MAX_PAGE_BYTES, clean_text, decode_bytes, sniff_binary
 
 __all__ = [
-    "ARTICLE_KEYS", "MAX_PAGE_BYTES", "MAX_RECORD_BYTES", "SkipFile", "SkippedRecord", "decode_bytes",
-    "extract_text", "iter_file", "load_file", "normalize_record",
+    "ARTICLE_KEYS", "HTML_SUFFIXES", "MAX_PAGE_BYTES", "MAX_RECORD_BYTES", "SkipFile", "SkippedRecord",
+    "decode_bytes", "extract_text", "iter_file", "load_file", "normalize_record",
 ]
+
+#: Page files read as HTML whatever their content looks like (other pages are sniffed).
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 
 #: Largest single JSONL line read, in bytes (a bulk file itself may be of any size).
 MAX_RECORD_BYTES = MAX_PAGE_BYTES
@@ -40,6 +45,30 @@ class SkippedRecord(NamedTuple):
 
     where: str
     reason: str
+
+
+def extract_text(text: str, *, id: str, path: str = "", html: bool | None = None) -> dict:
+    """Extract an article dict from the decoded text of one page: visible text, or HTML (sniffed when ``html`` is None)."""
+    text = text if isinstance(text, str) else ""
+    if html is None:
+        html = looks_like_html(text)
+    if not html:
+        return extract_visible_text(text, id=id, path=path)
+    page = htmlpage.html_page(text)
+    hints = {**page.meta, "comments": page.comments, "comments_stated": page.comments_stated}
+    article = extract_visible_text(page.text, id=id, path=path, hints=hints)
+    article["content_hash"] = content_hash(clean_text(text))
+    return article
+
+
+def _decode_page(path: Path, data: bytes) -> tuple[str, bool]:
+    """Return the decoded text of a page and whether it is HTML (by name or by content)."""
+    text = decode_bytes(data)
+    html = looks_like_html(text, by_name=path.suffix.lower() in HTML_SUFFIXES)
+    declared = declared_charset(data) if html else None
+    if declared:
+        text = decode_bytes(data, declared=declared)
+    return text, html
 
 
 def _mb(size: int) -> str:
@@ -131,11 +160,14 @@ def _merge_sidecar(article: dict, sidecar: dict, path: Path) -> dict:
 
 def _iter_page(path: Path) -> Iterator[dict | SkippedRecord]:
     data = _read_page(path)
-    text = decode_bytes(data)
+    text, html = _decode_page(path, data)
     if not text.strip():
         raise SkipFile("empty file")
     sidecar, sidecar_raw, problem = _load_sidecar(path)
-    article = extract_text(text, id=path.stem, path=str(path))
+    article = extract_text(text, id=path.stem, path=str(path), html=html)
+    if html and not article["body"] and not article["comments"]:
+        # Typically a page whose text is loaded by JavaScript: nothing to search in it.
+        raise SkipFile("HTML page without article text (no visible text outside scripts and site chrome)")
     if sidecar:
         article = _merge_sidecar(article, sidecar, path)
     article["content_hash"] = content_hash(text, sidecar_raw)

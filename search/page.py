@@ -13,9 +13,9 @@ from __future__ import annotations
 import itertools
 import re
 
-from search import bylines, comments as cmts, dates, outlets
+from search import bylines, comments as cmts, dates, htmlmeta, outlets
 from search.outlets import line_key
-from search.records import clean_body, content_hash, derive_title
+from search.records import clean_body, content_hash, derive_title, normalize_comments
 from search.textio import clean_line, clean_text
 
 # " date 2023-08 Title - host.tld": the line some crawlers put first.
@@ -110,6 +110,71 @@ class _Page:
                 self.site = owner.site
                 self.sig.outlet(P_SITE, self.n, owner.name)
                 return
+
+    # ------------------------------------------------------------------ markup metadata
+    def use_hints(self, hints: dict) -> None:
+        """Record the metadata an HTML page states in its markup; it ranks above what the text suggests."""
+        table, sig = self.table, self.sig
+        host = hints.get("host")
+        if host:
+            self.site = host
+            outlet = table.by_host(host)
+            if outlet is not None:
+                sig.outlet(P_SITE, -2, outlet.name)
+                self.page_outlets = [outlet, *(o for o in self.page_outlets if o is not outlet)]
+        for name in hints.get("site_names") or ():
+            outlet = table.lookup(name)
+            if outlet is not None:
+                sig.outlet(P_SITE, -1, outlet.name)
+                if outlet not in self.page_outlets:
+                    self.page_outlets.append(outlet)
+                self.site = self.site or outlet.site
+                break
+            if htmlmeta.site_name_is_publication(name, host, hints.get("publisher")):
+                sig.outlet(P_SITE, -1, name)
+                break
+        if not self.page_outlets:
+            for line in hints.get("copyright") or ():
+                m = _COPYRIGHT.match(clean_line(line)) if len(line) < 200 else None
+                owner = self.table.lookup(m.group(1)) if m else None
+                if owner is not None and owner.kind != "agency":
+                    self.page_outlets = [owner]
+                    self.site = self.site or owner.site
+                    sig.outlet(P_SITE, self.n, owner.name)
+                    break
+        if hints.get("date"):
+            sig.dates.append((0, -1, hints["date"], hints.get("date_precision") or dates.precision_of(hints["date"])))
+        for value in hints.get("authors") or ():
+            names = []
+            for part in re.split(r"\s*(?:,|;|&|\bet\b|\band\b)\s*", bylines.byline_of(value) or value):
+                part = part.strip(" .")
+                outlet = table.lookup(part)
+                if outlet is not None and outlet.kind == "agency":
+                    sig.outlet(P_SIGNED, -1, outlet.name)
+                elif outlet is None and bylines.looks_like_person(part, table):
+                    names.append(bylines.title_case(part))
+            if names:
+                sig.author(0, -1, ", ".join(dict.fromkeys(names)))
+                break
+
+    def hinted_title(self, hints: dict) -> str | None:
+        """Return the page's stated title (og:title, <title>...) without its site suffix."""
+        names = [n for n in hints.get("site_names") or () if n]
+        titles = list(hints.get("titles") or ())
+        if not hints.get("headline") and hints.get("page_title"):
+            titles.append(hints["page_title"])  # <title> carries site decoration: only without a visible <h1>
+        for title in titles:
+            for name in names:
+                for sep in (" - ", " | ", " – ", " — ", " :: ", " : ", " » "):
+                    if title.endswith(sep + name) and len(title) > len(sep + name) + 5:
+                        title = title[: -len(sep + name)]
+                    elif title.startswith(name + sep) and len(title) > len(name + sep) + 12:
+                        title = title[len(name + sep):]
+            title = self.strip_suffix(title.strip())
+            if len(title) >= 3 and not any(line_key(title) == line_key(n) for n in names) \
+                    and self.table.lookup(title) is None:
+                return title
+        return None
 
     # ------------------------------------------------------------------ title
     def strip_suffix(self, title: str) -> str:
@@ -397,21 +462,32 @@ def _pick_date(sig: _Signals, body: str) -> tuple[str | None, str | None, bool]:
     return None, None, False
 
 
-def extract_text(text: str, *, id: str, path: str = "") -> dict:
-    """Extract an article dict from the decoded text of one scraped page."""
+def extract_text(text: str, *, id: str, path: str = "", hints: dict | None = None) -> dict:
+    """Extract an article dict from the decoded text of one scraped page.
+
+    ``hints`` are the metadata an HTML page states in its markup (``search.htmlpage``): title,
+    url, host, site names, date, authors and comments; they outrank what the text suggests.
+    """
     text = clean_text(text if isinstance(text, str) else "")
+    hints = hints or {}
     table = outlets.table()
     page = _Page(text, table)
     page.find_site()
+    page.use_hints(hints)
     title, head, derived = page.find_title()
     start = page.body_start(head) if head >= -1 else 0
     end = page.body_end(start)
-    found_comments, stated = [], 0
-    block = cmts.find_block(page.raw, page.keys, end, page.n, table)
-    if block is not None:
-        found_comments, stated, _ = cmts.parse_block(page.raw[block:], table, page.page_outlets)
+    found_comments, stated = normalize_comments(hints.get("comments")), int(hints.get("comments_stated") or 0)
+    if not found_comments:
+        block = cmts.find_block(page.raw, page.keys, end, page.n, table)
+        if block is not None:
+            found_comments, text_stated, _ = cmts.parse_block(page.raw[block:], table, page.page_outlets)
+            stated = max(stated, text_stated)
     paras = page.body(max(start, 0), end, title)
     body = clean_body("\n\n".join(paras))
+    stated_title = page.hinted_title(hints)
+    if stated_title:
+        title, derived = stated_title, False
     if not title:
         title, derived = derive_title(body), True
     sig = page.sig
@@ -423,7 +499,7 @@ def extract_text(text: str, *, id: str, path: str = "") -> dict:
     return {
         "id": id,
         "path": str(path),
-        "url": None,
+        "url": hints.get("url"),
         "title": title,
         "title_derived": derived,
         "outlet": outlet,

@@ -86,8 +86,12 @@ def _fix_mojibake(text: str) -> str:
     return re.sub(r"\S*(?:Ã|â€)\S*", repair, text)
 
 
-def decode_bytes(data: bytes) -> str:
-    """Decode page bytes (BOM, UTF-8, else cp1252/latin-1) into clean NFC text with LF line ends."""
+def decode_bytes(data: bytes, declared: str | None = None) -> str:
+    """Decode page bytes (BOM, UTF-8, the ``declared`` codec, else cp1252/latin-1) into clean NFC text.
+
+    ``declared`` is the charset a page states (HTML ``<meta charset>``); bytes that are valid
+    UTF-8 are read as UTF-8 whatever the declaration, since that is what they almost always are.
+    """
     text = None
     for bom, enc in _BOMS:
         if data.startswith(bom):
@@ -97,9 +101,15 @@ def decode_bytes(data: bytes) -> str:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            try:
-                text = data.decode("cp1252")
-            except UnicodeDecodeError:
+            for enc in (declared, "cp1252", "latin-1"):
+                if not enc or enc == "utf-8":
+                    continue
+                try:
+                    text = data.decode(enc)
+                    break
+                except (UnicodeDecodeError, LookupError):
+                    continue
+            if text is None:
                 text = data.decode("latin-1")
     return clean_text(_fix_mojibake(text))
 
