@@ -44,7 +44,8 @@ from search.text import fold as _fold_text
 __all__ = [
     "FrenchTokenizer", "french_analyzer", "exact_analyzer", "keyword_analyzer",
     "analyze_terms", "fold", "stem_word", "is_protected", "protected_words",
-    "ELISIONS", "STOP_WORDS", "analysis_fingerprint",
+    "ELISIONS", "STOP_WORDS", "analysis_fingerprint", "PairTokenizer", "pair_analyzer",
+    "pair_terms", "PAIR_SEP", "frequent_words",
 ]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -237,6 +238,75 @@ class FrenchTokenizer(Tokenizer):
             pos += 1
 
 
+#: Joins the two words of a pair term ("forces armees"); never inside a token.
+PAIR_SEP = " "
+
+
+class PairTokenizer(Tokenizer):
+    """Word pairs of the exact analysis ("forces armees") at the first word's position.
+
+    A two-word phrase becomes one term lookup, and a longer phrase is a chain of pairs whose
+    posting lists are far shorter than the words' (Lucene calls these shingles). With
+    ``frequent`` (a set of exact terms), only pairs of two frequent words are kept: a phrase
+    with a rarer word is cheap to check by positions anyway, and pairs of rare words would
+    multiply the index's terms. The set is pickled with the schema, so the query side knows
+    which pairs exist.
+    """
+
+    def __init__(self, frequent=None):
+        self.words = FrenchTokenizer(stem=False, stops=False)
+        self.frequent = frozenset(frequent) if frequent is not None else None
+
+    def __eq__(self, other):
+        return other is not None and type(other) is type(self) and \
+            getattr(other, "frequent", None) == getattr(self, "frequent", None)
+
+    def __hash__(self):
+        return hash(type(self).__name__)
+
+    def has_pair(self, first: str, second: str) -> bool:
+        """Whether the pair of these two exact terms is indexed."""
+        frequent = getattr(self, "frequent", None)
+        return frequent is None or (first in frequent and second in frequent)
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        frequent = getattr(self, "frequent", None)
+        prev: list[tuple[str, int]] = []  # (term, start char) at the previous position
+        cur: list[tuple[str, int]] = []
+        cur_pos = None
+        for w in self.words(value, positions=True, chars=True, mode=mode, start_char=start_char,
+                            tokenize=tokenize):
+            if w.pos != cur_pos:
+                # N'Guessan gives two terms at one position: every combination is a pair
+                prev = cur if cur_pos is not None and w.pos == cur_pos + 1 else []
+                cur, cur_pos = [], w.pos
+            cur.append((w.text, w.startchar))
+            for text, startchar in prev:
+                if frequent is not None and (text not in frequent or w.text not in frequent):
+                    continue
+                yield self._emit(t, text + PAIR_SEP + w.text, positions, chars, start_pos + w.pos - 1,
+                                 startchar, w.endchar)
+
+    @staticmethod
+    def _emit(t, text, positions, chars, pos, startchar, endchar):
+        t.text = text
+        t.stopped = False
+        t.boost = 1.0
+        if positions:
+            t.pos = pos
+        if chars:
+            t.startchar = startchar
+            t.endchar = endchar
+        return t
+
+
+def pair_terms(words: list[str]) -> list[str]:
+    """Return the pair terms of consecutive exact terms (["forces", "armees"] → ["forces armees"])."""
+    return [a + PAIR_SEP + b for a, b in zip(words, words[1:])]
+
+
 def french_analyzer() -> FrenchTokenizer:
     """Return the stemmed, accent-folded analyzer for titles, bodies and comments."""
     return FrenchTokenizer(stem=True)
@@ -247,13 +317,37 @@ def exact_analyzer() -> FrenchTokenizer:
     return FrenchTokenizer(stem=False, stops=False)
 
 
+def pair_analyzer(frequent=None) -> PairTokenizer:
+    """Return the analyzer of the word-pair fields (exact words two by two; only frequent ones if given)."""
+    return PairTokenizer(frequent)
+
+
+#: A word is "frequent" for pairs when it is in at least this share of the sampled articles.
+FREQUENT_SHARE = 0.01
+#: Articles sampled (evenly spread) to find the frequent words.
+FREQUENT_SAMPLE = 2000
+
+
+def frequent_words(texts, share: float = FREQUENT_SHARE) -> frozenset[str]:
+    """Return the exact terms found in at least ``share`` of ``texts`` (one text per article)."""
+    analyzer = exact_analyzer()
+    df: dict[str, int] = {}
+    n = 0
+    for text in texts:
+        n += 1
+        for term in {t.text for t in analyzer(text or "")}:
+            df[term] = df.get(term, 0) + 1
+    threshold = max(1, int(share * n + 0.999))
+    return frozenset(t for t, c in df.items() if c >= threshold)
+
+
 def keyword_analyzer() -> FrenchTokenizer:
     """Return the analyzer for names (persons, outlets, authors) searched word by word."""
     return FrenchTokenizer(stem=False)
 
 
 _BY_NAME = {"french": french_analyzer, "stem": french_analyzer, "exact": exact_analyzer,
-            "keyword": keyword_analyzer}
+            "keyword": keyword_analyzer, "pairs": pair_analyzer}
 
 
 def analyze_terms(text: str, analyzer_name: str = "french", mode: str = "query") -> list[str]:

@@ -20,7 +20,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from search import analysis, documents, faults, store
+from search import analysis, documents, faults, store, suggest
 from search.progress import Progress, make_progress
 from search.schema import SCHEMA_VERSION, build_schema
 
@@ -31,6 +31,7 @@ STATE_FILE = "sources.json"
 PERSONS_FILE = "persons.json"
 STATE_VERSION = 1
 PAGE_EXT, SIDECAR_EXT, BULK_EXT = ".txt", ".json", ".jsonl"
+HTML_EXTS = (".html", ".htm")  # pages too, converted from HTML by search.extract
 #: Whoosh writer processes for a full build.  Measured on 3000 corpus articles (2 cores):
 #: one process 108 docs/s; procs=2 with multisegment 118 docs/s but two segments and a 15 %
 #: larger index (slower searches); procs=2 merged into one segment 87 docs/s.  Extraction
@@ -118,7 +119,7 @@ class ReindexReport:
                 f"{len(self.skipped)} skipped")
             lines.append(
                 f"{self.files_read} files read, {self.files_unchanged} unchanged, "
-                f"{self.ignored} ignored (hidden or not .txt/.json/.jsonl); "
+                f"{self.ignored} ignored (hidden or not .txt/.html/.json/.jsonl); "
                 f"{self.total_docs} articles in the index; "
                 f"{self.seconds:.1f} s, {self.docs_per_s:.1f} docs/s"
                 + (" (" + ", ".join(f"{k} {v:.1f} s" for k, v in self.timings.items()) + ")"
@@ -171,17 +172,18 @@ def walk_sources(source: Path, exclude: Path | None = None
             path = Path(dirpath) / name
             rel = _printable(path.relative_to(source).as_posix() if source.is_dir() else name)
             suffix = path.suffix.lower()
-            if name.startswith(".") or suffix not in (PAGE_EXT, SIDECAR_EXT, BULK_EXT):
+            if name.startswith(".") or suffix not in (PAGE_EXT, SIDECAR_EXT, BULK_EXT, *HTML_EXTS):
                 ignored += 1
                 continue
             if suffix == SIDECAR_EXT:
-                if path.stem + PAGE_EXT not in names and not any(
-                        n.lower() == (path.stem + PAGE_EXT).lower() for n in names):
+                pages = [path.stem + ext for ext in (PAGE_EXT, *HTML_EXTS)]
+                if not any(p in names for p in pages) and not any(
+                        n.lower() == p.lower() for n in names for p in pages):
                     skipped.append((rel, "JSON sidecar without its .txt page (bulk articles go "
                                          "in .jsonl files)"))
                 continue
             sidecar = None
-            if suffix == PAGE_EXT:
+            if suffix in (PAGE_EXT, *HTML_EXTS):
                 cand = [n for n in names if n[: -len(SIDECAR_EXT)] == path.stem
                         and n.lower().endswith(SIDECAR_EXT)]
                 sidecar = Path(dirpath) / cand[0] if cand else None
@@ -606,7 +608,7 @@ def _write_full(index_dir, state, to_write, resolution, procs, report, progress)
 
     gen = store.new_generation(index_dir)
     report.generation = gen.name
-    ix = windex.create_in(str(gen), build_schema())
+    ix = windex.create_in(str(gen), build_schema(_frequent_words(to_write)))
     writer, report.procs = _writer_for(ix, procs, len(to_write))
     try:
         total = len(to_write)
@@ -623,6 +625,8 @@ def _write_full(index_dir, state, to_write, resolution, procs, report, progress)
         shutil.rmtree(gen, ignore_errors=True)  # the live generation was never touched
         raise
     ix.close()
+    # the spelling vocabulary takes seconds to read on a large index: once here, not per search
+    suggest.save_vocabulary(gen)
     try:
         _write_json(gen / STATE_FILE, state)
         _write_json(gen / PERSONS_FILE, resolution.to_json() if resolution else {})
@@ -632,6 +636,14 @@ def _write_full(index_dir, state, to_write, resolution, procs, report, progress)
         if store.live_path(index_dir) != gen:  # not published: don't leave a whole index on a full disk
             shutil.rmtree(gen, ignore_errors=True)
         raise
+
+
+def _frequent_words(to_write: dict) -> frozenset[str]:
+    """Return the words frequent enough to index their pairs, from an even sample of the articles."""
+    articles = list(to_write.values())
+    step = max(1, len(articles) // analysis.FREQUENT_SAMPLE)
+    sample = articles[::step][: analysis.FREQUENT_SAMPLE]
+    return analysis.frequent_words(f"{a.get('title') or ''}\n{a.get('body') or ''}" for a in sample)
 
 
 def _cancel(writer) -> None:
@@ -681,4 +693,5 @@ def _write_incremental(ix, live, state, to_write, deleted, persons_changed, reso
     _write_json(live / STATE_FILE, state)
     if resolution is not None:
         _write_json(live / PERSONS_FILE, resolution.to_json())
+    suggest.save_vocabulary(live)
 

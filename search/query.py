@@ -16,12 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from search import facets as fc
+from search import fastmatch as fm
 from search import querylang as ql
 from search.querybuild import Builder, analyze
+from search.similar import SimilarIndex
 from search.snippets import MAX_FRAGMENTS, Highlighter, WordAnalyzer, lead
 from search.store import IndexHandle
 from search.suggest import Vocabulary
 from search.text import fold_key
+from search.timelimit import Deadline
 
 #: Hits per page: default and maximum.
 DEFAULT_LIMIT = 20
@@ -41,6 +44,8 @@ SCORE_ALL_BELOW = 3000
 #: Suggestions are looked for when a query finds fewer hits than this.
 SUGGEST_BELOW = 20
 MAX_COMMENTS_SCANNED = 300
+#: "More like this" answers cached per generation (key terms and scoring: search/similar.py).
+MLT_CACHE_SIZE = 4096
 
 SORTS = {"relevance": "relevance", "pertinence": "relevance", "newest": "newest", "recent": "newest",
          "récent": "newest", "date": "newest", "oldest": "oldest", "ancien": "oldest"}
@@ -225,6 +230,16 @@ class _Generation:
         self.facets = fc.FacetData(searcher)
         self.vocab = Vocabulary(searcher)
         self.words = WordAnalyzer(searcher.schema)
+        self.postings = fm.Postings(searcher)
+        self.similar: dict[tuple[str, int], list[dict]] = {}
+        self.similar_index = SimilarIndex(searcher)
+
+    def warm(self) -> None:
+        """Read the spelling vocabulary before a query needs it (seconds on a large index)."""
+        try:
+            self.vocab.buckets()
+        except Exception:  # the request that needs it meets the same error and handles it
+            pass
 
 
 # ---------------------------------------------------------------- service
@@ -246,9 +261,16 @@ class SearchService:
             with self._lock:
                 gen = self._gen
                 if gen is None or gen.searcher is not searcher:
-                    gen = _Generation(searcher)
+                    previous, gen = self._gen, _Generation(searcher)
                     self._gen = gen
+                    if previous is not None:  # a reindex landed: don't stall a request for this
+                        threading.Thread(target=gen.warm, name="presse-warm", daemon=True).start()
         return searcher, gen
+
+    def warm(self) -> None:
+        """Open the index and build its caches now (before a server worker takes requests)."""
+        _searcher, gen = self._current()
+        gen.warm()
 
     @property
     def version(self) -> int:
@@ -257,7 +279,8 @@ class SearchService:
 
     # -- matching
 
-    def _match(self, searcher, gen: _Generation, text: str, scope: str, want_scores: bool = False):
+    def _match(self, searcher, gen: _Generation, text: str, scope: str, want_scores: bool = False,
+               deadline: Deadline | None = None):
         """Return (parsed, built, mask of matching documents, scored hits or None).
 
         When the query is selective (or the caller needs scores anyway) one scored pass gives
@@ -272,11 +295,16 @@ class SearchService:
             base = data.live.copy()
             if scope == "comments":
                 base &= data.has_comments
+        elif (fast := fm.evaluate(gen.postings, data.live, built.query, deadline)) is not None:
+            # numpy over cached posting arrays: every score at the cost of a few array operations
+            base = fast.mask.copy()
+            scored = fast if want_scores else None
         elif want_scores and (built.positional or self._selective(searcher, built.query)):
-            scored = list(searcher.search(built.query, limit=None, terms=False).top_n)
+            scored = list(_run(deadline, searcher, built.query, limit=None, terms=False).top_n)
             base = data.mask_of(d for _s, d in scored)
         else:
-            base = data.mask_of(searcher.docs_for_query(built.query))
+            docs = searcher.docs_for_query(built.query)
+            base = data.mask_of(deadline.ids(docs) if deadline else docs)
         return parsed, built, base, scored
 
     @staticmethod
@@ -296,27 +324,29 @@ class SearchService:
     def search(self, req: SearchRequest | None = None) -> SearchResult:
         """Run a search and return hits, disjunctive facets, timeline and suggestion."""
         req = req or SearchRequest()
+        deadline = Deadline()
         searcher, gen = self._current()
         data = gen.facets
         parsed, built, base, scored = self._match(searcher, gen, req.q, req.scope,
-                                                  want_scores=req.sort == "relevance")
+                                                  want_scores=req.sort == "relevance", deadline=deadline)
         sel, masks = self._selection(gen, req)
         filt = fc.combine(masks.values())
         final = base if filt is None else base & filt
         total = int(final.sum())
         offset = (req.page - 1) * req.limit
         page_docs, scores = self._page(searcher, gen, built.query, final, filt is not None, req, offset, total,
-                                       scored)
+                                       scored, deadline)
         hl = Highlighter(gen.words, built.highlight)
         hits = [self._hit(searcher, gen, d, scores.get(d), hl, req.scope) for d in page_docs]
         facet_out, totals = self._facets(gen, req, sel, masks, base)
         suggestion = None
-        if total < SUGGEST_BELOW and built.words:
+        if total < SUGGEST_BELOW and built.words and not deadline.hit:
             suggestion = self._suggest(searcher, gen, req, parsed, built, filt, total)
         pages = (total + req.limit - 1) // req.limit if total else 0
+        warnings = list(parsed.warnings) + ([deadline.message()] if deadline.hit else [])
         return SearchResult(
             query=req.q, interpreted=self._interpretation(parsed, built), fallback=parsed.fallback,
-            warnings=list(parsed.warnings), total=total, page=req.page, limit=req.limit, pages=pages,
+            warnings=warnings, total=total, page=req.page, limit=req.limit, pages=pages,
             sort=req.sort, scope=req.scope, hits=hits, facets=facet_out, facet_totals=totals,
             suggestion=suggestion, timeline=self._timeline(req, facet_out, gen, sel, masks, base),
         )
@@ -327,7 +357,8 @@ class SearchService:
             text = "mots simples : " + text
         return text
 
-    def _page(self, searcher, gen, query, final, filtered: bool, req, offset: int, total: int, scored=None):
+    def _page(self, searcher, gen, query, final, filtered: bool, req, offset: int, total: int, scored=None,
+              deadline: Deadline | None = None):
         if offset >= total:
             return [], {}
         data = gen.facets
@@ -336,6 +367,9 @@ class SearchService:
             return [int(d) for d in order[offset : offset + req.limit]], {}
         k = offset + req.limit
         rank = data.id_rank
+        if isinstance(scored, fm.Scored):
+            page = scored.top(final, offset, k, rank)
+            return [d for _s, d in page], {d: s for s, d in page}
         if scored is not None:
             items = [(s, d) for s, d in scored if final[d]] if filtered else list(scored)
             items.sort(key=lambda it: (-it[0], rank[it[1]]))
@@ -343,11 +377,11 @@ class SearchService:
             return [int(d) for _s, d in page], {int(d): float(s) for s, d in page}
         allow = set(np.flatnonzero(final).tolist()) if filtered else None
         n = k + TIE_MARGIN
-        results = searcher.search(query, limit=n, filter=allow, terms=False)
+        results = _run(deadline, searcher, query, limit=n, filter=allow, terms=False)
         items = list(results.top_n)
         if len(items) >= n and items[k - 1][0] == items[-1][0]:
             # the tie at the page's end may continue past what was fetched: score everything
-            items = list(searcher.search(query, limit=None, filter=allow, terms=False).top_n)
+            items = list(_run(deadline, searcher, query, limit=None, filter=allow, terms=False).top_n)
         items.sort(key=lambda it: (-it[0], rank[it[1]]))
         page = items[offset:k]
         return [int(d) for _s, d in page], {int(d): float(s) for s, d in page}
@@ -558,21 +592,28 @@ class SearchService:
             limit = max(1, min(int(limit), MAX_LIMIT))
         except (TypeError, ValueError):
             limit = 5
+        key = (article_id, limit)
+        cached = gen.similar.get(key)
+        if cached is not None:
+            return [dict(h) for h in cached]
         f = searcher.stored_fields(docnum)
         text = f"{f.get('title') or ''}\n{f.get('title') or ''}\n{(f.get('body') or '')[:20_000]}"
         try:
-            results = searcher.more_like(docnum, "body", text=text, top=limit + 10, numterms=20, normalize=True)
+            results = gen.similar_index.similar(docnum, text, limit + 10)
         except (ValueError, KeyError, ZeroDivisionError):
             return []
         hl = Highlighter(gen.words, {})
         own_title = fold_key(f.get("title") or "")
         out = []
-        for hit in results:
-            if hit.docnum == docnum or fold_key(hit.get("title") or "") == own_title:
+        for score, other in results:
+            if other == docnum or fold_key(searcher.stored_fields(other).get("title") or "") == own_title:
                 continue
-            out.append(self._hit(searcher, gen, hit.docnum, hit.score, hl, "all"))
+            out.append(self._hit(searcher, gen, other, score, hl, "all"))
             if len(out) >= limit:
                 break
+        if len(gen.similar) >= MLT_CACHE_SIZE:
+            gen.similar.clear()  # crude bound: the cache refills with the articles read now
+        gen.similar[key] = [dict(h) for h in out]
         return out
 
     def person(self, name: str) -> dict | None:
@@ -602,6 +643,11 @@ class SearchService:
         undated = count - int(yc.sum())
         return {"name": facet.values[code], "count": count, "timeline": timeline, "undated": undated,
                 "outlets": outlet_rows, "co_persons": co}
+
+
+def _run(deadline: Deadline | None, searcher, query, **kwargs):
+    """Return ``searcher.search(query, **kwargs)``, cut short at the deadline when there is one."""
+    return deadline.search(searcher, query, **kwargs) if deadline is not None else searcher.search(query, **kwargs)
 
 
 def _month_label(value: str) -> str:

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from whoosh import query as wq
+from whoosh.query import SpanNear2
 
 from search import querylang as ql
-from search.analysis import STOP_WORDS
+from search.analysis import STOP_WORDS, pair_terms
 from search.text import fold
 
 SCOPE_FIELDS = {
@@ -24,6 +25,8 @@ SCOPE_FIELDS = {
     "comments": ("comments",),
 }
 EXACT = {"title": "title_exact", "body": "body_exact", "comments": "comments_exact"}
+#: Exact field → its word-pair field (indexes built before schema 3 have none).
+PAIRS = {"title_exact": "title_pairs", "body_exact": "body_pairs", "comments_exact": "comments_pairs"}
 NAME_FIELDS = {"author": "author_text", "outlet": "outlet_text", "person": "persons_text"}
 
 #: Most indexed terms a prefix (coop*) or a fuzzy word (Beloussof~) expands to.
@@ -58,6 +61,20 @@ def analyze(schema, fieldname: str, text: str, mode: str = "query") -> list[list
             if tok.text not in groups[tok.pos]:
                 groups[tok.pos].append(tok.text)
     return [groups[pos] for pos in sorted(groups)]
+
+
+def _pair_cover(dfs: list[int]) -> list[int]:
+    """Return the cheapest pairs (by document frequency) that still cover every word of a phrase.
+
+    Pair ``k`` covers words ``k`` and ``k+1``: the first and last pairs are needed, and two chosen
+    pairs are at most two apart. A dynamic programme over the pairs picks the smallest total.
+    """
+    best: list[tuple[int, list[int]]] = []
+    for k, df in enumerate(dfs):
+        options = [best[j] for j in (k - 1, k - 2) if j >= 0]
+        cost, path = min(options, key=lambda o: o[0]) if options else (0, [])
+        best.append((cost + df, path + [k]))
+    return best[-1][1] if best else []
 
 
 def _positions_slop(schema, fieldname: str, text: str) -> int:
@@ -211,22 +228,61 @@ class Builder:
         subs = []
         for f in fields:
             groups = analyze(self.schema, f, node.text)
-            slop = _positions_slop(self.schema, f, node.text)
-            kept = _without_stop_words(self.schema, f, node.text)
-            if kept is not None:
-                # "président de la république": checking the positions of "de" and "la" in every
-                # candidate costs ten times more than the rest; the content words, in order and
-                # at the same distance, give the same hits in practice
-                groups, slop = kept
-            q = self._term_query(f, groups, slop)
+            q = self._pair_query(f, groups)
+            if q is None and self._has(PAIRS.get(f, "")) and len(groups) > 1 and all(len(g) == 1 for g in groups):
+                # a rarer word keeps the candidates few: every word checked in place, stop words too
+                q = self._term_query(f, groups, 1)
+            if q is not None:
+                kept = _without_stop_words(self.schema, f, node.text)
+                marked = kept[0] if kept is not None else groups
+            else:
+                slop = _positions_slop(self.schema, f, node.text)
+                kept = _without_stop_words(self.schema, f, node.text)
+                if kept is not None:
+                    # "président de la république": checking the positions of "de" and "la" in
+                    # every candidate costs ten times more than the rest; the content words, in
+                    # order and at the same distance, give the same hits in practice
+                    groups, slop = kept
+                q = self._term_query(f, groups, slop)
+                marked = groups
             if q is not None:
                 subs.append(q)
                 if not negated:
-                    self._mark(f, {t for g in groups for t in g})
+                    # stop words inside a phrase are not marked everywhere in the snippets
+                    self._mark(f, {t for g in marked for t in g})
         if not subs:
             self.built.ignored.append(node.text)
             return None
         return subs[0] if len(subs) == 1 else wq.Or(subs)
+
+    def _pair_query(self, fieldname: str, groups: list[list[str]]):
+        """Return the phrase as word pairs (one term for two words), or None without a pair field."""
+        pairs_field = PAIRS.get(fieldname)
+        if len(groups) < 2 or not pairs_field or not self._has(pairs_field):
+            return None
+        if any(len(g) != 1 for g in groups):
+            return None
+        words = [g[0] for g in groups]
+        analyzer = getattr(self.schema[pairs_field], "analyzer", None)
+        has_pair = getattr(analyzer, "has_pair", None)
+        if has_pair is not None and not all(has_pair(a, b) for a, b in zip(words, words[1:])):
+            return None  # a rarer word: its pairs are not indexed, and its positions are few
+        pairs = pair_terms(words)
+        if len(pairs) == 1:
+            return wq.Term(pairs_field, pairs[0])
+        # pairs at consecutive positions are exactly the words in order, and the pairs' posting
+        # lists are far shorter than the words', so fewer candidates get their positions checked
+        self.built.positional = True
+        chosen = _pair_cover([self.reader.doc_frequency(pairs_field, p) for p in pairs])
+        if len(chosen) == len(pairs):
+            return wq.Phrase(pairs_field, pairs, slop=1)
+        # pairs two apart still pin every word ("president de" + "la republique"), and leaving
+        # out a pair like "de la", found many times in most documents, saves most position checks
+        q = wq.Term(pairs_field, pairs[chosen[0]])
+        for prev, k in zip(chosen, chosen[1:]):
+            gap = k - prev
+            q = SpanNear2([q, wq.Term(pairs_field, pairs[k])], slop=gap, mindist=gap, ordered=True)
+        return q
 
     def _name_word(self, node: ql.Word, negated: bool):
         f = NAME_FIELDS[node.field]
@@ -252,7 +308,7 @@ class Builder:
         fields = [EXACT[f] for f in self._text_fields(node.field)]
         for f in fields:
             groups = analyze(self.schema, f, url)
-            q = self._term_query(f, groups, 1)
+            q = self._pair_query(f, groups) or self._term_query(f, groups, 1)
             if q is not None:
                 subs.append(q)
         return wq.Or(subs)

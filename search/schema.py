@@ -12,7 +12,7 @@ from whoosh.fields import BOOLEAN, COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, S
 from search import analysis
 
 #: Bumped whenever the schema or the analysis changes in a way that needs a full reindex.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Separator inside multi-valued column values (persons); never occurs in a name.
 MULTI_SEP = "\x1f"
@@ -27,10 +27,11 @@ FACET_COLUMNS = {
 }
 
 
-def build_schema() -> Schema:
-    """Return the schema used by every index."""
+def build_schema(frequent_words=None) -> Schema:
+    """Return the schema used by every index (word pairs limited to ``frequent_words`` if given)."""
     french = analysis.french_analyzer()
     exact = analysis.exact_analyzer()
+    pairs = analysis.pair_analyzer(frequent_words)
     folded_keyword = analysis.keyword_analyzer()
     return Schema(
         # identity and provenance
@@ -43,10 +44,14 @@ def build_schema() -> Schema:
         title=TEXT(analyzer=french, stored=True, phrase=True, field_boost=3.0),
         title_derived=BOOLEAN(stored=True),  # title made from the lead's first sentence
         title_exact=TEXT(analyzer=exact, phrase=True, field_boost=3.0),
+        # word pairs of the exact text: a two-word phrase is one term, longer ones a phrase of pairs
+        title_pairs=TEXT(analyzer=pairs, phrase=True, field_boost=3.0),
         body=TEXT(analyzer=french, stored=True, phrase=True),
         body_exact=TEXT(analyzer=exact, phrase=True),
+        body_pairs=TEXT(analyzer=pairs, phrase=True),
         comments=TEXT(analyzer=french, phrase=True),
         comments_exact=TEXT(analyzer=exact, phrase=True),
+        comments_pairs=TEXT(analyzer=pairs, phrase=True),
         comments_data=STORED(),  # list of comment dicts as extracted
         comments_count=NUMERIC(stored=True, sortable=True),
         # facets and filters (exact values, columns for counting without loading documents)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from functools import lru_cache
 from html import escape
 
 #: Fragments returned per hit, and their approximate width in characters.
@@ -80,15 +81,23 @@ class Highlighter:
         fields = [(f, self.highlight.get(f)) for f in KIND_FIELDS[kind] if self.highlight.get(f)]
         memo = self._memo.setdefault(kind, {})
         scan = text if limit is None else text[:limit]
-        out = []
-        for m in _CHUNK.finditer(scan):
-            chunk = m.group(0)
+        # one C-speed pass for the distinct words; only those not seen yet are analysed
+        hits = []
+        for chunk in set(_CHUNK.findall(scan)):
             hit = memo.get(chunk, _UNSEEN)
             if hit is _UNSEEN:
                 hit = memo[chunk] = self._match_chunk(fields, chunk)
             if hit is not None:
-                base = m.start()
-                out.append((base + hit[0], base + hit[1], hit[2]))
+                hits.append(chunk)
+        if not hits:
+            return []
+        out = []
+        # then the matched words alone are found by a regex with the same word boundaries
+        for m in _words_regex(tuple(sorted(hits))).finditer(scan):
+            chunk = m.group(0)
+            hit = memo[chunk]
+            base = m.start()
+            out.append((base + hit[0], base + hit[1], hit[2]))
         return out
 
     def _match_chunk(self, fields, chunk: str):
@@ -150,6 +159,15 @@ class Highlighter:
             marked = self.mark(para, self.spans(kind, para, limit=None))
             out.append("<p>" + marked.replace("\n", "<br>") + "</p>")
         return "".join(out)
+
+
+@lru_cache(maxsize=2048)
+def _words_regex(words: tuple[str, ...]) -> re.Pattern:
+    """Return a regex finding exactly these ``_CHUNK`` words (whole chunks, never parts of one)."""
+    alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    # a chunk starts where no word character (or joiner after one) precedes it, and ends where
+    # no word character (or joiner before one) follows: the maximal runs of _CHUNK
+    return re.compile(rf"(?<!\w)(?<!\w['’\-])(?:{alternation})(?!\w)(?!['’\-]\w)", re.U)
 
 
 def _flat(text: str) -> str:

@@ -3,13 +3,22 @@
 It serves fuzzy words (``Beloussof~``) and "did you mean" (``cooperasion militere`` →
 « coopération militaire »). Suggestions are displayed in the most common accented spelling
 found in the stored text, since the vocabulary itself is folded.
+
+Reading the vocabulary from the index takes seconds on a large corpus, so the indexer saves it
+into the generation folder (``vocabulary.bin``) after each commit, and a searcher loads it in
+milliseconds. A missing file is rebuilt in a background thread and a stale one (older Whoosh
+generation) is used until its replacement is ready: a request never waits for the vocabulary.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import threading
 from collections import Counter
+from itertools import islice
+from pathlib import Path
 
 import numpy as np
 from rapidfuzz import process
@@ -26,42 +35,186 @@ RARE_RATIO = 20
 
 _CHUNK = re.compile(r"\w+", re.U)
 
+#: The saved vocabulary, in each generation folder beside the Whoosh files.
+VOCAB_FILE = "vocabulary.bin"
+_MAGIC = b"PRESSE-VOCAB 1\n"
+#: Indexes up to this many documents read their vocabulary synchronously (well under a second).
+SYNC_BUILD_DOCS = 5000
+
+Buckets = dict[str, tuple[list[str], np.ndarray]]
+
+
+def read_vocabulary(reader, fields=EXACT_FIELDS) -> Counter:
+    """Return the document frequency of every folded term of ``fields`` (numbers and 1-letter words left out)."""
+    df: Counter = Counter()
+    names = set(reader.schema.names()) if hasattr(reader, "schema") else set(fields)
+    for f in fields:
+        if f not in names:
+            continue
+        for btext, info in reader.iter_field(f):
+            text = btext.decode("utf-8", "replace") if isinstance(btext, bytes) else btext
+            if len(text) < 2 or text.isdigit() or "\n" in text:
+                continue
+            df[text] += info.doc_frequency()
+    return df
+
+
+def _bucketize(df: Counter) -> Buckets:
+    grouped: dict[str, list[tuple[str, int]]] = {}
+    for term, n in df.items():
+        grouped.setdefault(term[0], []).append((term, n))
+    return {k: ([t for t, _ in v], np.array([n for _, n in v], dtype=np.int64)) for k, v in grouped.items()}
+
+
+def _stamp(reader) -> dict:
+    """What identifies the index state a vocabulary was read from."""
+    return {"generation": reader.generation(), "docs": reader.doc_count_all()}
+
+
+def save_vocabulary(folder) -> bool:
+    """Read the vocabulary of the Whoosh index in ``folder`` and save it there; False on failure.
+
+    Never raises for an ordinary failure: the file only saves time, and searchers rebuild it.
+    """
+    from whoosh import index as windex
+
+    folder = Path(folder)
+    try:
+        ix = windex.open_dir(str(folder))
+        try:
+            with ix.reader() as reader:
+                stamp = _stamp(reader)
+                df = read_vocabulary(reader)
+        finally:
+            ix.close()
+        write_vocabulary(folder / VOCAB_FILE, df, stamp)
+        return True
+    except Exception:  # disk full, read-only folder, damaged index: searches still work without it
+        return False
+
+
+def write_vocabulary(path: Path, df: Counter, stamp: dict) -> None:
+    """Write ``df`` atomically: a JSON header, the terms joined by newlines, then int32 frequencies."""
+    terms = sorted(df)  # sorted, so each first letter is one contiguous slice
+    spans: dict[str, list[int]] = {}
+    for i, t in enumerate(terms):
+        span = spans.setdefault(t[0], [i, i])
+        span[1] = i + 1
+    blob = "\n".join(terms).encode("utf-8")
+    counts = np.array([df[t] for t in terms], dtype="<i4")
+    header = json.dumps({**stamp, "count": len(terms), "bytes": len(blob), "buckets": spans}).encode()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(_MAGIC + header + b"\n" + blob + counts.tobytes())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def load_vocabulary(path: Path) -> tuple[Buckets, dict] | None:
+    """Return (buckets, stamp) from a saved vocabulary, or None when missing or unreadable."""
+    try:
+        data = Path(path).read_bytes()
+        if not data.startswith(_MAGIC):
+            return None
+        end = data.index(b"\n", len(_MAGIC))
+        head = json.loads(data[len(_MAGIC):end])
+        start = end + 1
+        blob = data[start : start + head["bytes"]]
+        terms = blob.decode("utf-8").split("\n") if head["count"] else []
+        counts = np.frombuffer(data, dtype="<i4", count=head["count"], offset=start + head["bytes"]).astype(np.int64)
+        if len(terms) != head["count"]:
+            return None
+        buckets = {k: (terms[a:b], counts[a:b]) for k, (a, b) in head["buckets"].items()}
+        return buckets, {"generation": head.get("generation"), "docs": head.get("docs")}
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return None
+
+
+def _index_folder(searcher) -> Path | None:
+    """Return the folder of the searcher's index (a Whoosh FileStorage), or None."""
+    storages = [getattr(getattr(searcher, "_ix", None), "storage", None)]
+    for leaf, _offset in searcher.reader().leaf_readers():
+        st = getattr(leaf, "_storage", None)
+        # segments read through an OverlayStorage (compound file over the folder's storage)
+        storages += [st, getattr(st, "a", None), getattr(st, "b", None)]
+    for st in storages:
+        folder = getattr(st, "folder", None)
+        if isinstance(folder, str) and folder:
+            return Path(folder)
+    return None
+
 
 class Vocabulary:
     """Folded terms of the exact fields with document frequencies, bucketed by first letter."""
 
-    def __init__(self, searcher, fields=EXACT_FIELDS):
+    def __init__(self, searcher, fields=EXACT_FIELDS, folder=None):
         self.searcher = searcher
         self.reader = searcher.reader()
         self.fields = [f for f in fields if f in searcher.schema.names()]
         self._lock = threading.Lock()
-        self._buckets: dict[str, tuple[list[str], np.ndarray]] | None = None
-        self._field_buckets: dict[str, dict[str, tuple[list[str], np.ndarray]]] = {}
+        self._buckets: Buckets | None = None
+        self._loading = False  # a background thread is reading the vocabulary
+        self._field_buckets: dict[str, Buckets] = {}
         self._display: dict[str, str] = {}
+        try:
+            self.folder = Path(folder) if folder is not None else _index_folder(searcher)
+        except (AttributeError, TypeError):
+            self.folder = None
 
-    def _read(self, fields) -> dict[str, tuple[list[str], np.ndarray]]:
-        df: Counter = Counter()
-        for f in fields:
-            for btext, info in self.reader.iter_field(f):
-                text = btext.decode("utf-8", "replace") if isinstance(btext, bytes) else btext
-                if len(text) < 2 or text.isdigit():
-                    continue
-                df[text] += info.doc_frequency()
-        grouped: dict[str, list[tuple[str, int]]] = {}
-        for term, n in df.items():
-            grouped.setdefault(term[0], []).append((term, n))
-        return {k: ([t for t, _ in v], np.array([n for _, n in v], dtype=np.int64)) for k, v in grouped.items()}
+    def _read(self, fields) -> Buckets:
+        return _bucketize(read_vocabulary(self.reader, fields))
 
-    def buckets(self, fieldname: str | None = None):
-        """Return the first-letter buckets of the merged exact vocabulary (or of one field)."""
+    def ready(self) -> bool:
+        """True when the merged vocabulary is in memory."""
+        return self._buckets is not None
+
+    def buckets(self, fieldname: str | None = None) -> Buckets:
+        """Return the first-letter buckets of the merged exact vocabulary (or of one field).
+
+        The merged vocabulary comes from the saved file; without one, a large index reads it in
+        a background thread and this returns empty buckets meanwhile (never a long wait).
+        """
+        if fieldname is not None and fieldname not in EXACT_FIELDS:
+            with self._lock:
+                if fieldname not in self._field_buckets:
+                    self._field_buckets[fieldname] = self._read([fieldname])
+                return self._field_buckets[fieldname]
+        if self._buckets is not None:
+            return self._buckets
         with self._lock:
-            if fieldname is None or fieldname in EXACT_FIELDS:
-                if self._buckets is None:
-                    self._buckets = self._read(self.fields)
+            if self._buckets is not None:
                 return self._buckets
-            if fieldname not in self._field_buckets:
-                self._field_buckets[fieldname] = self._read([fieldname])
-            return self._field_buckets[fieldname]
+            saved = load_vocabulary(self.folder / VOCAB_FILE) if self.folder is not None else None
+            if saved is not None:
+                self._buckets, stamp = saved
+                if stamp != _stamp(self.reader):
+                    self._start_reading()  # stale (a later commit): usable until replaced
+                return self._buckets
+            if self.reader.doc_count_all() <= SYNC_BUILD_DOCS:
+                self._buckets = self._read(self.fields)
+                return self._buckets
+            self._start_reading()
+            return {}
+
+    def _start_reading(self) -> None:
+        """Read the vocabulary in a daemon thread (caller holds the lock)."""
+        if self._loading:
+            return
+        self._loading = True
+
+        def run():
+            try:
+                fresh = self._read(self.fields)
+            except Exception:  # a closed or damaged reader: suggestions stay as they are
+                fresh = None
+            with self._lock:
+                if fresh is not None:
+                    self._buckets = fresh
+                self._loading = False
+
+        threading.Thread(target=run, name="presse-vocabulary", daemon=True).start()
 
     def df(self, term: str) -> int:
         """Return the number of documents containing a folded term in any exact field."""
@@ -83,6 +236,9 @@ class Vocabulary:
     def fuzzy(self, fieldname: str, term: str, maxdist: int) -> list[str]:
         """Return the terms of one field within ``maxdist`` edits of ``term`` (itself included)."""
         key = None if fieldname in EXACT_FIELDS else fieldname
+        if key is None and not self.ready() and not self.buckets():
+            # the vocabulary is still being read: Whoosh's own bounded scan meanwhile
+            return sorted(islice(self.reader.terms_within(fieldname, term, maxdist, prefix=1), 200))
         out = []
         if self.reader.doc_frequency(fieldname, term):
             out.append(term)

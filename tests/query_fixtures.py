@@ -41,8 +41,9 @@ def to_doc(art: dict) -> dict:
     persons = list(art.get("persons") or [])
     doc = {
         "id": art["id"], "path": art.get("path") or art["id"], "content_hash": art.get("content_hash") or "",
-        "title": art["title"], "title_exact": art["title"], "body": art.get("body") or "",
-        "body_exact": art.get("body") or "", "comments": comments_text, "comments_exact": comments_text,
+        "title": art["title"], "title_exact": art["title"], "title_pairs": art["title"],
+        "body": art.get("body") or "", "body_exact": art.get("body") or "", "body_pairs": art.get("body") or "",
+        "comments": comments_text, "comments_exact": comments_text, "comments_pairs": comments_text,
         "comments_data": art.get("comments") or [], "comments_count": int(art.get("comments_count") or 0),
         "year": parts[0] if parts else "", "month": "-".join(parts[:2]) if len(parts) > 1 else "",
         "date": date, "date_sort": date_sort, "date_precision": art.get("date_precision"),
@@ -61,12 +62,15 @@ def to_doc(art: dict) -> dict:
     return doc
 
 
-def build_index(index_dir: Path, articles: list[dict], segments: int = 1) -> Path:
-    """Write ``articles`` into a new published generation of ``index_dir`` (in ``segments`` commits)."""
+def build_index(index_dir: Path, articles: list[dict], segments: int = 1, frequent=None) -> Path:
+    """Write ``articles`` into a new published generation of ``index_dir`` (in ``segments`` commits).
+
+    ``frequent``: the words whose pairs are indexed (None: every pair), as the indexer chooses them.
+    """
     from whoosh import index as windex
 
     gen = store.new_generation(index_dir)
-    ix = windex.create_in(str(gen), sch.build_schema())
+    ix = windex.create_in(str(gen), sch.build_schema(frequent))
     size = max(1, -(-len(articles) // segments))
     for start in range(0, max(len(articles), 1), size):
         writer = ix.writer()

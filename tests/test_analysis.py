@@ -7,7 +7,7 @@ import pickle
 import pytest
 
 from search import analysis
-from search.analysis import analyze_terms, exact_analyzer, french_analyzer, keyword_analyzer
+from search.analysis import analyze_terms, exact_analyzer, french_analyzer, keyword_analyzer, pair_analyzer
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -132,7 +132,7 @@ def test_decomposed_accents_are_composed_before_analysis():
     assert analyze_terms("se\u0301curite\u0301") == ["secur"]
 
 
-@pytest.mark.parametrize("factory", [french_analyzer, exact_analyzer, keyword_analyzer])
+@pytest.mark.parametrize("factory", [french_analyzer, exact_analyzer, keyword_analyzer, pair_analyzer])
 def test_analyzers_survive_pickling(factory):
     analyzer = factory()
     clone = pickle.loads(pickle.dumps(analyzer))
@@ -152,3 +152,40 @@ def test_protected_words_are_case_and_accent_insensitive():
 
 def test_fingerprint_is_stable_within_a_process():
     assert analysis.analysis_fingerprint() == analysis.analysis_fingerprint()
+
+
+@pytest.mark.parametrize("text, pairs", [
+    ("Les forces armées", ["les forces", "forces armees"]),
+    ("L'état d'urgence", ["etat urgence"]),
+    ("président de la République", ["president de", "de la", "la republique"]),
+    ("covid-19", ["covid 19"]),
+    ("seul", []),
+    ("", []),
+])
+def test_pair_analyzer_joins_consecutive_exact_words(text, pairs):
+    assert analyze_terms(text, "pairs") == pairs
+
+
+def test_pairs_sit_at_the_first_words_position_and_span_both_words():
+    text = "Les forces armées"
+    toks = [(t.text, t.pos, text[t.startchar:t.endchar])
+            for t in pair_analyzer()(text, positions=True, chars=True)]
+    assert toks == [("les forces", 0, "Les forces"), ("forces armees", 1, "forces armées")]
+
+
+def test_a_name_indexed_two_ways_pairs_both_ways():
+    pairs = [t.text for t in pair_analyzer()("avec N'Guessan hier")]
+    assert pairs == ["avec nguessan", "avec guessan", "nguessan hier", "guessan hier"]
+
+
+def test_with_a_frequent_word_set_only_pairs_of_two_frequent_words_are_made():
+    analyzer = pair_analyzer({"les", "forces", "armees", "de"})
+    assert [t.text for t in analyzer("Les forces armées de Barkhane")] == ["les forces", "forces armees", "armees de"]
+    assert analyzer.has_pair("forces", "armees") and not analyzer.has_pair("de", "barkhane")
+    assert pair_analyzer().has_pair("de", "barkhane")
+
+
+def test_frequent_words_are_those_of_enough_articles():
+    texts = ["Les forces armées", "les forces", "Barkhane", "l'armée et les forces"]
+    assert analysis.frequent_words(texts, share=0.5) == {"les", "forces"}
+    assert analysis.frequent_words([], share=0.5) == frozenset()

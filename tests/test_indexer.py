@@ -195,6 +195,53 @@ def test_incremental_reindex_adds_updates_and_deletes(tmp_path, verbatim):
     assert _ids(ix, "modifie") == {"b"} and _ids(ix, "second") == set()
 
 
+def test_every_commit_saves_the_spelling_vocabulary_of_its_generation(tmp_path, verbatim):
+    from search import suggest
+
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    _jsonl(src / "bulk.jsonl", [_art("a", body="coopération militaire")])
+    indexer.reindex(src, ix, persons=False)
+    path = store.live_path(ix) / suggest.VOCAB_FILE
+    buckets, first = suggest.load_vocabulary(path)
+    assert "cooperation" in buckets["c"][0] and first["docs"] == 1
+
+    _jsonl(src / "bulk.jsonl", [_art("a", body="coopération militaire"), _art("b", body="transhumance")])
+    assert indexer.reindex(src, ix, persons=False).mode == "incremental"
+    buckets, second = suggest.load_vocabulary(path)
+    assert "transhumance" in buckets["t"][0] and second["generation"] > first["generation"]
+
+
+def test_a_vocabulary_that_cannot_be_saved_does_not_fail_the_reindex(tmp_path, verbatim, monkeypatch):
+    from search import suggest
+
+    def refuse(*_a, **_k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(suggest, "write_vocabulary", refuse)
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    _jsonl(src / "bulk.jsonl", [_art("a", body="coopération")])
+    r = indexer.reindex(src, ix, persons=False)
+    assert r.added == 1 and not (store.live_path(ix) / suggest.VOCAB_FILE).exists()
+    assert _ids(ix, "cooperation") == {"a"}
+
+
+def test_a_full_reindex_indexes_pairs_of_frequent_words_only(tmp_path, verbatim):
+    from search.query import SearchRequest, SearchService
+
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    records = [_art(str(i), body=f"Les forces armées patrouillent, jour {i}.") for i in range(150)]
+    records.append(_art("rare", body="Les forces armées et le zébu transhumant."))
+    _jsonl(src / "bulk.jsonl", records)
+    indexer.reindex(src, ix, persons=False)
+    index = windex.open_dir(str(store.live_path(ix)))
+    pairs = index.schema["body_pairs"].analyzer
+    index.close()
+    assert pairs.has_pair("forces", "armees") and not pairs.has_pair("zebu", "transhumant")
+    svc = SearchService(ix)
+    for q, total in (('"forces armées"', 151), ('"zébu transhumant"', 1), ('"transhumant zébu"', 0)):
+        assert svc.search(SearchRequest.from_params({"q": q})).total == total, q
+
+
 def test_rerun_with_nothing_changed_reads_no_file(tmp_path, verbatim, monkeypatch):
     src, ix = tmp_path / "src", tmp_path / "ix"
     _jsonl(src / "bulk.jsonl", [_art(str(i)) for i in range(20)])

@@ -313,3 +313,99 @@ def test_a_new_index_generation_is_picked_up_without_restart(tmp_path):
     build_index(tmp_path, [article("g1", "Premier", "Texte un"), article("g2", "Second", "Texte deux")])
     assert run(service, q="")["total"] == 2
     assert ids(run(service, q="deux")) == ["g2"]
+
+
+@pytest.fixture(scope="module")
+def phrase_svc(tmp_path_factory):
+    index_dir = tmp_path_factory.mktemp("phrase-index")
+    build_index(index_dir, [
+        article("p1", "Forces armées", "Les forces armées maliennes patrouillent au nord."),
+        article("p2", "Désordre", "Les forces de l'ordre et les armées maliennes se coordonnent."),
+        article("p3", "Verbes", "Il faut forcer, armer et former les soldats."),
+        article("p4", "Inverse", "Des armées, des forces : maliennes toutes."),
+        article("p5", "Discours", "Le président de la République a parlé."),
+        article("p6", "Écart", "Le président de la commission salue la République."),
+        article("p7", "Paires séparées", "Le président de séance, puis de la République elle-même."),
+        article("p8", "Bégaiement", "Le président de, de la République, bafouille."),
+        article("p9", "Long", "Le chef de l'état de droit et de la république du Mali."),
+    ])
+    return SearchService(index_dir)
+
+
+@pytest.mark.parametrize("q, expected", [
+    ('"forces armées"', {"p1"}),
+    ('"FORCES ARMEES"', {"p1"}),
+    ('"forces armées maliennes"', {"p1"}),
+    ('"armées maliennes"', {"p1", "p2"}),
+    ('"armées forces"', set()),
+    ('"forcer armer"', {"p3"}),
+    ('"président de la république"', {"p5"}),
+    ('"de la république"', {"p5", "p7", "p8", "p9"}),
+    ('"état de droit et de la république du mali"', {"p9"}),
+    ('"état de droit et de la république du niger"', set()),
+    ('"droit et de la"', {"p9"}),
+    ('titre:"forces armées"', {"p1"}),
+    ('"forces armées" -nord', set()),
+    ('"forces armées" OR "forcer armer"', {"p1", "p3"}),
+])
+def test_phrases_match_the_words_in_order_and_nothing_else(phrase_svc, q, expected):
+    assert set(ids(run(phrase_svc, q=q, limit=50))) == expected
+
+
+def test_a_phrase_hit_marks_its_content_words_not_its_stop_words(phrase_svc):
+    hit = run(phrase_svc, q='"président de la république"')["hits"][0]
+    html = " ".join(s["html"] for s in hit["snippets"])
+    assert "<mark>président</mark>" in html and "<mark>République</mark>" in html
+    assert "<mark>de</mark>" not in html and "<mark>la</mark>" not in html
+    assert hit["matched_in"] == ["body"]
+
+
+def test_a_two_word_phrase_is_one_pair_term(phrase_svc):
+    from whoosh import query as wq
+
+    from search.querybuild import Builder
+
+    searcher, _gen = phrase_svc._current()
+    built = Builder(searcher, "articles").build(ql_parse('"forces armées"'))
+    assert {t for t in built.query.iter_all_terms()} == {("title_pairs", "forces armees"),
+                                                         ("body_pairs", "forces armees")}
+    assert not any(isinstance(q, wq.Phrase) for q in built.query.leaves())
+
+
+def ql_parse(text):
+    from search import querylang as ql
+
+    return ql.parse(text).tree
+
+
+@pytest.fixture(scope="module")
+def sparse_pairs_svc(tmp_path_factory):
+    index_dir = tmp_path_factory.mktemp("sparse-pairs-index")
+    build_index(index_dir, [
+        article("s1", "Barkhane", "L'opération Barkhane quitte le Mali. Les forces armées restent."),
+        article("s2", "Inverse", "Barkhane opération : la fin, et les armées, des forces."),
+        article("s3", "Autre", "Une opération de police, puis Barkhane."),
+    ], frequent={"les", "forces", "armees", "operation", "la", "le"})
+    return SearchService(index_dir)
+
+
+@pytest.mark.parametrize("q, expected", [
+    ('"opération barkhane"', {"s1"}),
+    ('"barkhane opération"', {"s2"}),
+    ('"forces armées"', {"s1"}),
+    ('"armées forces"', set()),
+    ('"opération barkhane quitte le mali"', {"s1"}),
+    ('"opération de barkhane"', set()),
+])
+def test_phrases_with_a_word_whose_pairs_are_not_indexed_still_match_exactly(sparse_pairs_svc, q, expected):
+    assert set(ids(run(sparse_pairs_svc, q=q, limit=50))) == expected
+
+
+def test_only_phrases_of_frequent_words_use_the_pair_fields(sparse_pairs_svc):
+    from search.querybuild import Builder
+
+    searcher, _gen = sparse_pairs_svc._current()
+    frequent = Builder(searcher, "articles").build(ql_parse('"forces armées"')).query
+    rare = Builder(searcher, "articles").build(ql_parse('"opération barkhane"')).query
+    assert {f for f, _t in frequent.iter_all_terms()} == {"title_pairs", "body_pairs"}
+    assert {f for f, _t in rare.iter_all_terms()} == {"title_exact", "body_exact"}

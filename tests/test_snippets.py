@@ -70,3 +70,32 @@ def test_negated_words_are_not_marked(svc):
     html = " ".join(snippets(svc, "sécurité -niger", "a1"))
     assert "<mark>sécurité</mark>" in html
     assert "<mark>Sahel</mark>" not in html
+
+
+def _word_by_word(hl, kind, text):
+    """The plain definition of spans: every _CHUNK word analysed in turn."""
+    from search import snippets as sn
+
+    fields = [(f, hl.highlight.get(f)) for f in sn.KIND_FIELDS[kind] if hl.highlight.get(f)]
+    out = []
+    for m in sn._CHUNK.finditer(text):
+        hit = hl._match_chunk(fields, m.group(0))
+        if hit:
+            out.append((m.start() + hit[0], m.start() + hit[1], hit[2]))
+    return out
+
+
+@pytest.mark.parametrize("text", [
+    "l'état d'urgence-sécurité x-sécurité sécurité-x 'sécurité' d’sécurité sécurité’s ---sécurité_ sécurité2",
+    "2sécurité sécurités SÉCURITÉ Sécurité. (sécurité) «sécurité» sécu-rité sécurité-sécurité",
+    "aujourd'hui c'est-à-dire N'Diaye n'diaye l’État, l'etat",
+    "", "   ", "sécurité",
+])
+def test_spans_found_by_regex_are_exactly_the_word_by_word_ones(text):
+    from search.schema import build_schema
+    from search.snippets import Highlighter, WordAnalyzer
+
+    hl = Highlighter(WordAnalyzer(build_schema()),
+                     {"body": {"secur", "etat", "urgenc", "aujourdhui", "ndiay", "diay"},
+                      "body_exact": {"securite", "de", "la"}})
+    assert hl.spans("body", text, limit=None) == _word_by_word(hl, "body", text)

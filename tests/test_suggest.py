@@ -43,3 +43,90 @@ def test_no_suggestion_when_it_would_not_give_more_results(svc, q):
 
 def test_no_suggestion_when_filters_leave_nothing_for_the_correction(svc):
     assert suggest(svc, "cooperasion", outlet=["Bamada.net"]) is None
+
+
+# -- the saved vocabulary
+
+
+def _vocab(index_dir):
+    from search import store, suggest
+
+    gen = store.live_path(index_dir)
+    return gen, suggest
+
+
+def test_a_saved_vocabulary_loads_back_to_the_same_terms(tmp_path):
+    from whoosh import index as windex
+
+    build_index(tmp_path, ARTICLES)
+    gen, suggest = _vocab(tmp_path)
+    assert suggest.save_vocabulary(gen)
+    loaded, stamp = suggest.load_vocabulary(gen / suggest.VOCAB_FILE)
+    with windex.open_dir(str(gen)).searcher() as s:
+        read = suggest.Vocabulary(s)._read(suggest.EXACT_FIELDS)
+        assert stamp == {"generation": s.reader().generation(), "docs": s.reader().doc_count_all()}
+    assert {k: (list(t), d.tolist()) for k, (t, d) in loaded.items()} == \
+        {k: (sorted(t), [x for _t, x in sorted(zip(t, d.tolist()))]) for k, (t, d) in read.items()}
+
+
+def test_a_large_index_without_the_file_never_makes_a_search_wait(tmp_path, monkeypatch):
+    import threading
+
+    build_index(tmp_path, ARTICLES)
+    _gen, suggest = _vocab(tmp_path)
+    gate = threading.Event()
+    real = suggest.read_vocabulary
+
+    def slow(reader, fields=suggest.EXACT_FIELDS):
+        gate.wait(5)
+        return real(reader, fields)
+
+    monkeypatch.setattr(suggest, "SYNC_BUILD_DOCS", 0)
+    monkeypatch.setattr(suggest, "read_vocabulary", slow)
+    svc = SearchService(tmp_path)
+    res = svc.search(SearchRequest.from_params({"q": "Lavrof~ OR cooperasion"})).to_dict()
+    assert res["suggestion"] is None  # the vocabulary is still being read: no waiting for it
+    assert "a1" in {h["id"] for h in res["hits"]}  # fuzzy words still expand (Whoosh's own scan)
+    gate.set()
+    vocab = svc._current()[1].vocab
+    for _ in range(200):
+        if vocab.ready():
+            break
+        threading.Event().wait(0.02)
+    assert suggest_text(svc, "cooperasion militere") == "coopération militaire"
+
+
+def suggest_text(svc, q):
+    sug = suggest(svc, q)
+    return sug and sug["text"]
+
+
+@pytest.mark.parametrize("content", [b"", b"garbage", b"PRESSE-VOCAB 1\n{not json\n", b"PRESSE-VOCAB 1\n{}\n"])
+def test_a_damaged_vocabulary_file_is_ignored(tmp_path, content):
+    build_index(tmp_path, ARTICLES)
+    gen, suggest = _vocab(tmp_path)
+    (gen / suggest.VOCAB_FILE).write_bytes(content)
+    assert suggest.load_vocabulary(gen / suggest.VOCAB_FILE) is None
+    assert suggest_text(SearchService(tmp_path), "cooperasion militere") == "coopération militaire"
+
+
+def test_a_stale_vocabulary_serves_until_the_fresh_one_is_read(tmp_path):
+    import threading
+
+    from whoosh import index as windex
+
+    from tests.query_fixtures import article, to_doc
+
+    build_index(tmp_path, ARTICLES)
+    gen, suggest = _vocab(tmp_path)
+    assert suggest.save_vocabulary(gen)
+    with windex.open_dir(str(gen)).writer() as w:  # a later commit: the saved file is now stale
+        w.add_document(**to_doc(article("z1", "Transhumance", "Les éleveurs peuls du Macina.")))
+    svc = SearchService(tmp_path)
+    vocab = svc._current()[1].vocab
+    assert vocab.buckets()  # the stale file, at once
+    for _ in range(200):
+        if not vocab._loading:
+            break
+        threading.Event().wait(0.02)
+    assert "macina" in vocab.buckets()["m"][0]

@@ -1,0 +1,89 @@
+""""More like this": an article's key terms scored over their posting lists with numpy.
+
+Whoosh's ``more_like`` runs an OR query of the key terms through its Python matcher tree, which
+cost ~200 ms per article page on 37,000 articles. Here each key term's posting list is read once
+and BM25 (Whoosh's defaults, so the ranking stays close) is summed in numpy arrays: ~10 ms.
+Words found in more than ``MAX_DF`` of the articles are left out, like Lucene's MoreLikeThis
+``maxDocFreq``: they say little about the subject and have the longest posting lists.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+
+FIELD = "body"
+#: Key terms searched, and how many candidates are drawn to find them after the df cut.
+TERMS = 20
+#: A word in more than this share of the articles is left out (never below MIN_DF_CAP articles).
+MAX_DF = 0.02
+MIN_DF_CAP = 50
+#: BM25 parameters: Whoosh's defaults.
+K1, B = 1.2, 0.75
+
+
+class SimilarIndex:
+    """Per-generation data for similar articles: field lengths, loaded on first use."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.n = self.reader.doc_count_all()
+        self._lengths: np.ndarray | None = None
+        self._dead: list[int] = []
+        self._lock = threading.Lock()
+
+    def lengths(self) -> np.ndarray:
+        """Return the body length (in terms) of every document (read once per generation)."""
+        with self._lock:
+            if self._lengths is None:
+                length = self.reader.doc_field_length
+                # Whoosh answers None rather than 0 for an empty field
+                self._lengths = np.fromiter((length(d, FIELD, 0) or 0 for d in range(self.n)),
+                                            dtype=np.float32, count=self.n)
+                if self.reader.has_deletions():
+                    self._dead = [d for d in range(self.n) if self.reader.is_deleted(d)]
+            return self._lengths
+
+    def key_terms(self, text: str) -> list[tuple[str, float]]:
+        """Return up to TERMS ``(term, weight)`` pairs characterising ``text``."""
+        max_df = max(MIN_DF_CAP, int(self.searcher.doc_count() * MAX_DF))
+        found = self.searcher.key_terms_from_text(FIELD, text, numterms=2 * TERMS, normalize=True)
+        return [(w, s) for w, s in found if self.reader.doc_frequency(FIELD, w) <= max_df][:TERMS]
+
+    def similar(self, docnum: int, text: str, top: int) -> list[tuple[float, int]]:
+        """Return up to ``top`` ``(score, docnum)`` of other live documents, best first."""
+        terms = self.key_terms(text)
+        if not terms or self.n == 0:
+            return []
+        lengths = self.lengths()
+        avg = float(lengths.mean()) or 1.0
+        norm = K1 * (1 - B + B * lengths / avg)
+        scores = np.zeros(self.n, dtype=np.float32)
+        for term, weight in terms:
+            ids, tfs = self._postings(term)
+            if not len(ids):
+                continue
+            idf = math.log(self.n / (len(ids) + 1)) + 1.0
+            scores[ids] += weight * idf * tfs * (K1 + 1) / (tfs + norm[ids])
+        scores[docnum] = 0
+        if self._dead:
+            scores[self._dead] = 0
+        k = min(top, self.n)
+        best = np.argpartition(-scores, k - 1)[:k] if k < self.n else np.arange(self.n)
+        best = sorted(best.tolist(), key=lambda d: (-scores[d], d))
+        return [(float(scores[d]), int(d)) for d in best if scores[d] > 0]
+
+    def _postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        try:
+            m = self.reader.postings(FIELD, term)
+        except Exception:  # a term gone from this generation
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        ids, tfs = [], []
+        while m.is_active():
+            ids.append(m.id())
+            tfs.append(m.weight())
+            m.next()
+        return np.array(ids, dtype=np.int64), np.array(tfs, dtype=np.float32)
