@@ -24,6 +24,7 @@ from search.snippets import MAX_FRAGMENTS, Highlighter, WordAnalyzer, lead
 from search.store import IndexHandle
 from search.suggest import Vocabulary
 from search.text import fold_key
+from search.threads import nest
 from search.timelimit import Deadline
 
 #: Hits per page: default and maximum.
@@ -660,24 +661,9 @@ def _month_label(value: str) -> str:
 def _thread(comments: list[dict], hl: Highlighter) -> list[dict]:
     """Nest comments under their parent (``reply_to``); orphans and cycles stay at the top level."""
     nodes = []
-    by_id = {}
     for i, c in enumerate(comments):
         text = str(c.get("text") or "")
-        node = {"id": c.get("id") if c.get("id") is not None else f"c{i}", "author": c.get("author"),
-                "reply_to": c.get("reply_to"), "text": text,
-                "html": hl.html_paragraphs("comments", text), "replies": []}
-        nodes.append(node)
-        by_id.setdefault(str(node["id"]), node)
-    roots = []
-    for node in nodes:
-        parent = by_id.get(str(node["reply_to"])) if node["reply_to"] is not None else None
-        # walk up to make sure attaching does not create a cycle
-        ancestor, ok, steps = parent, parent is not None and parent is not node, 0
-        while ok and ancestor is not None and steps < len(nodes):
-            nxt = ancestor.get("reply_to")
-            ancestor = by_id.get(str(nxt)) if nxt is not None else None
-            if ancestor is node:
-                ok = False
-            steps += 1
-        (parent["replies"] if ok else roots).append(node)
-    return roots
+        nodes.append({"id": c.get("id") if c.get("id") is not None else f"c{i}", "author": c.get("author"),
+                      "reply_to": c.get("reply_to"), "text": text,
+                      "html": hl.html_paragraphs("comments", text), "replies": []})
+    return nest(nodes)

@@ -7,6 +7,7 @@ import re
 from flask import Blueprint, abort, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
+from search.threads import nest
 from webapp import service
 from webapp.params import MAX_QUERY, SearchState
 from webapp.views import paragraphs
@@ -36,24 +37,7 @@ def comment_tree(comments: list[dict]) -> list[dict]:
     comments = [c for c in comments or [] if isinstance(c, dict)]
     if any(c.get("replies") for c in comments):
         return _walk(comments, 0, None, [0])
-    nodes, by_id = [], {}
-    for c in comments:
-        node = dict(c, replies=[])
-        nodes.append(node)
-        if c.get("id") is not None:
-            by_id.setdefault(str(c["id"]), node)
-    roots = []
-    for node in nodes:
-        parent = by_id.get(str(node.get("reply_to"))) if node.get("reply_to") is not None else None
-        # Walk up from the parent: attaching must not close a cycle.
-        ancestor, steps, ok = parent, 0, parent is not None and parent is not node
-        while ok and ancestor is not None and steps <= len(nodes):
-            nxt = ancestor.get("reply_to")
-            ancestor = by_id.get(str(nxt)) if nxt is not None else None
-            if ancestor is node:
-                ok = False
-            steps += 1
-        (parent["replies"] if ok else roots).append(node)
+    roots = nest([dict(c, replies=[]) for c in comments])
     return _walk(roots, 0, None, [0])
 
 
