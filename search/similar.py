@@ -42,7 +42,7 @@ class SimilarIndex:
                 length = self.reader.doc_field_length
                 # Whoosh answers None rather than 0 for an empty field
                 self._lengths = np.fromiter((length(d, FIELD, 0) or 0 for d in range(self.n)),
-                                            dtype=np.float32, count=self.n)
+                                            dtype=np.float64, count=self.n)
                 if self.reader.has_deletions():
                     self._dead = [d for d in range(self.n) if self.reader.is_deleted(d)]
             return self._lengths
@@ -59,9 +59,10 @@ class SimilarIndex:
         if not terms or self.n == 0:
             return []
         lengths = self.lengths()
-        avg = float(lengths.mean()) or 1.0
+        # as Whoosh: exact total length over live documents (per-document lengths are quantised)
+        avg = self.reader.field_length(FIELD) / (self.reader.doc_count() or 1) or 1.0
         norm = K1 * (1 - B + B * lengths / avg)
-        scores = np.zeros(self.n, dtype=np.float32)
+        scores = np.zeros(self.n, dtype=np.float64)
         for term, weight in terms:
             ids, tfs = self._postings(term)
             if not len(ids):
@@ -71,19 +72,22 @@ class SimilarIndex:
         scores[docnum] = 0
         if self._dead:
             scores[self._dead] = 0
-        k = min(top, self.n)
-        best = np.argpartition(-scores, k - 1)[:k] if k < self.n else np.arange(self.n)
-        best = sorted(best.tolist(), key=lambda d: (-scores[d], d))
-        return [(float(scores[d]), int(d)) for d in best if scores[d] > 0]
+        cand = np.flatnonzero(scores > 0)
+        if len(cand) > top > 0:
+            # keep every document tied with the last place, then order ties by docnum like Whoosh
+            kth = np.partition(scores[cand], len(cand) - top)[len(cand) - top]
+            cand = cand[scores[cand] >= kth]
+        best = sorted(cand.tolist(), key=lambda d: (-scores[d], d))[:max(top, 0)]
+        return [(float(scores[d]), int(d)) for d in best]
 
     def _postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         try:
             m = self.reader.postings(FIELD, term)
         except Exception:  # a term gone from this generation
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         ids, tfs = [], []
         while m.is_active():
             ids.append(m.id())
             tfs.append(m.weight())
             m.next()
-        return np.array(ids, dtype=np.int64), np.array(tfs, dtype=np.float32)
+        return np.array(ids, dtype=np.int64), np.array(tfs, dtype=np.float64)

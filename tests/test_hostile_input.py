@@ -9,8 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.test_xss import assert_inert
+
 PARAMS = ["q", "outlet", "year", "month", "person", "author", "-outlet", "-year", "-person",
-          "-author", "sort", "scope", "page", "limit", "facet_limit"]
+          "-author", "not_outlet", "not_person", "sort", "scope", "page", "limit", "facet_limit",
+          "person_filter", "outlet_filter", "author_filter", "facet_filter_person", "facet_filter"]
 PROBE = "<script>alert(1)</script>"
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "/', "werkzeug.debug")
 
@@ -40,10 +43,13 @@ def assert_clean(resp, raw_values):
     for marker in TRACEBACK_MARKERS:
         assert marker not in body
     if resp.mimetype == "text/html":
+        assert_inert(body)  # no script, handler or javascript: URL that is not ours
         for value in raw_values:
             if "<script" in value.lower():
                 # an injected tag must never reach the HTML unescaped
                 assert "<script>alert" not in body.lower()
+    elif resp.mimetype == "application/json":
+        json.loads(body)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -95,3 +101,13 @@ def test_malformed_requests_get_a_client_error_or_an_empty_page(client, path):
     assert resp.status_code in (200, 400, 404)
     assert_clean(resp, [])
     assert "root:" not in resp.get_data(as_text=True)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(q=hostile_text, htmx=st.booleans())
+def test_any_query_on_an_article_page_gives_a_clean_page(client, seeds_dir, q, htmx):
+    article_id = sorted(p.stem for p in seeds_dir.glob("*.txt"))[0]
+    headers = {"HX-Request": "true"} if htmx else {}
+    resp = client.get(f"/article/{article_id}?q=" + quote(q, safe=""), headers=headers)
+    assert resp.status_code == 200
+    assert_clean(resp, [q])

@@ -1,0 +1,54 @@
+"""gunicorn settings for presse: `gunicorn -c gunicorn.conf.py wsgi:app`.
+
+Every value can be overridden by environment (PRESSE_BIND, PRESSE_WORKERS, PRESSE_THREADS,
+PRESSE_TIMEOUT, PRESSE_MAX_REQUESTS, PRESSE_ACCESSLOG) or on the command line. Workers share the
+on-disk index read-only and pick up a new index generation after a reindex without a restart.
+"""
+
+import multiprocessing
+import os
+import threading
+
+bind = os.environ.get("PRESSE_BIND", "127.0.0.1:8000")
+# Searching is CPU-bound Python: one process per core, a few threads to overlap I/O.
+workers = int(os.environ.get("PRESSE_WORKERS", max(2, multiprocessing.cpu_count())))
+threads = int(os.environ.get("PRESSE_THREADS", "2"))
+worker_class = "gthread" if threads > 1 else "sync"
+# A worker that stops answering its master's heartbeat for this long is killed and replaced.
+# (A slow search does not need it: the query layer stops matching after PRESSE_SEARCH_TIME_LIMIT.)
+timeout = int(os.environ.get("PRESSE_TIMEOUT", "30"))
+graceful_timeout = 10
+keepalive = 5
+# Recycling bounds memory growth, but a fresh worker rebuilds its per-index caches (facet arrays,
+# spelling vocabulary: seconds on a large index), so not too often.
+max_requests = int(os.environ.get("PRESSE_MAX_REQUESTS", "50000"))
+max_requests_jitter = max_requests // 10
+preload_app = False  # each worker opens the index itself (no file handles shared across fork)
+# Browsers and proxies: refuse absurd request lines and headers before Flask sees them.
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+accesslog = os.environ.get("PRESSE_ACCESSLOG") or None
+# %(p)s is the worker's pid: it shows which worker answered (used by tests and when debugging).
+access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms pid=%(p)s'
+errorlog = "-"
+# gunicorn >= 25 opens a control socket under $HOME shared by every instance on the machine;
+# presse does not use it, and two instances (e.g. production and a test) must not collide.
+control_socket_disable = True
+
+
+def post_worker_init(worker):
+    """Open the index and build its caches before the worker takes its first request."""
+    app = worker.wsgi
+    try:
+        from search.query import SearchRequest
+        from webapp import service
+
+        with app.app_context():
+            svc = service.get_service()
+            svc.search(SearchRequest())  # opens the index and builds the facet columns
+        # The spelling vocabulary takes seconds on a large index: read it beside the first
+        # requests rather than here, where the master's boot timeout runs.
+        threading.Thread(target=svc.warm, name="presse-warm", daemon=True).start()
+    except Exception as exc:  # no index yet, or unreadable: the pages say so; never block start-up
+        worker.log.warning("presse: index not warmed up: %s", exc)
