@@ -11,6 +11,7 @@ import re
 import threading
 from dataclasses import asdict, dataclass, field
 from html import escape
+from itertools import product
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from search import facets as fc
 from search import fastmatch as fm
 from search import querylang as ql
 from search.querybuild import Builder, analyze
+from search.relevance import Booster
 from search.similar import SimilarIndex
 from search.snippets import MAX_FRAGMENTS, Highlighter, WordAnalyzer, lead
 from search.store import IndexHandle
@@ -44,6 +46,9 @@ TIE_MARGIN = 16
 SCORE_ALL_BELOW = 3000
 #: Suggestions are looked for when a query finds fewer hits than this.
 SUGGEST_BELOW = 20
+#: Spellings considered per misspelt word, and combinations tried for several misspelt words.
+SUGGEST_CANDIDATES = 3
+MAX_SUGGEST_COMBOS = 6
 MAX_COMMENTS_SCANNED = 300
 #: "More like this" answers cached per generation (key terms and scoring: search/similar.py).
 MLT_CACHE_SIZE = 4096
@@ -300,6 +305,9 @@ class SearchService:
             # numpy over cached posting arrays: every score at the cost of a few array operations
             base = fast.mask.copy()
             scored = fast if want_scores else None
+            if scored is not None:
+                # relevance order only: exact forms and words side by side rank first
+                Booster(gen.postings, scope, deadline).apply(scored, parsed.tree)
         elif want_scores and (built.positional or self._selective(searcher, built.query)):
             scored = list(_run(deadline, searcher, built.query, limit=None, terms=False).top_n)
             base = data.mask_of(d for _s, d in scored)
@@ -517,18 +525,19 @@ class SearchService:
     # -- suggestions
 
     def _suggest(self, searcher, gen, req, parsed, built, filt, total) -> dict | None:
-        corrections: dict[str, str] = {}
+        options: dict[str, list[tuple[str, float]]] = {}
         for word in built.words:
             if word.mode != "word" or word.field not in (None, "title", "body", "comments"):
                 continue
             groups = analyze(searcher.schema, "body_exact", word.text)
-            if len(groups) != 1:
+            if len(groups) != 1 or word.text in options:
                 continue
-            fixed = gen.vocab.correction(groups[0][0])
-            if fixed:
-                corrections[word.text] = gen.vocab.display(fixed)
-        if not corrections:
+            found = gen.vocab.candidates(groups[0][0], SUGGEST_CANDIDATES)
+            if found:
+                options[word.text] = found
+        if not options:
             return None
+        corrections = self._best_corrections(searcher, gen, req, parsed, options, filt)
         text_parts, html_parts, pos = [], [], 0
         pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in sorted(corrections, key=len, reverse=True))
                              + r")(?!\w)")
@@ -549,6 +558,26 @@ class SearchService:
         if new_total <= total:
             return None
         return {"text": text, "html": "".join(html_parts), "total": new_total}
+
+    def _best_corrections(self, searcher, gen, req, parsed, options, filt) -> dict[str, str]:
+        """Pick one spelling per misspelt word, preferring combinations that find articles together.
+
+        ``cooperasion militere``: each word's candidates are ranked alone (sound, edits,
+        frequency); with several misspelt words, the few best combinations are tried and the
+        best-ranked one that still finds articles together wins.
+        """
+        words = list(options)
+        combos = sorted(product(*(options[w] for w in words)), key=lambda c: -sum(s for _c, s in c))
+        best = combos[0]
+        if len(words) > 1:
+            for combo in combos[:MAX_SUGGEST_COMBOS]:
+                fixes = dict(zip(words, (c for c, _s in combo)))
+                text = _replace_words(parsed.text, fixes)
+                _p, _b, base, _s = self._match(searcher, gen, text, req.scope)
+                if (base if filt is None else base & filt).any():
+                    best = combo
+                    break
+        return {w: gen.vocab.display(c) for w, (c, _s) in zip(words, best)}
 
     # -- articles and persons
 
@@ -649,6 +678,15 @@ class SearchService:
 def _run(deadline: Deadline | None, searcher, query, **kwargs):
     """Return ``searcher.search(query, **kwargs)``, cut short at the deadline when there is one."""
     return deadline.search(searcher, query, **kwargs) if deadline is not None else searcher.search(query, **kwargs)
+
+
+def _replace_words(text: str, fixes: dict[str, str]) -> str:
+    """Return ``text`` with each whole word of ``fixes`` replaced by its correction."""
+    if not fixes:
+        return text
+    words = "|".join(re.escape(w) for w in sorted(fixes, key=len, reverse=True))
+    pattern = re.compile(r"(?<!\w)(" + words + r")(?!\w)")
+    return pattern.sub(lambda m: fixes[m.group(1)], text)
 
 
 def _month_label(value: str) -> str:

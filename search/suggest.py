@@ -13,10 +13,12 @@ generation) is used until its replacement is ready: a request never waits for th
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import threading
 from collections import Counter
+from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 
@@ -33,7 +35,32 @@ RARE_DF = 3
 #: A correction must be this many times more frequent than a rare typed word.
 RARE_RATIO = 20
 
+#: Ranking of correction candidates: a candidate that sounds like the typed word gets this
+#: bonus, each edit costs ``EDIT_COST``, and corpus frequency adds ``FREQ_WEIGHT * ln(1 + df)``.
+SOUND_BONUS = 3.0
+EDIT_COST = 1.0
+FREQ_WEIGHT = 0.5
+#: A word found in RARE_DF documents or more is corrected only to a same-sounding spelling this
+#: many times more frequent (a typo that many articles share, like "presidant").
+COMMON_TYPO_RATIO = 100
+#: Edits allowed for a candidate that sounds exactly like the typed word.
+SOUND_MAXDIST = 3
+
 _CHUNK = re.compile(r"\w+", re.U)
+
+# French spelling → sound, applied in order on folded lower-case letters (see ``phonetic``)
+_SOUND_RULES = [(re.compile(a), b) for a, b in (
+    (r"[^a-z]", ""),
+    (r"ph", "f"), (r"[cs]h", "x"), (r"gu(?=[eiy])", "g"), (r"qu?", "k"), (r"ck", "k"),
+    (r"tion", "sion"), (r"c(?=[eiy])", "s"), (r"c", "k"), (r"h", ""),
+    (r"y", "i"), (r"w", "v"), (r"z", "s"),
+    (r"eau|au", "o"), (r"ai|ei", "e"), (r"(?<=[aeiou])m(?=[bp])", "n"), (r"en(?=[^aeiou]|$)", "an"),
+    (r"(.)\1+", r"\1"), (r"v$", "f"),
+)]
+# silent endings, peeled off repeatedly: "militaire" → "militer" → "milite" → "milit" → "mili"
+_SOUND_ENDINGS = [(re.compile(a), b) for a, b in (
+    (r"(?<=..)(er|ez|et)$", "e"), (r"(?<=..)[sxtd]+$", ""), (r"(?<=...)e$", ""),
+)]
 
 #: The saved vocabulary, in each generation folder beside the Whoosh files.
 VOCAB_FILE = "vocabulary.bin"
@@ -42,6 +69,18 @@ _MAGIC = b"PRESSE-VOCAB 1\n"
 SYNC_BUILD_DOCS = 5000
 
 Buckets = dict[str, tuple[list[str], np.ndarray]]
+
+
+@lru_cache(maxsize=200_000)
+def phonetic(word: str) -> str:
+    """Return a rough French sound key of a word (``cooperasion`` and ``coopération`` share one)."""
+    key = fold(word).lower()
+    for pattern, repl in _SOUND_RULES:
+        key = pattern.sub(repl, key)
+    for _round in range(3):
+        for pattern, repl in _SOUND_ENDINGS:
+            key = pattern.sub(repl, key)
+    return re.sub(r"(.)\1+", r"\1", key)
 
 
 def read_vocabulary(reader, fields=EXACT_FIELDS) -> Counter:
@@ -220,7 +259,7 @@ class Vocabulary:
         """Return the number of documents containing a folded term in any exact field."""
         return sum(self.reader.doc_frequency(f, term) for f in self.fields)
 
-    def near(self, term: str, maxdist: int, fieldname: str | None = None, limit: int = 40):
+    def near(self, term: str, maxdist: int, fieldname: str | None = None, limit: int | None = 40):
         """Return ``(candidate, distance, df)`` within ``maxdist`` edits, closest and commonest first."""
         if not term:
             return []
@@ -247,19 +286,40 @@ class Vocabulary:
                 out.append(cand)
         return out
 
-    def correction(self, term: str) -> str | None:
-        """Return a better-attested spelling for a folded word, or None."""
+    def candidates(self, term: str, k: int = 3) -> list[tuple[str, float]]:
+        """Return up to ``k`` better-attested spellings of a rare folded word with their scores, best first.
+
+        A candidate that sounds like the typed word (``phonetic``) wins over a closer spelling
+        that does not (``militere`` → ``militaire``, not ``militer``); among those, fewer edits
+        and more documents win.
+        """
         if len(term) < 3 or term.isdigit():
-            return None
+            return []
         df = self.df(term)
-        if df >= RARE_DF:
-            return None
+        # a typo can be common ("presidant"): then only a same-sounding, far commoner spelling
+        common = df >= RARE_DF
         maxdist = 1 if len(term) <= 5 else 2
-        for cand, _dist, cand_df in self.near(term, maxdist):
-            if df == 0 and cand_df >= 1 or cand_df >= RARE_RATIO * max(df, 1):
-                return cand
-            break
-        return None
+        sound = phonetic(term)
+        ranked = []
+        # a spelling that sounds the same may be further away ("atake" → "attaque", 3 edits)
+        reach = max(maxdist, SOUND_MAXDIST) if len(term) >= 4 else maxdist
+        for cand, dist, cand_df in self.near(term, reach, limit=None):
+            if not (df == 0 and cand_df >= 1 or cand_df >= RARE_RATIO * max(df, 1)):
+                continue
+            same_sound = phonetic(cand) == sound
+            if dist > maxdist and not same_sound:
+                continue
+            if common and not (same_sound and dist <= maxdist and cand_df >= COMMON_TYPO_RATIO * df):
+                continue
+            score = (SOUND_BONUS if same_sound else 0.0) - EDIT_COST * dist + FREQ_WEIGHT * math.log1p(cand_df)
+            ranked.append((score, cand))
+        ranked.sort(key=lambda sc: (-sc[0], sc[1]))
+        return [(cand, score) for score, cand in ranked[:k]]
+
+    def correction(self, term: str) -> str | None:
+        """Return the best better-attested spelling for a folded word, or None."""
+        found = self.candidates(term, 1)
+        return found[0][0] if found else None
 
     def display(self, term: str) -> str:
         """Return the most common spelling (accents, capitals) of a folded term in the stored text."""
@@ -286,7 +346,9 @@ class Vocabulary:
             spelling = groups.most_common(1)[0][0]
             variants = {w: n for w, n in forms.items() if w.lower() == spelling}
             # a common word seen capitalised at sentence starts keeps its lower-case form
-            best = spelling if spelling in variants else max(variants.items(), key=lambda kv: kv[1])[0]
+            # and a name set in capitals in some headlines keeps its usual "Goïta" form
+            best = spelling if spelling in variants else \
+                max(variants.items(), key=lambda kv: (not kv[0].isupper(), kv[1]))[0]
         else:
             best = term
         with self._lock:

@@ -130,3 +130,69 @@ def test_a_stale_vocabulary_serves_until_the_fresh_one_is_read(tmp_path):
             break
         threading.Event().wait(0.02)
     assert "macina" in vocab.buckets()["m"][0]
+
+
+# -- candidate ranking: sound, edits, frequency, combinations
+
+
+@pytest.mark.parametrize("typed, correct", [
+    ("cooperasion", "coopération"), ("militere", "militaire"), ("Lavrof", "Lavrov"), ("Barkane", "Barkhane"),
+    ("securiter", "sécurité"), ("Beloussof", "Beloussov"), ("terorisme", "terrorisme"), ("Bamakoo", "Bamako"),
+    ("elektion", "élection"), ("atake", "attaque"), ("Kadafi", "Kadhafi"), ("presidant", "président"),
+])
+def test_a_misspelling_sounds_like_the_word(typed, correct):
+    from search.suggest import phonetic
+
+    assert phonetic(typed) == phonetic(correct)
+
+
+@pytest.mark.parametrize("a, b", [("militaire", "ministere"), ("mali", "malien"), ("niger", "nigeria"),
+                                  ("coup", "cour")])
+def test_different_words_do_not_sound_alike(a, b):
+    from search.suggest import phonetic
+
+    assert phonetic(a) != phonetic(b)
+
+
+def sound_index(tmp_path, extra=()):
+    from tests.query_fixtures import article
+
+    arts = [article(f"m{i}", "Le militaire", "Un militaire parle.") for i in range(20)]
+    arts += [article("x1", "Militer", "Militer pour la paix.")]
+    arts += [article(f"e{i}", "Élection", "L'élection présidentielle.") for i in range(30)]
+    arts += list(extra)
+    build_index(tmp_path, arts)
+    return SearchService(tmp_path)
+
+
+def test_a_same_sounding_candidate_beats_a_closer_spelling(tmp_path):
+    # "militer" is one edit away, "militaire" two: the sound and the frequency decide
+    assert suggest_text(sound_index(tmp_path), "militere") == "militaire"
+
+
+def test_a_far_spelling_that_sounds_the_same_is_found(tmp_path):
+    assert suggest_text(sound_index(tmp_path), "elekssion") == "élection"
+
+
+def test_a_typo_shared_by_a_few_articles_is_corrected_to_a_far_commoner_form(tmp_path):
+    from tests.query_fixtures import article
+
+    # a typo seen 3 times is not "rare", yet the same-sounding spelling is 100 times commoner
+    typos = [article(f"t{i}", "Une faute", "Le presidant parle.") for i in range(3)]
+    others = [article(f"p{i}", "Le président", "Le président parle.") for i in range(300)]
+    svc = sound_index(tmp_path, typos + others)
+    assert suggest_text(svc, "presidant") == "président"
+
+
+def test_several_misspelt_words_prefer_a_combination_found_together(tmp_path):
+    from tests.query_fixtures import article
+
+    # "rizière" alone is commoner, but only "rivière" occurs with "niger"
+    arts = [article(f"r{i}", "La rizière", "Une rizière verte.") for i in range(10)]
+    arts += [article("n1", "Le fleuve", "La rivière Niger déborde.")]
+    build_index(tmp_path, arts)
+    svc = SearchService(tmp_path)
+    sug = suggest(svc, "riviere nigger")
+    assert sug is None or sug["total"] >= 1
+    sug = suggest(svc, "rixiere nigr")
+    assert sug is not None and sug["text"] == "rivière Niger" and sug["total"] == 1
