@@ -7,8 +7,10 @@ pages, "more like this" and person pages. See docs/ARCHITECTURE.md for the JSON 
 
 from __future__ import annotations
 
+import json
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from html import escape
 from itertools import product
@@ -52,6 +54,8 @@ MAX_SUGGEST_COMBOS = 6
 MAX_COMMENTS_SCANNED = 300
 #: "More like this" answers cached per generation (key terms and scoring: search/similar.py).
 MLT_CACHE_SIZE = 4096
+#: Finished results kept per generation and process (Back, reloads, shared links, htmx then full page).
+RESULT_CACHE_SIZE = 256
 
 SORTS = {"relevance": "relevance", "pertinence": "relevance", "newest": "newest", "recent": "newest",
          "récent": "newest", "date": "newest", "oldest": "oldest", "ancien": "oldest"}
@@ -239,6 +243,26 @@ class _Generation:
         self.postings = fm.Postings(searcher)
         self.similar: dict[tuple[str, int], list[dict]] = {}
         self.similar_index = SimilarIndex(searcher)
+        self.results: OrderedDict[str, str] = OrderedDict()  # request key → result JSON
+        self.results_lock = threading.Lock()
+
+    def cached_result(self, key: str) -> "SearchResult | None":
+        """Return a fresh copy of a cached result, or None."""
+        with self.results_lock:
+            raw = self.results.get(key)
+            if raw is None:
+                return None
+            self.results.move_to_end(key)
+        return SearchResult(**json.loads(raw))
+
+    def cache_result(self, key: str, result: "SearchResult") -> None:
+        """Keep a finished result (stored as JSON so that callers can never alter the cached copy)."""
+        raw = json.dumps(asdict(result), ensure_ascii=False)
+        with self.results_lock:
+            self.results[key] = raw
+            self.results.move_to_end(key)
+            while len(self.results) > RESULT_CACHE_SIZE:
+                self.results.popitem(last=False)
 
     def warm(self) -> None:
         """Read the spelling vocabulary before a query needs it (seconds on a large index)."""
@@ -333,8 +357,18 @@ class SearchService:
     def search(self, req: SearchRequest | None = None) -> SearchResult:
         """Run a search and return hits, disjunctive facets, timeline and suggestion."""
         req = req or SearchRequest()
-        deadline = Deadline()
         searcher, gen = self._current()
+        key = json.dumps(asdict(req), sort_keys=True, ensure_ascii=False)
+        cached = gen.cached_result(key)
+        if cached is not None:
+            return cached
+        deadline = Deadline()
+        result = self._search(searcher, gen, req, deadline)
+        if not deadline.hit:  # partial results are not kept
+            gen.cache_result(key, result)
+        return result
+
+    def _search(self, searcher, gen: _Generation, req: SearchRequest, deadline: Deadline) -> SearchResult:
         data = gen.facets
         parsed, built, base, scored = self._match(searcher, gen, req.q, req.scope,
                                                   want_scores=req.sort == "relevance", deadline=deadline)
