@@ -135,7 +135,7 @@ class Postings:
             except Exception:  # TermNotFound and friends: the term is not in this segment
                 continue
             m = getattr(m, "child", m) if type(m).__name__ == "FilterMatcher" else m
-            ids, weights = _decode(m)
+            ids, weights = decode_postings(m)
             if len(ids):
                 id_parts.append(ids + offset)
                 w_parts.append(weights)
@@ -278,7 +278,7 @@ def _lengths_column():
     return LENGTHS_COLUMN
 
 
-def _decode(m) -> tuple[np.ndarray, np.ndarray]:
+def decode_postings(m) -> tuple[np.ndarray, np.ndarray]:
     """Return all (ids, weights) of a leaf matcher, a block at a time when it is Whoosh 3's."""
     if type(m).__name__ == "W3LeafMatcher":
         id_parts, w_parts = [], []

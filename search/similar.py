@@ -14,6 +14,8 @@ import threading
 
 import numpy as np
 
+from search.fastmatch import decode_postings
+
 FIELD = "body"
 #: Key terms searched, and how many candidates are drawn to find them after the df cut.
 TERMS = 20
@@ -85,9 +87,4 @@ class SimilarIndex:
             m = self.reader.postings(FIELD, term)
         except Exception:  # a term gone from this generation
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        ids, tfs = [], []
-        while m.is_active():
-            ids.append(m.id())
-            tfs.append(m.weight())
-            m.next()
-        return np.array(ids, dtype=np.int64), np.array(tfs, dtype=np.float64)
+        return decode_postings(m)
