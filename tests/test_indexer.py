@@ -17,6 +17,7 @@ from whoosh.qparser import MultifieldParser, QueryParser
 
 from search import documents, extract, indexer, store
 from search.cli import main
+from tests.query_fixtures import verbatim_iter
 
 
 def _ids(index_dir, text, fields=("title", "body", "comments")):
@@ -102,17 +103,7 @@ def test_exact_copy_holds_whole_words_for_suggestions(seed_index):
 
 # --- controlled articles (extraction replaced by verbatim JSONL records) ---------------------
 
-def _verbatim_iter(path):
-    text = path.read_text(encoding="utf-8")
-    if not text.strip():
-        raise extract.SkipFile("empty file")
-    if path.suffix == ".jsonl":
-        for line in text.splitlines():
-            if line.strip():
-                yield json.loads(line)
-    else:
-        title, _, body = text.partition("\n")
-        yield {"id": path.stem, "title": title, "body": body}
+_verbatim_iter = verbatim_iter
 
 
 @pytest.fixture

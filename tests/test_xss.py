@@ -9,6 +9,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from search import extract, indexer
+from tests.query_fixtures import verbatim_iter
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -44,16 +45,7 @@ RECORDS = [
 ]
 
 
-def _verbatim(path):
-    """Extraction bypassed: each JSONL record, or a page's first line and rest, is the article."""
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".jsonl":
-        for line in text.splitlines():
-            if line.strip():
-                yield json.loads(line)
-    else:
-        title, _, body = text.partition("\n")
-        yield {"id": path.stem, "title": title, "body": body.strip()}
+_verbatim = verbatim_iter
 
 
 _BUILT: dict[str, object] = {}
