@@ -7,6 +7,8 @@ from urllib.parse import urlencode
 
 from flask import url_for
 
+from search.query import MAX_FACET_VALUES
+
 #: Multi-valued filters (several values are ORed), in the order the sidebar shows them.
 FILTERS = ("outlet", "year", "month", "person", "author")
 EXCLUDABLE = ("outlet", "year", "person", "author")
@@ -64,7 +66,7 @@ class SearchState:
         raw_page = args.get("page", "").strip()
         self.page = _int("page", raw_page, 1, MAX_PAGE, "numéro de page") if raw_page else 1
         raw_fl = args.get("facet_limit", "").strip()
-        self.facet_limit = _int("facet_limit", raw_fl, 0, 10_000, "valeurs par facette, 0 = toutes") if raw_fl else None
+        self.facet_limit = _int("facet_limit", raw_fl, 0, MAX_FACET_VALUES, "valeurs par facette, 0 = toutes") if raw_fl else None
         raw_limit = args.get("limit", "").strip() if allow_limit else ""
         self.limit = _int("limit", raw_limit, 1, max_limit, "résultats par page") if raw_limit else default_limit
         self.allow_limit = allow_limit
