@@ -8,6 +8,7 @@ pages, "more like this" and person pages. See docs/ARCHITECTURE.md for the JSON 
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from collections import OrderedDict
@@ -54,8 +55,12 @@ MAX_SUGGEST_COMBOS = 6
 MAX_COMMENTS_SCANNED = 300
 #: "More like this" answers cached per generation (key terms and scoring: search/similar.py).
 MLT_CACHE_SIZE = 4096
-#: Finished results kept per generation and process (Back, reloads, shared links, htmx then full page).
-RESULT_CACHE_SIZE = 256
+#: Finished results kept per generation and process (Back, reloads, shared links, htmx then full page);
+#: ``PRESSE_RESULT_CACHE=0`` turns the cache off (e.g. to measure uncached load).
+try:
+    RESULT_CACHE_SIZE = max(0, int(os.environ.get("PRESSE_RESULT_CACHE", "256")))
+except ValueError:
+    RESULT_CACHE_SIZE = 256
 
 SORTS = {"relevance": "relevance", "pertinence": "relevance", "newest": "newest", "recent": "newest",
          "récent": "newest", "date": "newest", "oldest": "oldest", "ancien": "oldest"}
@@ -248,6 +253,8 @@ class _Generation:
 
     def cached_result(self, key: str) -> "SearchResult | None":
         """Return a fresh copy of a cached result, or None."""
+        if not RESULT_CACHE_SIZE:
+            return None
         with self.results_lock:
             raw = self.results.get(key)
             if raw is None:
@@ -257,6 +264,8 @@ class _Generation:
 
     def cache_result(self, key: str, result: "SearchResult") -> None:
         """Keep a finished result (stored as JSON so that callers can never alter the cached copy)."""
+        if not RESULT_CACHE_SIZE:
+            return
         raw = json.dumps(asdict(result), ensure_ascii=False)
         with self.results_lock:
             self.results[key] = raw
