@@ -112,6 +112,8 @@ def main(argv=None) -> int:
         print(f"corpus not found: {args.corpus}", file=sys.stderr)
         return 1
     limit = args.limit or None
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="presse-bench-", dir=args.workdir) as tmp:
         workdir = Path(tmp)
         source = prepare_source(args.corpus, workdir, limit)
