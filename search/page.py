@@ -25,6 +25,10 @@ _PUBLISHED = re.compile(r"(?:^|(?<=[\s,|–—(-]))(publi[ée]e?|mis en ligne|po
 _UPDATED = re.compile(r"(?:^|(?<=[\s,|–—(-]))(mis à jour|mis a jour|modifi[ée]e?|actualis[ée]e?|updated|mise à jour"
                       r"|mise a jour|derni[èe]re mise à jour)\s*(?:le|on|:)?\s*:?\s*", re.IGNORECASE)
 _PIPE_OUTLET = re.compile(r"\|\s*([^|]{2,60}?)\s*$")
+#: A place dateline opening the first paragraph: "Bamako, le 3 mars 2024 - …", "GAO, 12/05/2023 :".
+_PLACE_DATELINE = re.compile(
+    r"^\s*([A-ZÀ-Ý][\w'’.-]*(?:[ -][A-Za-zÀ-ÿ][\w'’.-]*){0,3}),\s+((?:le\s+)?[^\n]{6,40}?\d{2,4})\s*[-–—:]\s"
+)
 _OUTLET_PREFIX = re.compile(r"^([\w.'’ -]{2,30}?)\s*[-–—:]\s*(?=\S)")
 _READ_ALSO = re.compile(r"^(a |a )?(lire|voir) (aussi|egalement|plus)\s*:?$|^a lire aussi\s*:?$")
 _COPYRIGHT = re.compile(r"^(?:©|\(c\)|copyright)\s*(?:\d{4}\s*[-–]?\s*)?([^\d|–—,]{2,60}?)\s*(?:\d{4})?\s*(?:[-–|.,].*)?$",
@@ -419,6 +423,12 @@ class _Page:
                     # "Dakar, 12 mars 2024 (APA) –": the agency's own dateline is the publication date.
                     self.sig.dates.append((3, start + n, stated[0][1], stated[0][2]))
                 continue
+            place = _PLACE_DATELINE.match(para) if n == 0 else None
+            if place:
+                stated = [d for d in dates.find_dates(place.group(2)) if d[2] == "day"]
+                if stated:
+                    # "Bamako, 3 mars 2024 – Le gouvernement…": the story's own dateline.
+                    self.sig.dates.append((4, start + n, stated[0][1], stated[0][2]))
             m = _OUTLET_PREFIX.match(para)
             if m and ("." in m.group(1) or m.group(1).isupper()):
                 outlet = self.table.lookup(m.group(1).strip())

@@ -342,3 +342,19 @@ def test_user_outlet_file_adds_fingerprints_without_code(tmp_path, monkeypatch):
     assert (art["outlet"], art["site"]) == ("Le Hérisson", "leherisson.ml")
     assert "Abonnez" not in art["body"]
     assert extract_text(page, id="x")["outlet"] is None  # back to the shipped table
+
+
+@pytest.mark.parametrize("lead, date", [
+    ("Bamako, 3 mars 2024 - Le gouvernement a signé un accord avec ses partenaires.", "2024-03-03"),
+    ("GAO, le 12 mai 2023 : les habitants ont accueilli la délégation dans le calme.", "2023-05-12"),
+    ("Ouagadougou, 1er août 2022 – La transition a annoncé un remaniement du gouvernement.", "2022-08-01"),
+])
+def test_a_place_dateline_opening_the_story_is_its_publication_date(lead, date):
+    art = extract_text(f"Un titre d'article de test\n\n{lead}\n\nUn second paragraphe du même article.", id="x")
+    assert (art["date"], art["date_precision"], art["date_estimated"]) == (date, "day", False)
+
+
+def test_a_date_later_in_the_story_stays_an_estimate():
+    art = extract_text("Un titre d'article de test\n\nLe gouvernement a signé un accord avec ses partenaires.\n\n"
+                       "La cérémonie s'est tenue le 3 mars 2024 à Bamako en présence des ministres.", id="x")
+    assert (art["date"], art["date_precision"], art["date_estimated"]) == ("2024", "year", True)
