@@ -73,57 +73,60 @@ class Facet:
         return np.bincount(self.pval[mask[self.pdoc]], minlength=size)
 
 
-def _single(name: str, raw: list) -> Facet:
-    index: dict[str, int] = {}
-    values: list[str] = []
-    keys: dict[str, int] = {}
-    codes = np.full(len(raw), -1, dtype=np.int32)
-    for doc, value in enumerate(raw):
-        if isinstance(value, bytes):
-            value = value.decode("utf-8", "replace")
-        if not value:
-            continue
-        code = index.get(value)
+class _Codes:
+    """Value → code table where spellings that differ only by case or accents share one code
+    ("Mondafrique"/"MondAfrique"); the first spelling met is the one displayed."""
+
+    def __init__(self):
+        self.values: list[str] = []
+        self.keys: dict[str, int] = {}
+        self.exact: dict[str, int] = {}
+
+    def code(self, value: str) -> int:
+        """Return the code of ``value``, adding it when new."""
+        code = self.exact.get(value)
         if code is None:
             key = fold_key(value)
-            # spellings that differ only by case or accents are one value ("Mondafrique"/"MondAfrique")
-            code = keys.get(key)
+            code = self.keys.get(key)
             if code is None:
-                code = len(values)
-                values.append(value)
-                keys[key] = code
-            index[value] = code
-        codes[doc] = code
-    return Facet(name, values, codes=codes, keys=keys)
+                code = len(self.values)
+                self.values.append(value)
+                self.keys[key] = code
+            self.exact[value] = code
+        return code
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else (value or "")
+
+
+def _single(name: str, raw: list) -> Facet:
+    table = _Codes()
+    codes = np.full(len(raw), -1, dtype=np.int32)
+    for doc, value in enumerate(raw):
+        value = _text(value)
+        if value:
+            codes[doc] = table.code(value)
+    return Facet(name, table.values, codes=codes, keys=table.keys)
 
 
 def _multi(name: str, raw: list) -> Facet:
-    values: list[str] = []
-    keys: dict[str, int] = {}
+    table = _Codes()
     pdoc: list[int] = []
     pval: list[int] = []
     for doc, value in enumerate(raw):
-        if isinstance(value, bytes):
-            value = value.decode("utf-8", "replace")
-        if not value:
-            continue
         seen = set()
-        for name_ in value.split(sch.MULTI_SEP):
+        for name_ in _text(value).split(sch.MULTI_SEP):
             name_ = name_.strip()
             if not name_:
                 continue
-            key = fold_key(name_)
-            code = keys.get(key)
-            if code is None:
-                code = len(values)
-                values.append(name_)
-                keys[key] = code
+            code = table.code(name_)
             if code not in seen:
                 seen.add(code)
                 pdoc.append(doc)
                 pval.append(code)
-    return Facet(name, values, pdoc=np.array(pdoc, dtype=np.int32), pval=np.array(pval, dtype=np.int32),
-                 keys=keys)
+    return Facet(name, table.values, pdoc=np.array(pdoc, dtype=np.int32), pval=np.array(pval, dtype=np.int32),
+                 keys=table.keys)
 
 
 class FacetData:
