@@ -232,12 +232,11 @@ class Builder:
             if q is None and self._has(PAIRS.get(f, "")) and len(groups) > 1 and all(len(g) == 1 for g in groups):
                 # a rarer word keeps the candidates few: every word checked in place, stop words too
                 q = self._term_query(f, groups, 1)
+            kept = _without_stop_words(self.schema, f, node.text)
             if q is not None:
-                kept = _without_stop_words(self.schema, f, node.text)
                 marked = kept[0] if kept is not None else groups
             else:
                 slop = _positions_slop(self.schema, f, node.text)
-                kept = _without_stop_words(self.schema, f, node.text)
                 if kept is not None:
                     # "président de la république": checking the positions of "de" and "la" in
                     # every candidate costs ten times more than the rest; the content words, in
