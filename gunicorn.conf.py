@@ -17,20 +17,30 @@ bind = os.environ.get("PRESSE_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("PRESSE_WORKERS", max(2, multiprocessing.cpu_count() + 1)))
 threads = int(os.environ.get("PRESSE_THREADS", "1"))
 worker_class = "gthread" if threads > 1 else "sync"
-# A worker that stops answering its master's heartbeat for this long is killed and replaced.
-# (A slow search does not need it: the query layer stops matching after PRESSE_SEARCH_TIME_LIMIT.)
-timeout = int(os.environ.get("PRESSE_TIMEOUT", "30"))
+# A worker that stops answering its master's heartbeat for this long is killed and replaced. A sync
+# worker is silent for as long as one request takes, and gunicorn gives it no read timeout: a client
+# that sends half a request and stalls holds the worker until this kill. A buffering proxy (README,
+# « Production ») passes on only complete requests; without one, this is how long a stall lasts.
+# Legitimate requests stay far below it: matching stops after PRESSE_SEARCH_TIME_LIMIT (5 s), and
+# the caches of a new index generation build in 0.13 s for 6,000 articles.
+timeout = int(os.environ.get("PRESSE_TIMEOUT", "15"))
+# A restart or shutdown waits this long for requests in flight (a search takes at most ~5 s).
 graceful_timeout = 10
-keepalive = 5
+# Only gthread workers (PRESSE_THREADS > 1) keep a connection open between requests; sync workers
+# close it after each response. gunicorn's default, so that idle clients do not pile up on a worker.
+keepalive = 2
 # Recycling bounds memory growth, but a fresh worker rebuilds its per-index caches (facet arrays,
 # spelling vocabulary: seconds on a large index), so not too often.
 max_requests = int(os.environ.get("PRESSE_MAX_REQUESTS", "50000"))
 max_requests_jitter = max_requests // 10
 preload_app = False  # each worker opens the index itself (no file handles shared across fork)
-# Browsers and proxies: refuse absurd request lines and headers before Flask sees them.
+# Backstop limits, above the app's own (webapp/guard.py: 8000-byte URL, 100 headers of at most
+# 8190 bytes), which answer with a French page: gunicorn refuses only what is beyond them, with the
+# French pages of webapp/gunicorn_pages.py. 8190 is the longest request line gunicorn allows short of
+# "unlimited" (0).
 limit_request_line = 8190
-limit_request_fields = 100
-limit_request_field_size = 8190
+limit_request_fields = 200
+limit_request_field_size = 16380
 accesslog = os.environ.get("PRESSE_ACCESSLOG") or None
 # %(p)s is the worker's pid: it shows which worker answered (used by tests and when debugging).
 access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms pid=%(p)s'
@@ -41,8 +51,14 @@ control_socket_disable = True
 
 
 def post_worker_init(worker):
-    """Open the index and build its caches before the worker takes its first request."""
+    """Install the French error pages, then open the index and build its caches before the first request."""
     app = worker.wsgi
+    try:
+        from webapp import gunicorn_pages
+
+        gunicorn_pages.install(app)
+    except Exception as exc:  # gunicorn's English pages then: never block start-up
+        worker.log.warning("presse: French error pages not installed: %s", exc)
     try:
         from search.query import SearchRequest
         from webapp import service
@@ -55,3 +71,11 @@ def post_worker_init(worker):
         threading.Thread(target=svc.warm, name="presse-warm", daemon=True).start()
     except Exception as exc:  # no index yet, or unreadable: the pages say so; never block start-up
         worker.log.warning("presse: index not warmed up: %s", exc)
+
+
+def worker_abort(worker):
+    """Say why the master is killing a worker: a request over the timeout, most often a stalled client."""
+    worker.log.warning(
+        "presse: worker %s killed after %s s without finishing a request: a client that stalled "
+        "mid-request (README, « Production »: put a buffering proxy in front) or a request that ran "
+        "too long", worker.pid, worker.cfg.timeout)

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from search import names, persons  # noqa: E402
-from search.nertext import ner_text  # noqa: E402
+from search.nertext import ner_chunks, ner_text  # noqa: E402
 from search.text import nfc  # noqa: E402
 
 GOLD = ROOT / "tests" / "data" / "persons_gold.jsonl"
@@ -116,13 +116,16 @@ def main(argv=None) -> int:
     docs = read_corpus(args.corpus, limit=args.docs)
     texts = [ner_text(a) for a in docs]
     words = sum(len(t.split()) for t in texts)
-    print(f"throughput on {len(texts)} articles, {words} words (NER input)")
+    several = sum(len(ner_chunks(t)) > 1 for t in texts)
+    print(f"throughput on {len(texts)} articles, {words} words (NER input), "
+          f"{several} read in several chunks")
     for procs in args.procs:
+        errors: dict[int, str] = {}
         t0 = time.perf_counter()
-        persons.tag_spans(texts, n_process=procs)
+        persons.tag_spans(texts, n_process=procs, errors=errors)
         elapsed = time.perf_counter() - t0
         print(f"  n_process={procs}: {elapsed:.1f} s, {words / elapsed:,.0f} words/s, "
-              f"{len(texts) / elapsed:.1f} docs/s")
+              f"{len(texts) / elapsed:.1f} docs/s" + (f", NER failed on {len(errors)}" if errors else ""))
     return 0
 
 

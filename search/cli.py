@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -35,31 +36,86 @@ def extract(files, as_json, persons):
     """Extract structured articles from raw scraped pages (FILES: .txt pages or .jsonl bulk files).
 
     Each article gives id, path, url, title, outlet, site, author, date (with date_precision
-    and date_estimated), body, comments, comments_count, persons and content_hash. A file that
-    cannot be read is reported on stderr with a one-line reason and skipped; the exit status
-    is 0 unless no file at all could be read.
+    and date_estimated), body, comments, comments_count, persons and content_hash. Articles
+    are printed as they are read, so a bulk file of any size takes little memory (with
+    persons, once every file has been read: names are resolved across all of them). A file
+    or record that cannot be read is reported on stderr with a one-line reason and skipped;
+    the exit status is 0 unless no file at all could be read.
     """
-    from search import extract as ex
-
-    articles, skipped = [], []
-    for path in files:
-        try:
-            articles.extend(ex.load_file(path))
-        except ex.SkipFile as exc:
-            skipped.append((str(path), str(exc)))
-    if persons and articles:
-        from search import persons as ps
-
-        ps.annotate(articles)
+    tally = {"articles": 0, "files_skipped": 0}
+    articles = _extracted(files, tally)
+    if persons:
+        articles = _with_persons(articles)
     for art in articles:
         if as_json:
             _echo_json(art)
         else:
             click.echo(f"{art['id']}\t{art.get('date') or '-'}\t{art.get('outlet') or '-'}\t{art['title']}")
-    for path, reason in skipped:
-        click.echo(f"skipped {path}: {reason}", err=True)
-    if skipped and not articles:
+    if tally["files_skipped"] and not tally["articles"]:
         sys.exit(1)
+
+
+def _extracted(files, tally: dict):
+    """Yield the articles of ``files`` one by one, reporting skipped files and records on stderr."""
+    from search import extract as ex
+
+    for path in files:
+        read = 0
+        try:
+            for item in ex.iter_file(path):
+                if isinstance(item, dict):
+                    read += 1
+                    tally["articles"] += 1
+                    yield item
+                else:  # SkippedRecord: where is the file's name, then the line or the item
+                    where = str(item.where)
+                    if where.startswith(path.name):
+                        where = str(path) + where[len(path.name):]
+                    click.echo(f"skipped {where}: {item.reason}", err=True)
+        except ex.SkipFile as exc:
+            tally["files_skipped"] += 1
+            click.echo(f"skipped {path}: {exc}", err=True)
+        except Exception as exc:  # an extractor bug costs the rest of one file, not the command
+            if not read:
+                tally["files_skipped"] += 1
+            what = "stopped" if read else "failed"
+            message = " ".join(str(exc).split())[:300]
+            click.echo(f"skipped {path}: extraction {what}: {type(exc).__name__}: {message}", err=True)
+
+
+#: Articles sent to person extraction at a time.
+_PERSONS_BATCH = 500
+
+
+def _with_persons(articles):
+    """Yield ``articles`` with ``persons`` filled, resolved across all of them.
+
+    Resolution needs every article's mentions first, so the articles wait in a temporary
+    file (not in memory) while the mentions are gathered batch by batch.
+    """
+    import tempfile
+
+    from search import persons as ps
+
+    raw: dict[str, list[str]] = {}
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        batch: list[dict] = []
+        for art in itertools.chain(articles, [None]):
+            if art is not None:
+                batch.append(art)
+            if batch and (art is None or len(batch) >= _PERSONS_BATCH):
+                raw.update(ps.raw_mentions(batch))
+                spool.writelines(json.dumps(a) + "\n" for a in batch)  # ASCII escapes: lone surrogates too
+                batch = []
+        if not raw:  # no article at all: spaCy need not even load
+            return
+        by_article = ps.resolve(raw).by_article
+        del raw
+        spool.seek(0)
+        for line in spool:
+            art = json.loads(line)
+            art["persons"] = by_article.get(art["id"], [])
+            yield art
 
 
 @main.command()
@@ -75,7 +131,10 @@ def extract(files, as_json, persons):
               help="Extract persons with spaCy (cached by content hash).")
 @click.option("--procs", type=click.IntRange(min=1), default=None,
               help="Worker processes for person extraction (default: number of cores, at most 2).")
-def reindex(source, index_dir, full, wait, persons, procs):
+@click.option("--follow-external-links", is_flag=True,
+              help="Also index files and folders reached by symbolic links leading outside the source "
+                   "folder (by default they are skipped and named in the summary).")
+def reindex(source, index_dir, full, wait, persons, procs, follow_external_links):
     """Bring the index up to date with the source folder.
 
     Incremental by default: new files are added, changed files (by content hash) updated, and
@@ -88,7 +147,8 @@ def reindex(source, index_dir, full, wait, persons, procs):
     index_dir = index_dir or store.default_index_dir()
     try:
         report = indexer.reindex(source, index_dir, full=full, wait=wait, persons=persons, procs=procs,
-                                 progress=indexer.make_progress(sys.stderr))
+                                 progress=indexer.make_progress(sys.stderr),
+                                 follow_external_links=follow_external_links)
     except store.IndexBusy as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(3)

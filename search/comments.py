@@ -12,6 +12,7 @@ import re
 
 from search.dates import find_dates
 from search.outlets import OutletTable, line_key
+from search.records import plausible_count
 
 _COUNT = re.compile(r"^(\d+)\s+(?:commentaires?|comments?|reactions?|reponses?|responses?|replies)\b")
 _COUNT_PAREN = re.compile(r"^(?:commentaires?|comments?|reactions?)\s*\((\d+)\)")
@@ -36,12 +37,13 @@ def find_block(lines: list[str], keys: list[str], start: int, end: int, table: O
 
 
 def stated_count(keys: list[str]) -> int:
-    """Return the largest comment count a block header states ("3 COMMENTAIRES", "0 Comments")."""
+    """Return the largest plausible comment count a block header states ("3 COMMENTAIRES", "0 Comments")."""
     best = 0
     for key in keys[:12]:
         m = _COUNT.match(key) or _COUNT_PAREN.match(key)
         if m:
-            best = max(best, int(m.group(1)))
+            # "3000000000 COMMENTAIRES" is a broken widget, not a count: the comments read stand
+            best = max(best, plausible_count(m.group(1)) or 0)
     return best
 
 

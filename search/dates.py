@@ -40,6 +40,9 @@ _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 #: Plausible publication years for the press this tool indexes.
 MIN_YEAR, MAX_YEAR = 1900, dt.date.today().year + 1
 
+#: Longest metadata date value read; a longer one is not a date, and reading it would be slow.
+MAX_DATE_CHARS = 200
+
 
 def _valid(year: int, month: int = 1, day: int = 1) -> bool:
     if not MIN_YEAR <= year <= MAX_YEAR:
@@ -128,6 +131,8 @@ def normalize_date(value) -> tuple[str | None, str | None]:
     if not isinstance(value, str):
         return None, None
     value = value.strip()
+    if len(value) > MAX_DATE_CHARS:
+        return None, None
     m = re.fullmatch(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?", value)
     if m:
         y = int(m.group(1))

@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
+from collections.abc import Mapping
 
+from search import dates
+from search.records import plausible_count
 from search.schema import MULTI_SEP
 
 _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _PRECISIONS = {1: "year", 2: "month", 3: "day"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Longest person, outlet or author name indexed, longer ones cut: every name the index holds must
+#: fit in a filter value (search.query.MAX_VALUE_CHARS) and in the link that filters on it.
+MAX_NAME_CHARS = 200
 
 
 def _text(value) -> str:
-    """Return a clean str for any JSON value (None → "", control characters dropped)."""
-    if value is None:
-        return ""
+    """Return a clean str for a JSON scalar (None, lists and objects → "", control characters dropped)."""
+    if isinstance(value, bool) or (isinstance(value, int) and value.bit_length() > 128):
+        return ""  # str() refuses integers of 4300 digits and more
+    if isinstance(value, (int, float)):
+        value = repr(value) if math.isfinite(value) else ""
     if not isinstance(value, str):
-        value = str(value)
+        return ""
     if not value.isascii():
         try:
             value.encode("utf-8")
@@ -34,15 +43,18 @@ def _opt(value) -> str | None:
 
 def normalise_date(date, precision=None) -> tuple[str, str | None]:
     """Return ``(date, precision)`` with an invalid date dropped and the precision made consistent."""
+    if isinstance(date, int) and not isinstance(date, bool):
+        date = str(date) if date.bit_length() <= 64 else ""  # a bare year
     text = _text(date).strip()
-    m = _DATE_RE.match(text)
+    # The calendar and year bounds of extraction: "9999" is no date, "2023-02-30" is February.
+    iso = dates.normalize_date(text)[0]
+    if iso is None and _DATE_RE.fullmatch(text):
+        iso = dates.normalize_date(text[:7])[0] or dates.normalize_date(text[:4])[0]
+    text = iso or ""
+    m = _DATE_RE.fullmatch(text)
     if not m:
         return "", None
     year, month, day = m.groups()
-    if month and not 1 <= int(month) <= 12:
-        return year, "year"
-    if day and not 1 <= int(day) <= 31:
-        return f"{year}-{month}", "month"
     parts = sum(1 for g in (year, month, day) if g)
     natural = _PRECISIONS[parts]
     # a stated coarser precision wins ("2023-01-01" with precision "year" is a year)
@@ -55,7 +67,7 @@ def normalise_date(date, precision=None) -> tuple[str, str | None]:
 
 def date_sort_key(date: str) -> int:
     """Return 20230802 for "2023-08-02", 20230800 for "2023-08", 20230000 for "2023", 0 for none."""
-    m = _DATE_RE.match(date or "")
+    m = _DATE_RE.fullmatch(date or "")
     if not m:
         return 0
     year, month, day = m.groups()
@@ -80,11 +92,16 @@ def normalise_comments(comments) -> list[dict]:
     return out
 
 
+def clamp_name(name: str) -> str:
+    """Return a name cut to MAX_NAME_CHARS characters."""
+    return name if len(name) <= MAX_NAME_CHARS else name[:MAX_NAME_CHARS].rstrip()
+
+
 def clean_persons(persons) -> list[str]:
     """Return distinct person names, in order, without separators that would split them."""
     out, seen = [], set()
-    for p in persons or ():
-        name = " ".join(_text(p).replace(",", " ").replace(MULTI_SEP, " ").split())
+    for p in persons if isinstance(persons, (list, tuple, set, frozenset)) else ():  # not a str's letters
+        name = clamp_name(" ".join(_text(p).replace(",", " ").replace(MULTI_SEP, " ").split()))
         if name and name not in seen:
             seen.add(name)
             out.append(name)
@@ -99,20 +116,27 @@ def article_hash(article: dict) -> str:
 
 
 def to_document(article: dict, persons=None) -> dict:
-    """Return the Whoosh document (field → value) for one article dict."""
+    """Return the Whoosh document (field → value) for one article dict; ValueError when it cannot be indexed.
+
+    This is the last check before Whoosh, which refuses a whole commit for one bad value: every
+    value is made one the schema accepts (a stated comment count out of bounds gives way to the
+    comments present, an impossible date is dropped), and an article without an id is refused.
+    """
+    if not isinstance(article, Mapping):
+        raise ValueError(f"not an article: {type(article).__name__}")
+    doc_id = _text(article.get("id")).strip()
+    if not doc_id:
+        raise ValueError(f"article without an id ({_text(article.get('path')) or 'no path'})")
     persons = clean_persons(article.get("persons") if persons is None else persons)
     title = _text(article.get("title")).strip()
     body = _text(article.get("body"))
     comments = normalise_comments(article.get("comments"))
     comments_text = "\n\n".join(c["text"] for c in comments)
-    try:
-        count = max(int(article.get("comments_count") or 0), len(comments))
-    except (TypeError, ValueError):
-        count = len(comments)
+    count = max(plausible_count(article.get("comments_count")) or 0, len(comments))
     date, precision = normalise_date(article.get("date"), article.get("date_precision"))
     estimated = bool(article.get("date_estimated")) and bool(date)
     doc = {
-        "id": _text(article.get("id")),
+        "id": doc_id,
         "title": title,
         "title_exact": title,
         "title_pairs": title,
@@ -139,7 +163,7 @@ def to_document(article: dict, persons=None) -> dict:
     for key in ("path", "url", "site", "content_hash", "outlet", "author"):
         value = _opt(article.get(key))
         if value is not None:
-            doc[key] = value
+            doc[key] = clamp_name(value) if key in ("outlet", "author") else value
     if doc.get("outlet"):
         doc["outlet_text"] = doc["outlet"]
     if doc.get("author"):

@@ -33,6 +33,10 @@ class Unsupported(Exception):
     """The query has a node this engine does not evaluate; Whoosh answers it instead."""
 
 
+class _Expired(Exception):
+    """The search's time limit ran out while posting lists were being read."""
+
+
 class Scored:
     """The documents a query matches (``mask``) and their scores (0 where not matching)."""
 
@@ -334,6 +338,9 @@ class Evaluator:
         self.terms_read += 1
         if self.terms_read > MAX_TERMS:
             raise Unsupported("too many terms")
+        # reading thousands of posting lists (many prefixes) is where a query spends its time
+        if self.deadline is not None and self.deadline.expired():
+            raise _Expired
         if fieldname not in self.p.schema.names():
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         return self.p.term(fieldname, text)
@@ -447,3 +454,7 @@ def evaluate(postings: Postings, live: np.ndarray, q, deadline=None) -> Scored |
         return Evaluator(postings, live, deadline).run(q)
     except Unsupported:
         return None
+    except _Expired:
+        # out of time part-way: no hits rather than a guess (leaving out a NOT's terms would add
+        # hits); the deadline has recorded that the results are partial
+        return Scored(np.zeros(len(live), dtype=bool), np.zeros(len(live)))

@@ -11,7 +11,7 @@ import re
 
 from search.dates import normalize_date
 from search.htmltext import Node, flatten, invisible, squash
-from search.records import host_of
+from search.records import host_of, plausible_count
 from search.text import fold_key
 
 # Article types of schema.org whose fields describe the page's story, best first.
@@ -44,8 +44,8 @@ _COMMENT_CHROME = {"comment-meta", "comment-metadata", "commentmetadata", "reply
                    "comment-author", "vcard", "comment-awaiting-moderation", "wpd-comment-label",
                    "comment__meta", "comment-date", "links", "comment-links", "wpd-comment-right"}
 _SAYS = re.compile(r"\s*(?:dit|a dit|says|said|a écrit|a ecrit|wrote)\s*:?\s*$", re.IGNORECASE)
-_COUNT = re.compile(r"(\d{1,6})\s*(?:commentaires?|comments?|r[ée]actions?|r[ée]ponses?|responses?|replies|avis)\b",
-                    re.IGNORECASE)
+_COUNT = re.compile(r"(?<!\d)(\d+)\s*(?:commentaires?|comments?|r[ée]actions?|r[ée]ponses?|responses?|replies"
+                    r"|avis)\b", re.IGNORECASE)
 _MODERATION = re.compile(r"^(?:votre commentaire est en attente|your comment is awaiting)", re.IGNORECASE)
 
 
@@ -345,11 +345,12 @@ def find_comments(root: Node) -> tuple[list[dict], list[Node], int]:
     stated = 0
     for node in root.iter():
         tokens = set(node.tokens())
-        if node.get("data-comments-count").isdigit():
-            stated = max(stated, int(node.get("data-comments-count")))
+        # An implausible stated count ("9999999999") is a broken widget: the comments read stand.
+        if node.get("data-comments-count").strip().isdecimal():  # isdigit() takes "²", which int() refuses
+            stated = max(stated, plausible_count(node.get("data-comments-count")) or 0)
         elif tokens & {"comments-title", "comment-count", "comments-count", "wpd-thread-info", "comment-title"} or \
                 (node.tag in ("h2", "h3") and node.parent is not None and node.parent.get("id") == "comments"):
             m = _COUNT.search(node.text()[:200])
             if m:
-                stated = max(stated, int(m.group(1)))
+                stated = max(stated, plausible_count(m.group(1)) or 0)
     return found, nodes, stated

@@ -15,7 +15,7 @@ import re
 
 from search import bylines, comments as cmts, dates, htmlmeta, outlets
 from search.outlets import line_key
-from search.records import clean_body, content_hash, derive_title, normalize_comments
+from search.records import clean_body, content_hash, derive_title, normalize_comments, plausible_count
 from search.textio import clean_line, clean_text
 
 # " date 2023-08 Title - host.tld": the line some crawlers put first.
@@ -487,7 +487,8 @@ def extract_text(text: str, *, id: str, path: str = "", hints: dict | None = Non
     title, head, derived = page.find_title()
     start = page.body_start(head) if head >= -1 else 0
     end = page.body_end(start)
-    found_comments, stated = normalize_comments(hints.get("comments")), int(hints.get("comments_stated") or 0)
+    found_comments = normalize_comments(hints.get("comments"))
+    stated = plausible_count(hints.get("comments_stated")) or 0
     if not found_comments:
         block = cmts.find_block(page.raw, page.keys, end, page.n, table)
         if block is not None:

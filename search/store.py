@@ -15,6 +15,7 @@ import multiprocessing.util
 import os
 import signal
 import shutil
+import stat
 import threading
 import time
 from contextlib import contextmanager
@@ -44,13 +45,32 @@ def default_source_dir() -> Path:
     return Path(os.environ.get("PRESSE_SOURCE_DIR") or "seeds")
 
 
+def read_small_file(path: os.PathLike | str, limit: int = 4096) -> bytes:
+    """Return the first ``limit`` bytes of a regular file; raise OSError for anything else.
+
+    Opened non-blocking and checked on the descriptor, so that a FIFO or a device put in place
+    of the file fails at once instead of hanging every reader.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return os.read(fd, limit)
+    finally:
+        os.close(fd)
+
+
 def live_path(index_dir: os.PathLike | str) -> Path | None:
     """Return the live generation folder, or None when there is none."""
     index_dir = Path(index_dir)
     try:
-        name = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+        name = read_small_file(index_dir / CURRENT).decode("utf-8").strip()
     except (FileNotFoundError, NotADirectoryError, UnicodeDecodeError):
         return None
+    except OSError as exc:
+        if exc.errno == errno.EINVAL:  # not a regular file: no live index
+            return None
+        raise
     if not name or "/" in name or name.startswith("."):
         return None
     path = index_dir / name

@@ -12,6 +12,7 @@ generation) is used until its replacement is ready: a request never waits for th
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import os
@@ -81,6 +82,36 @@ def phonetic(word: str) -> str:
         for pattern, repl in _SOUND_ENDINGS:
             key = pattern.sub(repl, key)
     return re.sub(r"(.)\1+", r"\1", key)
+
+
+def best_combinations(options: list[list[tuple[str, float]]], limit: int) -> list[tuple[int, ...]]:
+    """Return up to ``limit`` picks of one candidate per word (indexes), by decreasing total score.
+
+    Each word's candidates are sorted best first, so a best-first walk from "every word's best"
+    that moves one word to its next candidate at a time meets the combinations in order: about
+    ``limit * len(options)`` heap steps, where the full product of three spellings for each of 16
+    words is 43 million combinations. Equal totals come in the product's (lexicographic) order.
+    """
+    if limit <= 0 or not options or not all(options):
+        return []
+
+    def total(pick: tuple[int, ...]) -> float:
+        return sum(options[w][i][1] for w, i in enumerate(pick))
+
+    start = (0,) * len(options)
+    heap = [(-total(start), start)]
+    seen = {start}
+    out: list[tuple[int, ...]] = []
+    while heap and len(out) < limit:
+        _score, pick = heapq.heappop(heap)
+        out.append(pick)
+        for w, i in enumerate(pick):
+            if i + 1 < len(options[w]):
+                nxt = pick[:w] + (i + 1,) + pick[w + 1 :]
+                if nxt not in seen:
+                    seen.add(nxt)
+                    heapq.heappush(heap, (-total(nxt), nxt))
+    return out
 
 
 def read_vocabulary(reader, fields=EXACT_FIELDS) -> Counter:

@@ -30,17 +30,32 @@ def default_seconds() -> float:
 
 
 class Deadline:
-    """The time budget of one search; ``hit`` tells whether any step was cut short."""
+    """The time budget of one search; ``hit`` tells whether any step was cut short.
+
+    ``skipped`` tells whether optional work (see :meth:`optional`) was left out for lack of time.
+    """
 
     def __init__(self, seconds: float | None = None):
         self.seconds = default_seconds() if seconds is None else max(0.0, float(seconds))
         self.end = time.monotonic() + self.seconds if self.seconds else None
         self.hit = False
+        self.skipped = False
+        self._parent: Deadline | None = None
+
+    def optional(self) -> "Deadline":
+        """Return a budget ending with this one for optional work, whose running out leaves the results whole."""
+        # a suggestion cut short is dropped, while the hits and counts already found stay complete:
+        # the child's ``hit`` is its own, and only ``skipped`` is reported to this deadline
+        child = Deadline(0)
+        child.seconds, child.end, child._parent = self.seconds, self.end, self
+        return child
 
     def expired(self) -> bool:
         """True once the budget is spent (and remembers that results are partial)."""
-        if self.end is not None and time.monotonic() >= self.end:
+        if not self.hit and self.end is not None and time.monotonic() >= self.end:
             self.hit = True
+            if self._parent is not None:
+                self._parent.skipped = True
         return self.hit
 
     def ids(self, docnums):

@@ -50,7 +50,8 @@ def test_day_and_month_without_a_year_are_recognised(text, expected):
 @pytest.mark.parametrize("value,expected", [
     ("2023", ("2023", "year")), (2023, ("2023", "year")), ("2023-8", ("2023-08", "month")),
     ("2023-08-02", ("2023-08-02", "day")), ("0001-01-01", (None, None)), (True, (None, None)),
-    ({"y": 1}, (None, None)),
+    ({"y": 1}, (None, None)), ("9999-12-31", (None, None)), ("2023-02-30", (None, None)), (99999, (None, None)),
+    (10**400, (None, None)), (2023.0, (None, None)), (float("nan"), (None, None)), ("1799", (None, None)),
 ])
 def test_metadata_dates_are_normalised(value, expected):
     assert normalize_date(value) == expected
@@ -60,3 +61,8 @@ def test_metadata_dates_are_normalised(value, expected):
                                            (None, None), ("", None)])
 def test_precision_follows_the_shape_of_the_iso_date(iso, precision):
     assert precision_of(iso) == precision
+
+
+@pytest.mark.parametrize("value", ["le " + "très " * 50 + "15 juin 2020", "15 juin 2020 " + "x" * 5_000_000])
+def test_a_metadata_value_too_long_to_be_a_date_is_not_read(value):
+    assert normalize_date(value) == (None, None)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from search.extract import ARTICLE_KEYS, extract_text, load_file
+from search.records import normalize_record, parse_json
 
 SEED = {
     "000": "000_099785bdeec106f2.txt",
@@ -358,3 +359,114 @@ def test_a_date_later_in_the_story_stays_an_estimate():
     art = extract_text("Un titre d'article de test\n\nLe gouvernement a signé un accord avec ses partenaires.\n\n"
                        "La cérémonie s'est tenue le 3 mars 2024 à Bamako en présence des ministres.", id="x")
     assert (art["date"], art["date_precision"], art["date_estimated"]) == ("2024", "year", True)
+
+
+# --- JSON records: parsed before any text clean-up ------------------------------------------
+
+_HUGE_LITERAL = "9" * 5000
+
+
+@pytest.mark.parametrize("line,title,body", [
+    (json.dumps({"id": "a", "title": "Titre\u2028suite", "body": "Un\u2029corps."}, ensure_ascii=False).encode(),
+     "Titre suite", "Un\n\ncorps."),
+    (b'{"id": "a", "title": "T\x00itre", "body": "Un \x01corps\x7f."}', "Titre", "Un corps."),
+    (b'{"id": "a", "title": "T\\u0000itre\\u001f", "body": "Un corps.\\u2028"}', "Titre", "Un corps."),
+    (b'\xef\xbb\xbf{"id": "a", "title": "Titre", "body": "Un corps."}', "Titre", "Un corps."),
+    ('{"id": "a", "title": "Sécurité", "body": "L’été."}'.encode("cp1252"), "Sécurité", "L’été."),
+    ('{"id": "a", "title": "SÃ©curitÃ©", "body": "Un corps."}'.encode(), "Sécurité", "Un corps."),
+    (b'{"id": "a", "title": "Titre", "body": "Un corps.", "vues": ' + _HUGE_LITERAL.encode() + b"}",
+     "Titre", "Un corps."),
+    (b'{"id": "a", "title": "Titre", "body": "Un corps."}\x00', "Titre", "Un corps."),
+], ids=["line-separators", "raw-controls", "escaped-controls", "bom", "cp1252", "mojibake", "huge-integer",
+        "nul-after-the-object"])
+def test_a_json_record_with_separators_or_control_characters_is_kept_with_clean_strings(line, title, body):
+    art = normalize_record(parse_json(line), path="bulk.jsonl")
+    assert (art["id"], art["title"], art["body"]) == ("a", title, body)
+
+
+def test_an_invalid_json_record_is_still_refused():
+    with pytest.raises(ValueError):
+        parse_json(b'{"id": "a", "title": ')
+
+
+# --- the extract command ---------------------------------------------------------------------
+
+def _bulk(path: Path, ids, extra_lines=()) -> Path:
+    lines = [json.dumps({"id": i, "title": f"Titre {i}", "body": "Un corps de texte."}) for i in ids]
+    path.write_text("\n".join([*lines, *extra_lines]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_cli_extract_prints_each_article_before_reading_the_next_file(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from search import extract
+    from search.cli import main
+
+    first, second = _bulk(tmp_path / "a.jsonl", ["a1", "a2"]), _bulk(tmp_path / "b.jsonl", ["b1"])
+    real = extract.iter_file
+
+    def interrupted_on_the_second(path, **kwargs):
+        if Path(path) == second:
+            raise KeyboardInterrupt  # Ctrl-C in the middle of a long extraction
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(extract, "iter_file", interrupted_on_the_second)
+    result = CliRunner().invoke(main, ["extract", "--json", "--no-persons", str(first), str(second)])
+    assert result.exit_code == 1
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["a1", "a2"]
+
+
+@pytest.mark.parametrize("fail_after,exit_code,reason", [
+    (0, 1, "extraction failed: RuntimeError: bogue"),
+    (1, 0, "extraction stopped: RuntimeError: bogue"),
+])
+def test_cli_extract_reports_an_extractor_bug_as_a_skipped_file(tmp_path, monkeypatch, fail_after, exit_code,
+                                                                 reason):
+    from click.testing import CliRunner
+
+    from search import extract
+    from search.cli import main
+
+    bulk = _bulk(tmp_path / "a.jsonl", ["a1", "a2"])
+    real = extract.iter_file
+
+    def buggy(path, **kwargs):
+        items = real(path, **kwargs)
+        for _ in range(fail_after):
+            yield next(items)
+        raise RuntimeError("bogue")
+
+    monkeypatch.setattr(extract, "iter_file", buggy)
+    result = CliRunner().invoke(main, ["extract", "--no-persons", str(bulk)])
+    assert result.exit_code == exit_code
+    assert len(result.stdout.splitlines()) == fail_after
+    assert result.stderr == f"skipped {bulk}: {reason}\n"
+
+
+def test_cli_extract_names_each_bad_record_on_stderr_and_keeps_the_others(tmp_path):
+    from click.testing import CliRunner
+
+    from search.cli import main
+
+    bulk = _bulk(tmp_path / "a.jsonl", ["a1", "a2"], extra_lines=["{cassé", json.dumps({"id": "a3", "title": "T"})])
+    result = CliRunner().invoke(main, ["extract", "--no-persons", str(bulk)])
+    assert result.exit_code == 0, result.output
+    assert [line.split("\t")[0] for line in result.stdout.splitlines()] == ["a1", "a2", "a3"]
+    assert result.stderr.startswith(f"skipped {bulk}:3: invalid JSON")
+
+
+def test_cli_extract_resolves_persons_across_batches_as_across_all_the_files(seeds_dir, monkeypatch):
+    from click.testing import CliRunner
+
+    from search import cli, persons
+
+    files = sorted(seeds_dir.glob("*.txt"))
+    expected = [a for f in files for a in load_file(f)]
+    persons.annotate(expected)
+    monkeypatch.setattr(cli, "_PERSONS_BATCH", 2)
+    result = CliRunner().invoke(cli.main, ["extract", "--json", *map(str, files)])
+    assert result.exit_code == 0, result.output
+    got = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(a["id"], a["persons"]) for a in got] == [(a["id"], a["persons"]) for a in expected]
+    assert any(a["persons"] for a in got)

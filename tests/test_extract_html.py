@@ -536,3 +536,28 @@ def test_text_page_carrying_injected_markup_stays_a_text_page():
     assert looks_like_html(page) is False
     art = extract_text(page, id="x")
     assert len(art["body"].split("\n\n")) == 2  # its paragraphs are kept, not collapsed as HTML would
+
+
+_COUNTED = """<html><head><title>Un titre de page assez long</title></head><body><article>
+<h1>Un titre de page assez long</h1>
+<p>Le texte de l'article est ici, avec assez de mots pour faire un corps de texte lisible et utile.</p>
+</article>
+<div id="comments" {attrs}><h2 class="comments-title">{heading}</h2>
+<ol class="comment-list"><li id="comment-1" class="comment depth-1"><div class="comment-author vcard">
+<b class="fn">Awa</b></div><div class="comment-content"><p>Un avis de lectrice.</p></div></li></ol>
+</div></body></html>"""
+
+
+@pytest.mark.parametrize("attrs,heading,count", [
+    ('data-comments-count="9999999999"', "Commentaires", 1),
+    ('data-comments-count="²"', "Commentaires", 1),
+    ('data-comments-count="-3"', "Commentaires", 1),
+    ("", "2999999999 commentaires", 1),
+    ("", "1 000 000 000 commentaires", 1),
+    ('data-comments-count="12"', "Commentaires", 12),
+    ("", "4 commentaires", 4),
+], ids=["huge-attribute", "superscript-attribute", "negative-attribute", "huge-heading", "spaced-heading",
+        "attribute", "heading"])
+def test_a_stated_comment_count_that_is_not_plausible_gives_way_to_the_comments_read(attrs, heading, count):
+    art = extract_text(_COUNTED.format(attrs=attrs, heading=heading), id="p", html=True)
+    assert len(art["comments"]) == 1 and art["comments_count"] == count

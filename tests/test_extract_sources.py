@@ -245,3 +245,140 @@ def test_arbitrary_bytes_give_articles_or_a_skip_reason(tmp_path, data, suffix):
         assert isinstance(item, (dict, SkippedRecord))
         if isinstance(item, dict):
             json.dumps(item)
+
+
+# --- bulk files: bad records cost themselves only ----------------------------------------------
+
+GOOD = [{"id": "un", "title": "Premier", "body": "Texte un."}, {"id": "deux", "title": "Second", "body": "Texte deux."}]
+
+
+@pytest.mark.parametrize("bad_line, where, reason", [
+    (b"\x00\x01\x02\x03 binaire", "bulk.jsonl:1", "binary data (NUL bytes)"),
+    (b"%PDF-1.4 \x00\x00", "bulk.jsonl:1", "binary data (PDF document)"),
+    (b"\x89PNG\r\n\x1a", "bulk.jsonl:1", "binary data (PNG image)"),
+    (b"{pas du json", "bulk.jsonl:1", "invalid JSON"),
+], ids=["nul-bytes", "pdf-magic", "png-magic", "invalid-json"])
+def test_a_bad_first_line_of_a_jsonl_costs_only_that_line(tmp_path, bad_line, where, reason):
+    path = tmp_path / "bulk.jsonl"
+    path.write_bytes(bad_line + b"\n" + "\n".join(json.dumps(r) for r in GOOD).encode() + b"\n")
+    items = list(iter_file(path))
+    skipped = [i for i in items if isinstance(i, SkippedRecord)]
+    assert [(s.where, s.reason.startswith(reason)) for s in skipped] == [(where, True)]
+    assert [a["id"] for a in items if isinstance(a, dict)] == ["un", "deux"]
+
+
+def test_a_record_with_a_stray_nul_byte_is_read_like_any_other(tmp_path):
+    path = tmp_path / "bulk.jsonl"
+    record = b'{"id": "nul", "title": "Avec\x00 NUL", "body": "Texte."}\n'
+    path.write_bytes(record + json.dumps(GOOD[0]).encode() + b"\n")
+    assert [a["id"] for a in load_file(path)] == ["nul", "un"]
+
+
+def test_blank_lines_before_the_first_record_do_not_make_an_empty_file(tmp_path):
+    path = tmp_path / "bulk.jsonl"
+    path.write_bytes(b"\n \t\n" * 5000 + json.dumps(GOOD[0]).encode() + b"\n")
+    assert [a["id"] for a in load_file(path)] == ["un"]
+
+
+@pytest.mark.parametrize("data", [b"", b"\n\n   \n", b"\xef\xbb\xbf\n"], ids=["empty", "blank", "bom-only"])
+def test_a_jsonl_with_no_record_at_all_is_an_empty_file(tmp_path, data):
+    with pytest.raises(SkipFile, match="^empty file$"):
+        load_file(_write(tmp_path / "bulk.jsonl", data))
+
+
+def test_a_binary_file_named_jsonl_lists_a_bounded_number_of_bad_records(tmp_path):
+    from search.extract import MAX_LISTED_SKIPS
+
+    path = _write(tmp_path / "image.jsonl", b"\x89PNG\r\n" + b"\x00\xff\x10\n" * 5000 + json.dumps(GOOD[0]).encode())
+    items = list(iter_file(path))
+    skipped = [i for i in items if isinstance(i, SkippedRecord)]
+    assert len(skipped) == MAX_LISTED_SKIPS + 1
+    assert skipped[-1].where == f"image.jsonl:{MAX_LISTED_SKIPS + 1}-5001"
+    assert skipped[-1].reason.startswith(f"{5001 - MAX_LISTED_SKIPS} more bad records")
+    assert [a["id"] for a in items if isinstance(a, dict)] == ["un"]
+
+
+def test_a_gzipped_jsonl_with_a_binary_line_keeps_its_other_records(tmp_path):
+    path = tmp_path / "bulk.jsonl.gz"
+    path.write_bytes(gzip.compress(b"\x00\x00\x00\n" + "\n".join(json.dumps(r) for r in GOOD).encode()))
+    assert [a["id"] for a in load_file(path)] == ["un", "deux"]
+
+
+# --- only regular files are opened ------------------------------------------------------------
+
+def _within(seconds: float, fn):
+    """Return ``fn()`` run in a thread, failing instead of blocking when it takes longer."""
+    import threading
+
+    out: dict = {}
+
+    def run():
+        try:
+            out["value"] = fn()
+        except BaseException as exc:
+            out["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), "blocked on a file that is not a regular file"
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
+@pytest.mark.parametrize("name", ["p.txt", "p.html", "b.jsonl", "b.jsonl.gz", "a.json"])
+def test_a_fifo_named_like_a_source_file_is_not_a_regular_file(tmp_path, name):
+    os.mkfifo(tmp_path / name)
+    with pytest.raises(SkipFile, match=r"^not a regular file \(named pipe\)$"):
+        _within(10, lambda: list(iter_file(tmp_path / name)))
+
+
+@pytest.mark.parametrize("name", ["p.txt", "b.jsonl"])
+def test_a_file_swapped_for_a_fifo_after_its_type_check_is_refused_on_open(tmp_path, monkeypatch, name):
+    from search import extract
+
+    os.mkfifo(tmp_path / name)
+    monkeypatch.setattr(extract, "_check_file", lambda path: None)  # as if stat'ed before the swap
+    with pytest.raises(SkipFile, match=r"^not a regular file \(named pipe\)$"):
+        _within(10, lambda: list(iter_file(tmp_path / name)))
+
+
+@pytest.mark.parametrize("make, reason", [
+    (os.mkfifo, "sidecar ignored: not a regular file (named pipe)"),
+    (lambda p: os.symlink("/dev/zero", p), "sidecar ignored: not a regular file (character device)"),
+    (lambda p: os.symlink("absent.json", p), "sidecar ignored: broken symbolic link"),
+    (lambda p: _write(p, b'{"url": "' + b"x" * (3 * 1024 * 1024) + b'"}'), "sidecar ignored: too large"),
+], ids=["fifo", "dev-zero", "broken-link", "too-large"])
+def test_a_sidecar_that_is_not_a_readable_regular_file_is_named_and_the_page_read(tmp_path, make, reason):
+    page = _write(tmp_path / "a.txt", PAGE.encode())
+    make(tmp_path / "a.json")
+    items = _within(10, lambda: list(iter_file(page)))
+    assert isinstance(items[0], SkippedRecord) and items[0].where == "a.json"
+    assert items[0].reason.startswith(reason)
+    assert items[1]["title"] == "Un titre de page de test" and items[1]["url"] is None
+
+
+def test_a_folder_named_like_a_sidecar_is_no_sidecar(tmp_path):
+    page = _write(tmp_path / "a.txt", PAGE.encode())
+    (tmp_path / "a.json").mkdir()
+    items = list(iter_file(page))
+    assert [type(i) for i in items] == [dict]
+
+
+def test_the_sidecar_a_caller_refuses_is_not_read(tmp_path):
+    page = _write(tmp_path / "a.txt", PAGE.encode())
+    (tmp_path / "a.json").write_text('{"url": "https://example.org/a"}', encoding="utf-8")
+    (art,) = list(iter_file(page, sidecar=None))
+    assert art["url"] is None
+
+
+def test_a_json_array_with_a_stray_nul_byte_keeps_its_records(tmp_path):
+    path = _write(tmp_path / "lot.json", b'[{"id": "a", "title": "Un\x00", "body": "Texte."}, '
+                                         b'{"id": "b", "title": "Deux", "body": "Texte."}]')
+    assert [a["id"] for a in load_file(path)] == ["a", "b"]
+
+
+def test_a_binary_file_named_json_is_skipped_as_binary(tmp_path):
+    with pytest.raises(SkipFile, match=r"^binary file \(PNG image\)$"):
+        load_file(_write(tmp_path / "image.json", b"\x89PNG\r\n\x1a\n\x00\x00"))

@@ -412,3 +412,22 @@ def test_two_reindexes_started_together_with_wait_both_succeed_and_leave_one_ind
     assert snapshot(ix)["securite"][0] == 120
     again = indexer.reindex(src, ix, persons=False)
     assert again.mode == "incremental" and not again.changed
+
+
+# --- 6. source entries that are not regular files ----------------------------------------------
+
+@pytest.mark.parametrize("make", [os.mkfifo, lambda p: p.symlink_to("/dev/zero")], ids=["fifo", "dev-zero"])
+def test_a_sidecar_that_is_a_fifo_or_a_device_never_holds_the_writer_lock(tmp_path, make):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    write_pages(src, 3)
+    make(src / "page0001.json")
+    for extra in ([], ["--wait"], ["--full"]):  # each run must end for the next one to get the lock
+        proc = presse(*reindex_args(src, ix, "--no-persons", *extra))
+        try:
+            out, err = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            kill9(proc)
+            pytest.fail(f"reindex {extra} hung on a sidecar that is not a regular file")
+        assert proc.returncode == 0, err
+        assert "page0001.json: sidecar ignored: not a regular file" in out
+        assert snapshot(ix)["securite"][0] == 3

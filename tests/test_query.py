@@ -409,3 +409,88 @@ def test_only_phrases_of_frequent_words_use_the_pair_fields(sparse_pairs_svc):
     rare = Builder(searcher, "articles").build(ql_parse('"opération barkhane"')).query
     assert {f for f, _t in frequent.iter_all_terms()} == {"title_pairs", "body_pairs"}
     assert {f for f, _t in rare.iter_all_terms()} == {"title_exact", "body_exact"}
+
+
+# -- undated articles (date_sort 0) and impossible dates
+
+
+@pytest.mark.parametrize("q", [
+    "date:0000", "date:0000..", "date:..0000", "date:0000..2023", "date:0000-2024", "date:0000-01-01",
+    "annee:0", "annee:0000", "annee:0000..2024", "annee:..2024", "annee:-2024", "date:..2024", "date:2023-00",
+    "date:2023-02-30", "date:99999", "date:-2023", "date:9999",
+])
+def test_no_date_query_matches_an_undated_article(svc, q):
+    assert "a5" not in ids(run(svc, q=q, limit=50))
+
+
+def test_a_negated_date_keeps_the_undated_articles(svc):
+    # "not in 2023" is every article outside 2023, undated ones included
+    assert "a5" in ids(run(svc, q="-date:2023", limit=50))
+
+
+@pytest.mark.parametrize("lo, hi", [(0, 1299), (0, None), (None, 0), (-5, 20250000), (0, 0), (None, None)])
+def test_a_date_range_built_from_year_zero_never_matches_undated_articles(svc, lo, hi):
+    from search import querylang as ql
+    from search.querybuild import Builder
+
+    searcher, gen = svc._current()
+    query = Builder(searcher).build(ql.DateRange(lo, hi, "test")).query
+    assert gen.facets.docnum_by_id["a5"] not in set(searcher.docs_for_query(query))
+
+
+# -- bounded work for queries of many prefixes or fuzzy words
+
+
+@pytest.fixture(scope="module")
+def lexicon_svc(tmp_path_factory):
+    """An index where each of 32 two-letter prefixes has 40 words (more than one prefix may expand to)."""
+    index_dir = tmp_path_factory.mktemp("lexicon-index")
+    prefixes = [a + b for a in "bcdfghjk" for b in "aeio"]
+    words = [f"{p}{chr(97 + i // 26)}{chr(97 + i % 26)}ment" for p in prefixes for i in range(40)]
+    arts = [article(f"l{n:03d}", "Lexique", " ".join(words[n::7])) for n in range(7)]
+    build_index(index_dir, arts)
+    return SearchService(index_dir), prefixes
+
+
+def _expanded_terms(service, q):
+    from search import querylang as ql
+    from search.querybuild import Builder
+
+    searcher, gen = service._current()
+    built = Builder(searcher, "all", fuzzy=gen.vocab.fuzzy).build(ql.parse(q).tree)
+    return [t for t in built.query.iter_all_terms()] if built.query is not None else []
+
+
+def test_one_prefix_keeps_its_thirty_commonest_forms(lexicon_svc):
+    from search.querybuild import MAX_EXPANSION
+
+    service, prefixes = lexicon_svc
+    assert len(_expanded_terms(service, prefixes[0] + "*")) == MAX_EXPANSION
+
+
+@pytest.mark.parametrize("joiner", [" ", " OR "])
+@pytest.mark.parametrize("suffix", ["*", "aament~"])
+def test_many_prefixes_or_fuzzy_words_share_a_bounded_number_of_forms(lexicon_svc, joiner, suffix):
+    from search.querybuild import MAX_QUERY_EXPANSION, MIN_EXPANSION
+
+    service, prefixes = lexicon_svc
+    terms = _expanded_terms(service, joiner.join(p + suffix for p in prefixes))
+    assert MIN_EXPANSION * len(prefixes) <= len(terms) <= MAX_QUERY_EXPANSION
+    assert {t[:2] for _f, t in terms} == set(prefixes)  # every word still gets its share
+
+
+def test_the_time_limit_stops_reading_posting_lists(svc):
+    import time
+
+    from search import fastmatch as fm
+    from search import querylang as ql
+    from search.querybuild import Builder
+    from search.timelimit import Deadline
+
+    searcher, gen = svc._current()
+    query = Builder(searcher, "all", fuzzy=gen.vocab.fuzzy).build(ql.parse("coop* OR sécurité").tree).query
+    assert fm.evaluate(gen.postings, gen.facets.live, query, Deadline(60)).mask.any()
+    spent = Deadline(60)
+    spent.end = time.monotonic() - 1
+    cut = fm.evaluate(gen.postings, gen.facets.live, query, spent)
+    assert spent.hit and not cut.mask.any()  # no guessed hits, and the results say they are partial

@@ -196,3 +196,85 @@ def test_several_misspelt_words_prefer_a_combination_found_together(tmp_path):
     assert sug is None or sug["total"] >= 1
     sug = suggest(svc, "rixiere nigr")
     assert sug is not None and sug["text"] == "rivière Niger" and sug["total"] == 1
+
+
+# -- many misspelt words: work linear in the number of words, inside the time limit
+
+
+@pytest.mark.parametrize("options", [
+    [[("a", 3.0), ("b", 2.0), ("c", 1.0)], [("d", 2.5), ("e", 2.4), ("f", 0.1)]],
+    [[("a", 1.0), ("b", 1.0)], [("c", 1.0), ("d", 1.0)], [("e", 2.0), ("f", 1.0)]],  # ties: product order
+    [[("a", 1.0)], [("b", 5.0), ("c", 4.9), ("d", -1.0)], [("e", 0.5), ("f", 0.4)], [("g", 0.0), ("h", -0.2)]],
+    [[("a", 0.3), ("b", 0.2), ("c", 0.1)]],
+])
+@pytest.mark.parametrize("limit", [1, 6, 100])
+def test_the_best_combinations_come_in_the_order_of_the_full_product(options, limit):
+    from itertools import product
+
+    from search.suggest import best_combinations
+
+    ranked = sorted(product(*(range(len(o)) for o in options)),
+                    key=lambda pick: -sum(options[w][i][1] for w, i in enumerate(pick)))
+    assert best_combinations(options, limit) == ranked[:limit]
+
+
+#: Long words that a typo (a letter added) brings one edit away from three indexed spellings.
+BASES = ["militaire", "ministre", "capacite", "terroriste", "francaise", "continent", "partenaire", "securite",
+         "frontiere", "gouvernement", "population", "economie"]
+
+
+@pytest.fixture(scope="module")
+def typo_svc(tmp_path_factory):
+    from tests.query_fixtures import article
+
+    index_dir = tmp_path_factory.mktemp("typo-index")
+    arts = [article("all", "Tous les mots", " ".join(BASES))]
+    arts += [article(f"b{i}", "Un mot", f"{w} {w}") for i, w in enumerate(BASES * 2)]
+    arts += [article(f"v{i}", "Des variantes", f"{w}s {w}e") for i, w in enumerate(BASES)]
+    build_index(index_dir, arts)
+    return SearchService(index_dir)
+
+
+def test_each_misspelt_word_of_the_typo_index_has_three_spellings(typo_svc):
+    vocab = typo_svc._current()[1].vocab
+    assert all(len(vocab.candidates(w + "q", 3)) == 3 for w in BASES)
+
+
+def test_twelve_misspelt_words_are_corrected_in_little_memory(typo_svc):
+    import tracemalloc
+
+    suggest(typo_svc, "cooperasion")  # opens the index and reads the vocabulary first
+    tracemalloc.start()
+    try:
+        sug = suggest(typo_svc, " ".join(w + "q" for w in BASES))
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # sorting every combination of three spellings for 12 words (531,441 of them) took 90 MB
+    assert peak < 16 * 2**20
+    assert sug is not None and sug["text"] == " ".join(BASES) and sug["total"] == 1
+
+
+def test_suggestions_stop_at_the_search_time_limit_without_cutting_the_results(typo_svc, monkeypatch):
+    from types import SimpleNamespace
+
+    from search import suggest as sg
+    from search import timelimit
+
+    clock = [0.0]
+    monkeypatch.setattr(timelimit, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    monkeypatch.setenv("PRESSE_SEARCH_TIME_LIMIT", "5")
+    real = sg.Vocabulary.candidates
+
+    def slow(self, term, k=3):
+        clock[0] += 2.0  # each word's spellings take two seconds of the five
+        return real(self, term, k)
+
+    monkeypatch.setattr(sg.Vocabulary, "candidates", slow)
+    q = " ".join(w + "q" for w in BASES[:4])
+    res = typo_svc.search(SearchRequest.from_params({"q": q})).to_dict()
+    assert res["suggestion"] is None
+    assert not any("interrompue" in w for w in res["warnings"])  # the hits (none) are complete
+    monkeypatch.setattr(sg.Vocabulary, "candidates", real)
+    # the result without its suggestion was not cached: with time to spare, the suggestion comes
+    assert suggest_text(typo_svc, q) == " ".join(BASES[:4])

@@ -11,6 +11,8 @@ from webapp import create_app
 from webapp.article import comment_tree
 from webapp.dates import display_date
 from webapp.facets import build_chips, build_facets
+from webapp.guard import header_problem, url_bytes
+from webapp.links import article_url, person_url
 from webapp.params import ParamError, SearchState
 from webapp.timeline import build_timeline
 from webapp.views import marked
@@ -215,3 +217,57 @@ def test_highlighted_blocks_allow_only_paragraphs_breaks_and_marks(html, expecte
     from webapp.views import marked_blocks
 
     assert str(marked_blocks(html)) == expected
+
+
+@pytest.mark.parametrize("article_id, url", [
+    ("Bamako avril 2024", "/article/Bamako%20avril%202024"),
+    ("lemonde/2023/abc", "/article/lemonde%2F2023%2Fabc"),
+    ("a//b", "/article/a%2F%2Fb"),
+    ("rapport?final", "/article/rapport%3Ffinal"),
+    ("note#2", "/article/note%232"),
+    ("100%", "/article/100%25"),
+    ("%2F", "/article/%252F"),
+    ("Ségou été", "/article/S%C3%A9gou%20%C3%A9t%C3%A9"),
+    ("-tiret", "/article/-tiret"),
+    (".cache", "/article/.cache"),
+    ("...", "/article/..."),
+    ("..", "/article?id=.."),
+    (".", "/article?id=."),
+])
+def test_article_links_quote_the_whole_id_into_one_path_segment(ctx, article_id, url):
+    assert article_url(article_id) == url
+
+
+@pytest.mark.parametrize("name, url", [
+    ("Sadio Camara", "/personne/Sadio%20Camara"),
+    ("Nom/Avec/Barres", "/personne/Nom%2FAvec%2FBarres"),
+    ("Ali « le Sage » ?#%", "/personne/Ali%20%C2%AB%20le%20Sage%20%C2%BB%20%3F%23%25"),
+    ("..", "/personne?nom=.."),
+])
+def test_person_links_quote_the_whole_name_into_one_path_segment(ctx, name, url):
+    assert person_url(name) == url
+
+
+def test_an_article_link_keeps_the_query_in_the_query_string(ctx):
+    assert query(article_url("a/b", q="sécurité & co")) == [("q", "sécurité & co")]
+
+
+@pytest.mark.parametrize("environ, size", [
+    ({"RAW_URI": "/search?q=%C3%A9"}, 16),  # gunicorn: as sent
+    ({"REQUEST_URI": "/search?q=a", "RAW_URI": ""}, 11),  # Werkzeug's server and test client
+    ({"PATH_INFO": "/article/S\xc3\xa9gou", "QUERY_STRING": "q=a"}, 23),  # only the decoded parts
+])
+def test_the_url_length_is_the_request_target_as_sent_in_bytes(environ, size):
+    assert url_bytes(environ) == size
+
+
+@pytest.mark.parametrize("environ, refused", [
+    ({"HTTP_HOST": "x", "HTTP_X_A": "b"}, None),
+    ({f"HTTP_X_{i}": "x" for i in range(101)}, "trop d’en-têtes"),
+    ({"HTTP_COOKIE": "x" * 8180}, None),
+    ({"HTTP_COOKIE": "x" * 8181}, "trop long"),
+    ({"CONTENT_TYPE": "x" * 9000}, "trop long"),
+])
+def test_header_limits_count_fields_and_their_bytes_as_gunicorn_does(environ, refused):
+    problem = header_problem(environ)
+    assert (problem is None) if refused is None else (refused in problem)

@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from search import store
+from webapp.guard import PresseFlask
 
 #: The htmx release served from the CDN and vendored under static/ (see README, "Web interface").
 HTMX_VERSION = "2.0.11"
@@ -21,7 +22,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the web app; ``config`` may set INDEX_DIR (default: PRESSE_INDEX_DIR) and TESTING."""
-    app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
+    app = PresseFlask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
     app.config.from_mapping(
         INDEX_DIR=str(store.default_index_dir()),
         TESTING=False,
@@ -39,11 +40,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from webapp import api, article, errors, health, person, search_page, security, views
+    from webapp import api, article, errors, guard, health, links, person, search_page, security, views
 
     views.register(app)
+    links.register(app)  # the blueprints' routes use its converter
     security.register(app)
     errors.register(app)
+    guard.register(app)  # before any blueprint: refused requests never reach a view
     for module in (search_page, article, person, api, health):
         app.register_blueprint(module.bp)
     return app

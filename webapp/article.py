@@ -9,13 +9,16 @@ from werkzeug.datastructures import MultiDict
 
 from search.threads import nest
 from webapp import service
+from webapp.links import person_url
 from webapp.params import MAX_QUERY, SearchState
 from webapp.views import paragraphs
 
 bp = Blueprint("article", __name__)
 
-#: Article ids are file stems or JSONL ids: no path separators, no leading dot, bounded length.
-_ID = re.compile(r"^[\w][\w.\-:+@~]{0,199}$")
+#: Ids are file stems or source ids with any character but control characters, cut at 200 by the
+#: indexer (209 with its "~" and 8 hex digits of disambiguation): anything longer is not in the index.
+MAX_ID_CHARS = 512
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _walk(nodes: list[dict], depth: int, parent: dict | None, counter: list[int]) -> list[dict]:
@@ -53,10 +56,21 @@ def _body(art: dict) -> dict:
     return {"paragraphs": paragraphs(art.get("body"))}
 
 
-@bp.get("/article/<article_id>")
+@bp.get("/article/<rest:article_id>", merge_slashes=False)
 def article(article_id: str):
-    """Article page."""
-    if not _ID.match(article_id) or ".." in article_id:
+    """Article page (the id quoted whole into the path: ``/`` as ``%2F``)."""
+    return _page(article_id)
+
+
+@bp.get("/article")
+def article_by_query():
+    """Article page for an id given as ``?id=`` (the ids ``.`` and ``..``, which a path cannot carry)."""
+    return _page(request.args.get("id", ""))
+
+
+def _page(article_id: str):
+    # The id is only looked up in the index (never a file path), so any string is safe to try.
+    if not article_id or len(article_id) > MAX_ID_CHARS or _CONTROL.search(article_id):
         abort(404)
     q = (request.args.get("q") or "").strip()[:MAX_QUERY]
     art = service.call("article", article_id, q=q)
@@ -70,7 +84,7 @@ def article(article_id: str):
     except Exception:  # similar articles are a bonus: never lose the article for them
         similar = []
     persons = [{"name": p, "search_url": state.toggle_url("person", p),
-                "page_url": url_for("person.person", name=p)} for p in art.get("persons") or []]
+                "page_url": person_url(p)} for p in art.get("persons") or []]
     comments = comment_tree(art.get("comments") or [])
     url = art.get("url") or ""
     return render_template(

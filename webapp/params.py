@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from flask import url_for
 
-from search.query import MAX_FACET_VALUES
+from search.query import MAX_FACET_VALUES, MAX_VALUE_CHARS
 
 #: Multi-valued filters (several values are ORed), in the order the sidebar shows them.
 FILTERS = ("outlet", "year", "month", "person", "author")
@@ -20,7 +20,9 @@ FILTER_BOXES = ("person", "author", "outlet")
 MAX_QUERY = 1000
 MAX_PAGE = 100_000
 MAX_VALUES = 50  # selected values per filter
-MAX_VALUE_LEN = 200
+#: Longest filter value: the query layer's bound, above the longest name the index holds
+#: (search.documents.MAX_NAME_CHARS), so that every facet and person link works.
+MAX_VALUE_LEN = MAX_VALUE_CHARS
 
 _YEAR = re.compile(r"^\d{4}$")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, url_for
+from flask import Blueprint, abort, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from webapp import service
+from webapp.links import person_url
 from webapp.params import MAX_VALUE_LEN, SearchState
 from webapp.timeline import build_timeline
 
@@ -35,9 +36,19 @@ def _person_query(name: str) -> str:
     return 'personne:"' + name.replace('"', " ") + '"'
 
 
-@bp.get("/personne/<path:name>")
+@bp.get("/personne/<rest:name>", merge_slashes=False)
 def person(name: str):
-    """Person page."""
+    """Person page (the name quoted whole into the path: ``/`` as ``%2F``)."""
+    return _page(name)
+
+
+@bp.get("/personne")
+def person_by_query():
+    """Person page for a name given as ``?nom=`` (the names ``.`` and ``..``, which a path cannot carry)."""
+    return _page(request.args.get("nom", ""))
+
+
+def _page(name: str):
     name = name.strip()
     if not name or len(name) > MAX_VALUE_LEN or any(ord(ch) < 32 for ch in name):
         abort(404)
@@ -47,7 +58,7 @@ def person(name: str):
     display = data.get("name") or name
     state = SearchState(MultiDict([("person", display)]))
     outlets = [dict(r, url=state.toggle_url("outlet", r["value"])) for r in _rows(data, "outlets")]
-    co = [dict(r, url=url_for("person.person", name=r["value"]),
+    co = [dict(r, url=person_url(r["value"]),
                search_url=state.url(q=_person_query(r["value"])))
           for r in _rows(data, "co_mentioned", "comentioned", "co_persons", "persons", "related")]
     timeline = build_timeline(data.get("timeline"), None,

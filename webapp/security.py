@@ -22,16 +22,23 @@ def content_security_policy() -> str:
     ])
 
 
+def security_headers() -> dict[str, str]:
+    """Return the security headers as a dict (also written by gunicorn's own error pages)."""
+    return {
+        "Content-Security-Policy": content_security_policy(),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+        "X-Frame-Options": "DENY",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
+
+
 def register(app: Flask) -> None:
     """Add the security headers and ``Vary: HX-Request`` to every response."""
-    csp = content_security_policy()
+    headers = security_headers()
 
     @app.after_request
     def _headers(resp):
-        resp.headers["Content-Security-Policy"] = csp
-        resp.headers["X-Content-Type-Options"] = "nosniff"
-        resp.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-        resp.headers["X-Frame-Options"] = "DENY"
-        resp.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        resp.headers.update(headers)
         resp.vary.add("HX-Request")
         return resp

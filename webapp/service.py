@@ -48,21 +48,49 @@ def get_service():
     return svc
 
 
+def _request_errors() -> tuple[type[BaseException], ...]:
+    try:
+        from search.query import BadParameter
+    except ImportError:  # the query layer failed to import: nothing is a request error then
+        return ()
+    return (BadParameter,)
+
+
 def call(method: str, *args, **kwargs):
-    """Call a SearchService method, turning index faults into IndexUnavailable."""
+    """Call a SearchService method, turning index faults into IndexUnavailable.
+
+    A damaged segment raises whatever its codec meets (EOFError, struct.error, ValueError…): when
+    the index then fails the health check, the page says what ``/healthz`` says (503); when it
+    passes, the error is a bug and stays one (500).
+    """
     svc = get_service()
     try:
         return getattr(svc, method)(*args, **kwargs)
     except INDEX_ERRORS as exc:
         raise IndexUnavailable(str(exc)) from exc
+    except Exception as exc:
+        if isinstance(exc, _request_errors()):
+            raise
+        ok, detail = index_readable(current_app.config["INDEX_DIR"])
+        if not ok:
+            raise IndexUnavailable(detail) from exc
+        raise
 
 
 def index_readable(index_dir) -> tuple[bool, str]:
-    """Return (True, generation name) when the index opens and answers, else (False, reason)."""
+    """Return (True, generation name) when the index opens and answers, else (False, reason).
+
+    Besides opening every segment, it reads the first and last stored document of each, so that a
+    segment cut short is found even when its table of contents still reads.
+    """
     handle = store.IndexHandle(index_dir)
     try:
         searcher = handle.searcher()
         count = searcher.doc_count()
+        for leaf, _offset in searcher.reader().leaf_readers():
+            total = leaf.doc_count_all()
+            for docnum in {0, total - 1} if total else ():
+                leaf.stored_fields(docnum)
         gen = handle.generation
         return True, f"{gen.name if gen else '?'} ({count} documents)"
     except INDEX_ERRORS as exc:
