@@ -48,7 +48,7 @@ def free_port() -> int:
 
 def build_mix(index_dir: Path, size: int, seed: int) -> list[str]:
     """Return request paths in the 70/20/10 search/article/API proportions."""
-    from search.query import SearchRequest, SearchService
+    from search.query.service import SearchRequest, SearchService
 
     rng = random.Random(seed)
     svc = SearchService(index_dir)
@@ -137,7 +137,8 @@ def main(argv=None) -> int:
     if not args.corpus.exists():
         print(f"corpus not found: {args.corpus}", file=sys.stderr)
         return 2
-    from search import indexer, store
+    from search.index import reindex as indexer
+    from search.index import folder as store
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     source = prepare_source(args.corpus, args.workdir, args.limit)

@@ -20,8 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from search import names, persons  # noqa: E402
-from search.nertext import ner_chunks, ner_text  # noqa: E402
+from search import persons  # noqa: E402
+from search.persons import names
+from search.persons.nertext import ner_chunks, ner_text  # noqa: E402
 from search.text import nfc  # noqa: E402
 
 GOLD = ROOT / "tests" / "data" / "persons_gold.jsonl"

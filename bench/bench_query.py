@@ -25,8 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import percentile, prepare_source  # noqa: E402
 from search import indexer  # noqa: E402
-from search import store, suggest  # noqa: E402
-from search.query import SearchRequest, SearchService  # noqa: E402
+from search import suggest  # noqa: E402
+from search.index import folder as store
+from search.query.service import SearchRequest, SearchService  # noqa: E402
 
 QUERIES = {
     "single-term": ["mali", "sécurité", "coronavirus", "election", "président", "économie", "police",

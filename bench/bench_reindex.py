@@ -24,7 +24,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import prepare_source  # noqa: E402
-from search import analysis, indexer, store  # noqa: E402
+from search import store  # noqa: E402
+from search.index import analysis
+from search.index import reindex as indexer
 
 
 def _cpu() -> float:

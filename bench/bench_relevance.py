@@ -43,8 +43,8 @@ def main(argv=None) -> int:
     if not args.index.is_dir():
         print(f"index not found: {args.index}", file=sys.stderr)
         return 2
-    from search import relevance
-    from search.query import SearchRequest, SearchService
+    from search.query import relevance
+    from search.query.service import SearchRequest, SearchService
 
     if args.no_boost:
         relevance.Booster.apply = lambda self, scored, tree: None

@@ -33,8 +33,10 @@ os.environ.setdefault("PRESSE_RESULT_CACHE", "0")  # measure searches, not the r
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_query import QUERIES  # noqa: E402
-from search import extract, indexer, store  # noqa: E402
-from search.query import SearchRequest, SearchService  # noqa: E402
+from search import store  # noqa: E402
+from search.extract import files as extract
+from search.index import reindex as indexer
+from search.query.service import SearchRequest, SearchService  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PER_FILE = 100

@@ -40,7 +40,7 @@ REPORTED = ("premiereq partagenq ministreq militairq maliennzz francaisq caxacit
 
 def misspelt_words(index_dir: Path, count: int) -> list[str]:
     """Return ``count`` misspelt words: the reported ones, then common words of the index with a letter added."""
-    from search.query import SearchService, SUGGEST_CANDIDATES
+    from search.query.service import SearchService, SUGGEST_CANDIDATES
     from search.text import fold
 
     svc = SearchService(index_dir, check_interval=3600)
@@ -60,7 +60,7 @@ def misspelt_words(index_dir: Path, count: int) -> list[str]:
 
 def child(index_dir: Path, query: str, repeat: int) -> dict:
     """Run one query ``repeat`` times in this process; return times, memory and the suggestion."""
-    from search.query import SearchRequest, SearchService
+    from search.query.service import SearchRequest, SearchService
 
     svc = SearchService(index_dir, check_interval=3600)
     svc.search(SearchRequest.from_params({"q": "cooperasion militere"}))  # opens the index, reads the vocabulary
@@ -152,7 +152,7 @@ def main(argv=None) -> int:
         print(json.dumps(child(args.index, args.query, args.repeat)))
         return 0
 
-    from search import indexer
+    from search.index import reindex as indexer
 
     if args.index is None:
         workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-suggest-"))

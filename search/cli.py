@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from search import store
+from search.index import folder as store
 
 
 def _echo_json(obj) -> None:
@@ -57,7 +57,7 @@ def extract(files, as_json, persons):
 
 def _extracted(files, tally: dict):
     """Yield the articles of ``files`` one by one, reporting skipped files and records on stderr."""
-    from search import extract as ex
+    from search.extract import files as ex
 
     for path in files:
         read = 0
@@ -95,7 +95,7 @@ def _with_persons(articles):
     """
     import tempfile
 
-    from search import persons as ps
+    from search.persons import mentions as ps
 
     raw: dict[str, list[str]] = {}
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
@@ -141,7 +141,7 @@ def reindex(source, index_dir, full, wait, persons, procs, follow_external_links
     articles whose file is gone deleted. Skipped files are listed with their reason; the exit
     status is non-zero only when the index could not be written.
     """
-    from search import indexer
+    from search.index import reindex as indexer
 
     source = source or store.default_source_dir()
     index_dir = index_dir or store.default_index_dir()
@@ -196,7 +196,7 @@ def search_cmd(query, as_json, index_dir, **options):
     import html
     import re
 
-    from search import query as q
+    from search.query import service as q
 
     index_dir = index_dir or store.default_index_dir()
     facet_filter = options.pop("facet_filter", ())
@@ -267,7 +267,7 @@ def persons(index_dir, as_json, min_count):
     Use it to spot what to merge (search/data/person_aliases.toml) or delete
     (search/data/non_persons.txt); edits apply at the next reindex.
     """
-    from search import persons as ps
+    from search.persons import mentions as ps
 
     index_dir = index_dir or store.default_index_dir()
     try:

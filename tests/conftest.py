@@ -30,7 +30,7 @@ def corpus_dir() -> Path:
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory) -> Path:
     """A read-only index of seeds/, with persons, built once per test session."""
-    from search import indexer
+    from search.index import reindex as indexer
 
     index_dir = tmp_path_factory.mktemp("seed-index")
     indexer.reindex(SEEDS, index_dir, full=True, persons=True)

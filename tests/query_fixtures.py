@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from search import schema as sch
-from search import store
+from search.index import schema as sch
+from search.index import folder as store
 
 
 def article(id, title, body, outlet=None, date=None, persons=(), author=None, comments=(),
@@ -116,7 +116,7 @@ def verbatim_iter(path: Path):
     """Stand-in for ``extract.iter_file``: each JSONL record, or a page's first line and rest, is the article."""
     import json
 
-    from search import extract
+    from search.extract import files as extract
 
     text = Path(path).read_text(encoding="utf-8")
     if not text.strip():

@@ -6,8 +6,8 @@ import pickle
 
 import pytest
 
-from search import analysis
-from search.analysis import analyze_terms, exact_analyzer, french_analyzer, keyword_analyzer, pair_analyzer
+from search.index import analysis
+from search.index.analysis import analyze_terms, exact_analyzer, french_analyzer, keyword_analyzer, pair_analyzer
 
 
 @pytest.mark.parametrize("text, expected", [

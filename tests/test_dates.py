@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.dates import find_dates, normalize_date, parse_date, parse_day_month, precision_of
+from search.extract.dates import find_dates, normalize_date, parse_date, parse_day_month, precision_of
 
 
 @pytest.mark.parametrize("text,expected", [

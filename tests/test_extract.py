@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from search.extract import ARTICLE_KEYS, extract_text, load_file
-from search.records import normalize_record, parse_json
+from search.extract.files import ARTICLE_KEYS, extract_text, load_file
+from search.extract.records import normalize_record, parse_json
 
 SEED = {
     "000": "000_099785bdeec106f2.txt",
@@ -322,7 +322,7 @@ def test_cli_extract_prints_one_json_object_per_seed(seeds_dir):
 
 
 def test_user_outlet_file_adds_fingerprints_without_code(tmp_path, monkeypatch):
-    from search import outlets
+    from search.extract import outlets
 
     extra = tmp_path / "mes-medias.toml"
     extra.write_text(
@@ -400,7 +400,7 @@ def _bulk(path: Path, ids, extra_lines=()) -> Path:
 def test_cli_extract_prints_each_article_before_reading_the_next_file(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from search import extract
+    from search.extract import files as extract
     from search.cli import main
 
     first, second = _bulk(tmp_path / "a.jsonl", ["a1", "a2"]), _bulk(tmp_path / "b.jsonl", ["b1"])
@@ -425,7 +425,7 @@ def test_cli_extract_reports_an_extractor_bug_as_a_skipped_file(tmp_path, monkey
                                                                  reason):
     from click.testing import CliRunner
 
-    from search import extract
+    from search.extract import files as extract
     from search.cli import main
 
     bulk = _bulk(tmp_path / "a.jsonl", ["a1", "a2"])
@@ -459,7 +459,8 @@ def test_cli_extract_names_each_bad_record_on_stderr_and_keeps_the_others(tmp_pa
 def test_cli_extract_resolves_persons_across_batches_as_across_all_the_files(seeds_dir, monkeypatch):
     from click.testing import CliRunner
 
-    from search import cli, persons
+    from search import cli
+    from search.persons import mentions as persons
 
     files = sorted(seeds_dir.glob("*.txt"))
     expected = [a for f in files for a in load_file(f)]

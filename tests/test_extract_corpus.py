@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from search.extract import ARTICLE_KEYS, load_file, normalize_record
+from search.extract.files import ARTICLE_KEYS, load_file, normalize_record
 
 # Menu, sidebar and footer lines of the raw pages; none may reach a body.
 CHROME = {"Réagir", "Publicité", "Fil info", "A lire aussi", "Toutes les news", "A la une", "Météo", "Auto",

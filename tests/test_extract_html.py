@@ -9,9 +9,9 @@ from html import escape
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from search.extract import SkipFile, extract_text, load_file
-from search.htmlpage import html_page
-from search.htmltext import declared_charset, looks_like_html, parse
+from search.extract.files import SkipFile, extract_text, load_file
+from search.extract.html.page import html_page
+from search.extract.html.parse import declared_charset, looks_like_html, parse
 
 WORDPRESS = """<!DOCTYPE html>
 <html lang="fr-FR">
@@ -433,7 +433,7 @@ def test_sidecar_of_an_html_page_is_not_read_as_an_article(tmp_path):
 
 
 def test_reindex_walks_html_pages(tmp_path):
-    from search.indexer import walk_sources
+    from search.index.reindex import walk_sources
 
     _write(tmp_path, "a.html", WORDPRESS)
     _write(tmp_path, "b.htm", JSON_LD)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search.extract import (ARTICLE_KEYS, MAX_PAGE_BYTES, SkipFile, SkippedRecord, extract_text, iter_file,
+from search.extract.files import (ARTICLE_KEYS, MAX_PAGE_BYTES, SkipFile, SkippedRecord, extract_text, iter_file,
                             load_file, normalize_record)
 
 PAGE = "Un titre de page de test\n\nUn paragraphe de texte assez long pour faire le corps d'un article.\n"
@@ -287,7 +287,7 @@ def test_a_jsonl_with_no_record_at_all_is_an_empty_file(tmp_path, data):
 
 
 def test_a_binary_file_named_jsonl_lists_a_bounded_number_of_bad_records(tmp_path):
-    from search.extract import MAX_LISTED_SKIPS
+    from search.extract.files import MAX_LISTED_SKIPS
 
     path = _write(tmp_path / "image.jsonl", b"\x89PNG\r\n" + b"\x00\xff\x10\n" * 5000 + json.dumps(GOOD[0]).encode())
     items = list(iter_file(path))
@@ -336,7 +336,7 @@ def test_a_fifo_named_like_a_source_file_is_not_a_regular_file(tmp_path, name):
 
 @pytest.mark.parametrize("name", ["p.txt", "b.jsonl"])
 def test_a_file_swapped_for_a_fifo_after_its_type_check_is_refused_on_open(tmp_path, monkeypatch, name):
-    from search import extract
+    from search.extract import files as extract
 
     os.mkfifo(tmp_path / name)
     monkeypatch.setattr(extract, "_check_file", lambda path: None)  # as if stat'ed before the swap

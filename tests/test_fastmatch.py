@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from whoosh import query as wq
 
-from search import fastmatch as fm
-from search import querylang as ql
-from search.querybuild import Builder
-from search.query import SearchRequest, SearchService
+from search.query import match as fm
+from search.query import language as ql
+from search.query.build import Builder
+from search.query.service import SearchRequest, SearchService
 from tests.query_fixtures import ARTICLES, article, build_index
 
 QUERIES = [
@@ -53,7 +53,7 @@ def test_a_query_type_it_does_not_know_is_left_to_whoosh(svc):
 def test_deleted_documents_never_match(tmp_path):
     from whoosh import index as windex
 
-    from search import store
+    from search.index import folder as store
 
     build_index(tmp_path, [article("x1", "Sécurité", "sécurité au Sahel"), article("x2", "Sécurité", "sécurité")])
     ix = windex.open_dir(str(store.live_path(tmp_path)))
@@ -80,7 +80,7 @@ def test_a_phrase_repeating_the_same_pairs_is_checked_exactly(tmp_path):
 
 
 def test_phrase_checking_stops_at_the_deadline_with_partial_results(svc):
-    from search.timelimit import Deadline
+    from search.query.timelimit import Deadline
 
     searcher, gen = svc._current()
     built = Builder(searcher, "all").build(ql.parse('"récolte de mil à Ségou"').tree)

@@ -18,9 +18,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from search import faults, indexer, store
+from search.index import faults
+from search.index import reindex as indexer
+from search.index import folder as store
 from search.cli import main
-from search.query import SearchRequest, SearchService
+from search.query.service import SearchRequest, SearchService
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ("{title}\n\nLa sécurité au Mali reste la priorité du gouvernement de transition, selon le "

@@ -213,7 +213,7 @@ long_queries = st.lists(TERM, min_size=0, max_size=400).map(" ".join)
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(q=nested_queries)
 def test_any_nesting_gives_valid_json_and_deep_nesting_falls_back(client, q):
-    from search import querylang as ql
+    from search.query import language as ql
 
     resp = client.get("/api/search?q=" + quote(q, safe=""))
     assert resp.status_code == 200
@@ -228,7 +228,7 @@ def test_any_nesting_gives_valid_json_and_deep_nesting_falls_back(client, q):
 
 def max_depth(text: str) -> int:
     """Return the deepest parenthesis nesting of ``text`` outside quotes (the parser's reading)."""
-    from search import querylang as ql
+    from search.query import language as ql
 
     depth = deepest = 0
     i = 0

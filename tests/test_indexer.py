@@ -15,7 +15,10 @@ from click.testing import CliRunner
 from whoosh import index as windex
 from whoosh.qparser import MultifieldParser, QueryParser
 
-from search import documents, extract, indexer, store
+from search.index import documents
+from search.extract import files as extract
+from search.index import reindex as indexer
+from search.index import folder as store
 from search.cli import main
 from tests.query_fixtures import verbatim_iter
 
@@ -187,7 +190,7 @@ def test_incremental_reindex_adds_updates_and_deletes(tmp_path, verbatim):
 
 
 def test_every_commit_saves_the_spelling_vocabulary_of_its_generation(tmp_path, verbatim):
-    from search import suggest
+    from search.query import suggest
 
     src, ix = tmp_path / "src", tmp_path / "ix"
     _jsonl(src / "bulk.jsonl", [_art("a", body="coopération militaire")])
@@ -203,7 +206,7 @@ def test_every_commit_saves_the_spelling_vocabulary_of_its_generation(tmp_path, 
 
 
 def test_a_vocabulary_that_cannot_be_saved_does_not_fail_the_reindex(tmp_path, verbatim, monkeypatch):
-    from search import suggest
+    from search.query import suggest
 
     def refuse(*_a, **_k):
         raise OSError(28, "No space left on device")
@@ -217,7 +220,7 @@ def test_a_vocabulary_that_cannot_be_saved_does_not_fail_the_reindex(tmp_path, v
 
 
 def test_a_full_reindex_indexes_pairs_of_frequent_words_only(tmp_path, verbatim):
-    from search.query import SearchRequest, SearchService
+    from search.query.service import SearchRequest, SearchService
 
     src, ix = tmp_path / "src", tmp_path / "ix"
     records = [_art(str(i), body=f"Les forces armées patrouillent, jour {i}.") for i in range(150)]
@@ -383,7 +386,8 @@ def test_exception_during_incremental_reindex_changes_nothing(tmp_path, verbatim
 
 _SLOW_RUN = """
 import sys, time
-from search import documents, indexer
+from search.index import documents
+from search.index import reindex as indexer
 real = documents.to_document
 def slow(article, persons=None):
     time.sleep(0.02)
@@ -463,7 +467,7 @@ def test_progress_writes_log_lines_when_not_a_terminal():
 @pytest.fixture
 def fake_persons(monkeypatch):
     """Persons from `@Name` words; a lone surname resolves to the only full name in the corpus."""
-    from search import persons as ps
+    from search.persons import mentions as ps
 
     calls = []
 
@@ -525,7 +529,7 @@ def test_switching_persons_on_rebuilds_everything(tmp_path, verbatim, fake_perso
 
 
 def test_persons_failure_is_a_warning_not_a_failed_run(tmp_path, verbatim, monkeypatch):
-    from search import persons as ps
+    from search.persons import mentions as ps
 
     src, ix = tmp_path / "src", tmp_path / "ix"
     _jsonl(src / "a.jsonl", [_art("a")])
@@ -537,7 +541,7 @@ def test_persons_failure_is_a_warning_not_a_failed_run(tmp_path, verbatim, monke
 def test_progress_draws_a_bar_with_rate_and_eta_on_a_terminal():
     import io
 
-    from search.progress import Progress
+    from search.index.progress import Progress
 
     out = io.StringIO()
     progress = Progress(out, tty=True, interval=0)
@@ -585,7 +589,7 @@ def test_index_folder_inside_the_source_is_not_indexed(tmp_path, verbatim):
 
 
 def test_edited_person_rules_apply_to_unchanged_articles(tmp_path, verbatim, fake_persons, monkeypatch):
-    from search import persons as ps
+    from search.persons import mentions as ps
 
     src, ix = tmp_path / "src", tmp_path / "ix"
     _jsonl(src / "a.jsonl", [_art("a", body="@Barkhane et @Sadio_Camara"), _art("b", body="rien")])
@@ -652,7 +656,7 @@ def test_incremental_runs_give_every_article_the_id_a_full_rebuild_gives(tmp_pat
 
 
 def test_a_bulk_record_never_takes_over_a_page_s_id_on_a_full_rebuild(tmp_path):
-    from search.query import SearchService
+    from search.query.service import SearchService
 
     src, ix = tmp_path / "src", tmp_path / "ix"
     src.mkdir()
@@ -731,7 +735,7 @@ def _segments(index_dir) -> tuple[int, int, int]:
 
 
 def test_incremental_runs_keep_few_segments_and_few_deleted_documents(tmp_path, verbatim):
-    from search.query import SearchRequest, SearchService
+    from search.query.service import SearchRequest, SearchService
 
     src, ix = tmp_path / "src", tmp_path / "ix"
     for f in range(20):

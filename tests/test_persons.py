@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from search import names, persons, store
-from search.nertext import clean_body, ner_text
+from search.persons import names
+from search.persons import mentions as persons
+from search.index import folder as store
+from search.persons.nertext import clean_body, ner_text
 
 SEED_PERSONS = {
     "000": ["Sadio Camara", "Anatolievich Gromyro", "Sergueï Choigou", "Dahirou Dembélé",
@@ -28,7 +30,7 @@ SEED_COUNTS = {"Sadio Camara": 4, "Vladimir Poutine": 4, "Assimi Goïta": 3, "Ab
 
 @pytest.fixture(scope="module")
 def seed_articles(seeds_dir):
-    from search import extract
+    from search.extract import files as extract
 
     articles = []
     for path in sorted(seeds_dir.glob("*.txt")):
@@ -264,7 +266,7 @@ def test_list_persons_without_an_index_raises_no_index(tmp_path):
 
 
 def test_importing_persons_does_not_load_spacy():
-    code = "import sys, search.persons, search.names; sys.exit('spacy' in sys.modules)"
+    code = "import sys, search.persons.mentions, search.persons.names; sys.exit('spacy' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent.parent).returncode == 0
 
 

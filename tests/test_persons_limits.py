@@ -16,9 +16,13 @@ import pytest
 from click.testing import CliRunner
 from whoosh import index as windex
 
-from search import documents, indexer, nertext, persons, store
+from search.index import documents
+from search.index import reindex as indexer
+from search.persons import nertext
+from search.persons import mentions as persons
+from search.index import folder as store
 from search.cli import main
-from search.nertext import estimate_tokens, ner_chunks, ner_text
+from search.persons.nertext import estimate_tokens, ner_chunks, ner_text
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The page of the bug report: 1.25 million characters of one token every 1.25 characters.
@@ -168,7 +172,7 @@ def test_a_killed_ner_worker_neither_hangs_the_run_nor_loses_an_article():
     script = textwrap.dedent("""
         import json, os, signal
         from spacy.language import Language
-        from search import persons
+        from search.persons import mentions as persons
 
         PARENT = os.getpid()
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from search.query import MAX_LIMIT, BadParameter, SearchRequest, SearchService
+from search.query.service import MAX_LIMIT, BadParameter, SearchRequest, SearchService
 from tests.query_fixtures import ARTICLES, article, build_index
 
 
@@ -363,7 +363,7 @@ def test_a_phrase_hit_marks_its_content_words_not_its_stop_words(phrase_svc):
 def test_a_two_word_phrase_is_one_pair_term(phrase_svc):
     from whoosh import query as wq
 
-    from search.querybuild import Builder
+    from search.query.build import Builder
 
     searcher, _gen = phrase_svc._current()
     built = Builder(searcher, "articles").build(ql_parse('"forces armées"'))
@@ -373,7 +373,7 @@ def test_a_two_word_phrase_is_one_pair_term(phrase_svc):
 
 
 def ql_parse(text):
-    from search import querylang as ql
+    from search.query import language as ql
 
     return ql.parse(text).tree
 
@@ -402,7 +402,7 @@ def test_phrases_with_a_word_whose_pairs_are_not_indexed_still_match_exactly(spa
 
 
 def test_only_phrases_of_frequent_words_use_the_pair_fields(sparse_pairs_svc):
-    from search.querybuild import Builder
+    from search.query.build import Builder
 
     searcher, _gen = sparse_pairs_svc._current()
     frequent = Builder(searcher, "articles").build(ql_parse('"forces armées"')).query
@@ -430,8 +430,8 @@ def test_a_negated_date_keeps_the_undated_articles(svc):
 
 @pytest.mark.parametrize("lo, hi", [(0, 1299), (0, None), (None, 0), (-5, 20250000), (0, 0), (None, None)])
 def test_a_date_range_built_from_year_zero_never_matches_undated_articles(svc, lo, hi):
-    from search import querylang as ql
-    from search.querybuild import Builder
+    from search.query import language as ql
+    from search.query.build import Builder
 
     searcher, gen = svc._current()
     query = Builder(searcher).build(ql.DateRange(lo, hi, "test")).query
@@ -453,8 +453,8 @@ def lexicon_svc(tmp_path_factory):
 
 
 def _expanded_terms(service, q):
-    from search import querylang as ql
-    from search.querybuild import Builder
+    from search.query import language as ql
+    from search.query.build import Builder
 
     searcher, gen = service._current()
     built = Builder(searcher, "all", fuzzy=gen.vocab.fuzzy).build(ql.parse(q).tree)
@@ -462,7 +462,7 @@ def _expanded_terms(service, q):
 
 
 def test_one_prefix_keeps_its_thirty_commonest_forms(lexicon_svc):
-    from search.querybuild import MAX_EXPANSION
+    from search.query.build import MAX_EXPANSION
 
     service, prefixes = lexicon_svc
     assert len(_expanded_terms(service, prefixes[0] + "*")) == MAX_EXPANSION
@@ -471,7 +471,7 @@ def test_one_prefix_keeps_its_thirty_commonest_forms(lexicon_svc):
 @pytest.mark.parametrize("joiner", [" ", " OR "])
 @pytest.mark.parametrize("suffix", ["*", "aament~"])
 def test_many_prefixes_or_fuzzy_words_share_a_bounded_number_of_forms(lexicon_svc, joiner, suffix):
-    from search.querybuild import MAX_QUERY_EXPANSION, MIN_EXPANSION
+    from search.query.build import MAX_QUERY_EXPANSION, MIN_EXPANSION
 
     service, prefixes = lexicon_svc
     terms = _expanded_terms(service, joiner.join(p + suffix for p in prefixes))
@@ -482,10 +482,10 @@ def test_many_prefixes_or_fuzzy_words_share_a_bounded_number_of_forms(lexicon_sv
 def test_the_time_limit_stops_reading_posting_lists(svc):
     import time
 
-    from search import fastmatch as fm
-    from search import querylang as ql
-    from search.querybuild import Builder
-    from search.timelimit import Deadline
+    from search.query import match as fm
+    from search.query import language as ql
+    from search.query.build import Builder
+    from search.query.timelimit import Deadline
 
     searcher, gen = svc._current()
     query = Builder(searcher, "all", fuzzy=gen.vocab.fuzzy).build(ql.parse("coop* OR sécurité").tree).query

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shutil
 
-from search import indexer
-from search.query import SearchRequest, SearchService
+from search.index import reindex as indexer
+from search.query.service import SearchRequest, SearchService
 
 
 def test_a_repeated_search_gives_an_equal_result_from_the_cache(seed_index):

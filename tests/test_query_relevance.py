@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from search import querylang as ql
-from search.query import SearchRequest, SearchService
-from search.relevance import word_runs
+from search.query import language as ql
+from search.query.service import SearchRequest, SearchService
+from search.query.relevance import word_runs
 from tests.query_fixtures import article, build_index
 
 FILLER = "Le rapport annuel détaille la situation. "

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from search.cli import main
-from search.query import SearchRequest, SearchService
+from search.query.service import SearchRequest, SearchService
 
 
 @pytest.fixture(scope="module")

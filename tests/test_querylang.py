@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search import querylang as ql
+from search.query import language as ql
 
 
 @pytest.mark.parametrize("text, expected", [

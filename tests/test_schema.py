@@ -8,7 +8,9 @@ import textwrap
 
 from whoosh import index as windex
 
-from search import documents, schema, store
+from search.index import documents
+from search.index import schema
+from search.index import folder as store
 
 
 def test_facet_fields_are_columns():
@@ -41,7 +43,7 @@ def test_index_opens_and_searches_from_a_fresh_process(seed_index):
     code = textwrap.dedent(f"""
         from whoosh import index
         from whoosh.qparser import QueryParser
-        from search import store
+        from search.index import folder as store
         ix = index.open_dir(str(store.live_path({str(seed_index)!r})))
         with ix.searcher() as s:
             print(len(s.search(QueryParser("body", ix.schema).parse("securite"))))

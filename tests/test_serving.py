@@ -21,7 +21,9 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 
-from search import indexer, querylang, query as query_layer
+from search.index import reindex as indexer
+from search.query import language as querylang
+from search.query import service as query_layer
 from webapp import guard
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -358,7 +360,7 @@ def test_search_within_its_time_limit_has_no_warning(client):
 
 
 def test_deadline_cuts_a_long_match_and_keeps_what_it_found():
-    from search.timelimit import CHECK_EVERY, Deadline
+    from search.query.timelimit import CHECK_EVERY, Deadline
 
     d = Deadline(0.05)
     slow = (time.sleep(0.0005) or n for n in range(100_000))

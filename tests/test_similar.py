@@ -7,9 +7,9 @@ import json
 import pytest
 from whoosh import query as wq
 
-from search import indexer
-from search.query import SearchService
-from search.similar import SimilarIndex
+from search.index import reindex as indexer
+from search.query.service import SearchService
+from search.query.similar import SimilarIndex
 
 TOPICS = {
     "barkhane": "L'opération Barkhane quitte Gao ; les soldats de Barkhane remettent la base aux FAMa.",

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from search.query import SearchRequest, SearchService
-from search.snippets import MAX_FRAGMENTS
+from search.query.service import SearchRequest, SearchService
+from search.query.snippets import MAX_FRAGMENTS
 from tests.query_fixtures import ARTICLES, article, build_index
 
 LONG_BODY = " ".join(
@@ -74,7 +74,7 @@ def test_negated_words_are_not_marked(svc):
 
 def _word_by_word(hl, kind, text):
     """The plain definition of spans: every _CHUNK word analysed in turn."""
-    from search import snippets as sn
+    from search.query import snippets as sn
 
     fields = [(f, hl.highlight.get(f)) for f in sn.KIND_FIELDS[kind] if hl.highlight.get(f)]
     out = []
@@ -92,8 +92,8 @@ def _word_by_word(hl, kind, text):
     "", "   ", "sécurité",
 ])
 def test_spans_found_by_regex_are_exactly_the_word_by_word_ones(text):
-    from search.schema import build_schema
-    from search.snippets import Highlighter, WordAnalyzer
+    from search.index.schema import build_schema
+    from search.query.snippets import Highlighter, WordAnalyzer
 
     hl = Highlighter(WordAnalyzer(build_schema()),
                      {"body": {"secur", "etat", "urgenc", "aujourdhui", "ndiay", "diay"},

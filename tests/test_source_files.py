@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from whoosh import index as windex
 
-from search import indexer, store
+from search.index import reindex as indexer
+from search.index import folder as store
 from search.cli import main
 
 PAGE = ("Bamako : point sur la sécurité numéro {n}\n\nLa sécurité au Mali reste la priorité du "

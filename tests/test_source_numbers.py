@@ -15,9 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from whoosh import index as windex
 
-from search import documents, indexer, store
-from search.extract import extract_text
-from search.records import (MAX_COMMENTS_COUNT, MAX_ID_CHARS, MAX_TITLE_CHARS, MAX_VALUE_CHARS, normalize_record,
+from search.index import documents
+from search.index import reindex as indexer
+from search.index import folder as store
+from search.extract.files import extract_text
+from search.extract.records import (MAX_COMMENTS_COUNT, MAX_ID_CHARS, MAX_TITLE_CHARS, MAX_VALUE_CHARS, normalize_record,
                             parse_json, plausible_count)
 
 INT32_MAX = 2**31 - 1
@@ -93,7 +95,7 @@ def test_a_json_line_holding_a_raw_line_separator_is_read_through_the_file_reade
     path = tmp_path / "bulk.jsonl"
     path.write_bytes(json.dumps({"id": "sep", "title": "Un titre", "body": "Avant\u2028après."},
                                 ensure_ascii=False).encode("utf-8") + b"\n")
-    from search.extract import load_file
+    from search.extract.files import load_file
     (article,) = load_file(path)
     assert article["id"] == "sep" and "Avant" in article["body"] and "après" in article["body"]
 

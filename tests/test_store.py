@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from search import indexer, store
+from search.index import reindex as indexer
+from search.index import folder as store
 
 
 def test_no_pointer_means_no_live_generation(tmp_path):
@@ -56,7 +57,7 @@ def test_waiting_writer_gets_the_lock_once_released(tmp_path):
 def test_lock_of_a_killed_holder_is_not_stale(tmp_path):
     code = textwrap.dedent(f"""
         import time
-        from search import store
+        from search.index import folder as store
         with store.writer_lock({str(tmp_path)!r}):
             print("locked", flush=True)
             time.sleep(60)

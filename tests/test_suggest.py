@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.query import SearchRequest, SearchService
+from search.query.service import SearchRequest, SearchService
 from tests.query_fixtures import ARTICLES, build_index
 
 
@@ -49,7 +49,8 @@ def test_no_suggestion_when_filters_leave_nothing_for_the_correction(svc):
 
 
 def _vocab(index_dir):
-    from search import store, suggest
+    from search.index import folder as store
+    from search.query import suggest
 
     gen = store.live_path(index_dir)
     return gen, suggest
@@ -141,7 +142,7 @@ def test_a_stale_vocabulary_serves_until_the_fresh_one_is_read(tmp_path):
     ("elektion", "élection"), ("atake", "attaque"), ("Kadafi", "Kadhafi"), ("presidant", "président"),
 ])
 def test_a_misspelling_sounds_like_the_word(typed, correct):
-    from search.suggest import phonetic
+    from search.query.suggest import phonetic
 
     assert phonetic(typed) == phonetic(correct)
 
@@ -149,7 +150,7 @@ def test_a_misspelling_sounds_like_the_word(typed, correct):
 @pytest.mark.parametrize("a, b", [("militaire", "ministere"), ("mali", "malien"), ("niger", "nigeria"),
                                   ("coup", "cour")])
 def test_different_words_do_not_sound_alike(a, b):
-    from search.suggest import phonetic
+    from search.query.suggest import phonetic
 
     assert phonetic(a) != phonetic(b)
 
@@ -211,7 +212,7 @@ def test_several_misspelt_words_prefer_a_combination_found_together(tmp_path):
 def test_the_best_combinations_come_in_the_order_of_the_full_product(options, limit):
     from itertools import product
 
-    from search.suggest import best_combinations
+    from search.query.suggest import best_combinations
 
     ranked = sorted(product(*(range(len(o)) for o in options)),
                     key=lambda pick: -sum(options[w][i][1] for w, i in enumerate(pick)))
@@ -258,8 +259,8 @@ def test_twelve_misspelt_words_are_corrected_in_little_memory(typo_svc):
 def test_suggestions_stop_at_the_search_time_limit_without_cutting_the_results(typo_svc, monkeypatch):
     from types import SimpleNamespace
 
-    from search import suggest as sg
-    from search import timelimit
+    from search.query import suggest as sg
+    from search.query import timelimit
 
     clock = [0.0]
     monkeypatch.setattr(timelimit, "time", SimpleNamespace(monotonic=lambda: clock[0]))

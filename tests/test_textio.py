@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.textio import clean_line, clean_text, decode_bytes, sniff_binary
+from search.extract.decode import clean_line, clean_text, decode_bytes, sniff_binary
 
 TEXT = "Coopération militaire : l’été à Ségou « déjà » prévu"
 

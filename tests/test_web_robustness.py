@@ -17,8 +17,10 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 
-from search import documents, indexer, store
-from search.query import MAX_VALUE_CHARS
+from search.index import documents
+from search.index import reindex as indexer
+from search.index import folder as store
+from search.query.service import MAX_VALUE_CHARS
 from webapp import create_app, guard
 from webapp.links import person_url
 from webapp.params import MAX_VALUE_LEN

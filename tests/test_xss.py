@@ -8,7 +8,8 @@ from urllib.parse import quote, urlencode
 import pytest
 from bs4 import BeautifulSoup
 
-from search import extract, indexer
+from search.extract import files as extract
+from search.index import reindex as indexer
 from tests.query_fixtures import verbatim_iter
 
 SCRIPT = "<script>alert(1)</script>"

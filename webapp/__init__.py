@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from search import store
+from search.index import folder as store
 from webapp.guard import PresseFlask
 
 #: The htmx release served from the CDN and vendored under static/ (see README, "Web interface").

@@ -7,7 +7,7 @@ import re
 from flask import Blueprint, abort, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from search.threads import nest
+from search.query.threads import nest
 from webapp import service
 from webapp.links import person_url
 from webapp.params import MAX_QUERY, SearchState

@@ -49,7 +49,7 @@ def bad_parameter_message(exc: Exception) -> str:
 def register(app: Flask) -> None:
     """Install the handlers."""
     try:
-        from search.query import BadParameter
+        from search.query.service import BadParameter
     except ImportError:  # the query layer failed to import: every search then answers 500
         BadParameter = ParamError
 

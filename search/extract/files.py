@@ -3,7 +3,7 @@
 This is the entry point of extraction. A whole file that cannot be read raises ``SkipFile``
 with a one-line reason before anything is yielded; a bad line of a JSONL file is yielded as a
 ``SkippedRecord`` and the rest of the file is still read. The page heuristics live in
-``search.page``, text decoding in ``search.textio``, the article shape in ``search.records``.
+``search.extract.textpage``, text decoding in ``search.extract.decode``, the article shape in ``search.extract.records``.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from search import htmlpage
-from search.htmltext import declared_charset, looks_like_html
-from search.page import extract_text as extract_visible_text
-from search.records import ARTICLE_KEYS, canonical_json, content_hash, host_of, normalize_record, parse_json
-from search.textio import MAX_PAGE_BYTES, clean_text, decode_bytes, sniff_binary
+from search.extract.html import page as htmlpage
+from search.extract.html.parse import declared_charset, looks_like_html
+from search.extract.textpage import extract_text as extract_visible_text
+from search.extract.records import ARTICLE_KEYS, canonical_json, content_hash, host_of, normalize_record, parse_json
+from search.extract.decode import MAX_PAGE_BYTES, clean_text, decode_bytes, sniff_binary
 
 __all__ = [
     "ARTICLE_KEYS", "HTML_SUFFIXES", "MAX_PAGE_BYTES", "MAX_RECORD_BYTES", "MAX_SIDECAR_BYTES", "SkipFile",

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-from search.dates import find_dates
-from search.outlets import OutletTable, line_key
-from search.records import plausible_count
+from search.extract.dates import find_dates
+from search.extract.outlets import OutletTable, line_key
+from search.extract.records import plausible_count
 
 _COUNT = re.compile(r"^(\d+)\s+(?:commentaires?|comments?|reactions?|reponses?|responses?|replies)\b")
 _COUNT_PAREN = re.compile(r"^(?:commentaires?|comments?|reactions?)\s*\((\d+)\)")

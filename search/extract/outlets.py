@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from search.text import fold_key
-from search.textio import quick_fold
+from search.extract.decode import quick_fold
 
 DEFAULT_FILE = Path(__file__).with_name("outlets.toml")
 ENV_FILE = "PRESSE_OUTLETS_FILE"

@@ -14,7 +14,7 @@ import threading
 
 import numpy as np
 
-from search.fastmatch import decode_postings
+from search.query.match import decode_postings
 
 FIELD = "body"
 #: Key terms searched, and how many candidates are drawn to find them after the df cut.

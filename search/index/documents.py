@@ -8,15 +8,15 @@ import math
 import re
 from collections.abc import Mapping
 
-from search import dates
-from search.records import plausible_count
-from search.schema import MULTI_SEP
+from search.extract import dates
+from search.extract.records import plausible_count
+from search.index.schema import MULTI_SEP
 
 _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _PRECISIONS = {1: "year", 2: "month", 3: "day"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: Longest person, outlet or author name indexed, longer ones cut: every name the index holds must
-#: fit in a filter value (search.query.MAX_VALUE_CHARS) and in the link that filters on it.
+#: fit in a filter value (search.query.service.MAX_VALUE_CHARS) and in the link that filters on it.
 MAX_NAME_CHARS = 200
 
 

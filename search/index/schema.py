@@ -1,6 +1,6 @@
 """The Whoosh schema: which article fields are searched, stored, and kept as facet columns.
 
-The schema is pickled into every index, together with the analyzers from ``search.analysis``;
+The schema is pickled into every index, together with the analyzers from ``search.index.analysis``;
 renaming a field or an analysis class is a schema change that needs ``presse reindex --full``.
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 from whoosh import columns
 from whoosh.fields import BOOLEAN, COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from search import analysis
+from search.index import analysis
 
 #: Bumped whenever the schema or the analysis changes in a way that needs a full reindex.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: the analyzers moved to search.index.analysis (pickled by module path)
 
 #: Separator inside multi-valued column values (persons); never occurs in a name.
 MULTI_SEP = "\x1f"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from search.textio import quick_fold
+from search.extract.decode import quick_fold
 
 
 MONTHS = {

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from search import schema as sch
+from search.index import schema as sch
 from search.text import fold_key
 
 FACETS = ("outlet", "year", "month", "person", "author")

@@ -1,7 +1,7 @@
 """Metadata of an HTML page: head tags, JSON-LD, microdata, ``<time>``, and reader comments.
 
-Everything here reads the element tree of ``search.htmltext`` and returns plain values; the
-choice between them and the signals of the visible text is made by ``search.page``.
+Everything here reads the element tree of ``search.extract.html.parse`` and returns plain values; the
+choice between them and the signals of the visible text is made by ``search.extract.textpage``.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import re
 
-from search.dates import normalize_date
-from search.htmltext import Node, flatten, invisible, squash
-from search.records import host_of, plausible_count
+from search.extract.dates import normalize_date
+from search.extract.html.parse import Node, flatten, invisible, squash
+from search.extract.records import host_of, plausible_count
 from search.text import fold_key
 
 # Article types of schema.org whose fields describe the page's story, best first.

@@ -1,9 +1,9 @@
-"""An HTML page → the visible text of its article region plus metadata signals for ``search.page``.
+"""An HTML page → the visible text of its article region plus metadata signals for ``search.extract.textpage``.
 
 Site chrome (menus, site header and footer, sidebars, forms, share bars, cookie banners, ads)
 is dropped before the page is flattened, the article region (``<article>``, ``articleBody``,
 ``<main>``) is preferred when the page marks one, and the headline is put on the first line,
-as in the text pages that ``search.page`` was built on.
+as in the text pages that ``search.extract.textpage`` was built on.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from search import htmlmeta
-from search.htmltext import Node, flatten, measure, parse, squash
+from search.extract.html import meta as htmlmeta
+from search.extract.html.parse import Node, flatten, measure, parse, squash
 from search.text import fold_key
 
 # Class/id words of site chrome: whole words, or a prefix/suffix of a compound class.

@@ -13,8 +13,9 @@ import math
 import re
 from urllib.parse import urlsplit
 
-from search import dates, outlets
-from search.textio import _fix_mojibake, clean_text, clean_value, decode_bytes
+from search.extract import dates
+from search.extract import outlets
+from search.extract.decode import _fix_mojibake, clean_text, clean_value, decode_bytes
 
 #: The keys of an article dict, in display order (docs/ARCHITECTURE.md).
 ARTICLE_KEYS = (

@@ -15,8 +15,8 @@ from itertools import islice
 from whoosh import query as wq
 from whoosh.query import SpanNear2
 
-from search import querylang as ql
-from search.analysis import STOP_WORDS, pair_terms
+from search.query import language as ql
+from search.index.analysis import STOP_WORDS, pair_terms
 from search.text import fold
 
 SCOPE_FIELDS = {

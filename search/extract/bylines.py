@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from search.outlets import OutletTable, line_key
+from search.extract.outlets import OutletTable, line_key
 
 _PARTICLES = {"de", "du", "da", "dos", "des", "di", "del", "le", "la", "ben", "bin", "ibn", "ould", "ag", "el",
               "al", "van", "von", "mint", "ter", "dit", "d'", "l'"}
