@@ -20,8 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from search import persons  # noqa: E402
-from search.persons import names
+from search.persons import ner  # noqa: E402
+from search.persons import names  # noqa: E402
+from search.persons.resolve import resolve  # noqa: E402
 from search.persons.nertext import ner_chunks, ner_text  # noqa: E402
 from search.text import nfc  # noqa: E402
 
@@ -101,9 +102,9 @@ def main(argv=None) -> int:
     gold = load_gold()
     sample = read_corpus(args.corpus, ids=set(gold))
     t0 = time.perf_counter()
-    persons.load_nlp()
+    ner.load_nlp()
     print(f"model loaded in {time.perf_counter() - t0:.1f} s")
-    res = persons.resolve(persons.raw_mentions(sample))
+    res = resolve(ner.raw_mentions(sample))
     precision, recall, fps, fns = score(gold, res.by_article)
     print(f"sample: {len(sample)} articles, {sum(len(v) for v in gold.values())} gold persons")
     print(f"precision {precision:.3f}  recall {recall:.3f}")
@@ -123,7 +124,7 @@ def main(argv=None) -> int:
     for procs in args.procs:
         errors: dict[int, str] = {}
         t0 = time.perf_counter()
-        persons.tag_spans(texts, n_process=procs, errors=errors)
+        ner.tag_spans(texts, n_process=procs, errors=errors)
         elapsed = time.perf_counter() - t0
         print(f"  n_process={procs}: {elapsed:.1f} s, {words / elapsed:,.0f} words/s, "
               f"{len(texts) / elapsed:.1f} docs/s" + (f", NER failed on {len(errors)}" if errors else ""))

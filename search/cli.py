@@ -95,7 +95,8 @@ def _with_persons(articles):
     """
     import tempfile
 
-    from search.persons import mentions as ps
+    from search.persons import ner
+    from search.persons.resolve import resolve
 
     raw: dict[str, list[str]] = {}
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
@@ -104,12 +105,12 @@ def _with_persons(articles):
             if art is not None:
                 batch.append(art)
             if batch and (art is None or len(batch) >= _PERSONS_BATCH):
-                raw.update(ps.raw_mentions(batch))
+                raw.update(ner.raw_mentions(batch))
                 spool.writelines(json.dumps(a) + "\n" for a in batch)  # ASCII escapes: lone surrogates too
                 batch = []
         if not raw:  # no article at all: spaCy need not even load
             return
-        by_article = ps.resolve(raw).by_article
+        by_article = resolve(raw).by_article
         del raw
         spool.seek(0)
         for line in spool:
@@ -176,15 +177,16 @@ def reindex(source, index_dir, full, wait, persons, procs, follow_external_links
 @click.option("--author", multiple=True, help="Only this author (repeat to OR several).")
 @click.option("--not-outlet", multiple=True, help="Exclude this outlet.")
 @click.option("--not-year", multiple=True, help="Exclude this year.")
+@click.option("--not-month", multiple=True, help="Exclude this month, YYYY-MM.")
 @click.option("--not-person", multiple=True, help="Exclude articles mentioning this person.")
 @click.option("--not-author", multiple=True, help="Exclude this author.")
-@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
-@click.option("--scope", type=click.Choice(["all", "articles", "comments"]), default="all", show_default=True,
-              help="Search titles, bodies and comments (all), articles only, or reader comments only.")
-@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True, help="Hits per page (at most 100).")
-@click.option("--facet-limit", type=click.IntRange(min=0), default=10, show_default=True,
-              help="Values per facet (0: all).")
+# Values are checked by the query layer's parser, as for a URL: same limits, same French messages.
+@click.option("--sort", metavar="relevance|newest|oldest", help="Order of hits (default: relevance).")
+@click.option("--scope", metavar="all|articles|comments",
+              help="Search titles, bodies and comments (all, the default), articles only, or reader comments only.")
+@click.option("--page", metavar="N", help="Page number (default: 1).")
+@click.option("--limit", metavar="N", help="Hits per page (default 20, at most 100).")
+@click.option("--facet-limit", metavar="N", help="Values per facet (default 10, 0: all).")
 @click.option("--facet-filter", multiple=True, metavar="FACET:TEXT",
               help="Only list values of FACET containing TEXT, accents ignored (e.g. person:goita).")
 def search_cmd(query, as_json, index_dir, **options):
@@ -196,21 +198,18 @@ def search_cmd(query, as_json, index_dir, **options):
     import html
     import re
 
-    from search.query import service as q
+    from search.query.request import BadParameter, SearchRequest
+    from search.query.service import SearchService
 
     index_dir = index_dir or store.default_index_dir()
-    facet_filter = options.pop("facet_filter", ())
-    params = {"q": " ".join(query), "facet_filter": [f for f in facet_filter if f]}
-    for key, value in options.items():
-        if isinstance(value, tuple):
-            if value:
-                params[key] = list(value)
-        else:
-            params[key] = value
+    # Options keep their URL names (``not_outlet``, ``facet_limit``…); unset ones are left to the parser.
+    params = {key: list(value) if isinstance(value, tuple) else value for key, value in options.items()
+              if value not in (None, ())}
+    params["q"] = " ".join(query)
     try:
-        req = q.SearchRequest.from_params(params)
-        result = q.SearchService(index_dir).search(req)
-    except q.BadParameter as exc:
+        req = SearchRequest.from_params(params)
+        result = SearchService(index_dir).search(req)
+    except BadParameter as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except store.NoIndex as exc:
@@ -267,11 +266,11 @@ def persons(index_dir, as_json, min_count):
     Use it to spot what to merge (search/data/person_aliases.toml) or delete
     (search/data/non_persons.txt); edits apply at the next reindex.
     """
-    from search.persons import mentions as ps
+    from search.persons.resolve import list_persons
 
     index_dir = index_dir or store.default_index_dir()
     try:
-        rows = ps.list_persons(index_dir)
+        rows = list_persons(index_dir)
     except store.NoIndex as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

@@ -1,13 +1,14 @@
 """A small hand-made index for precise query-layer tests (facets, sorting, pagination, XSS).
 
-The documents are written with the project's schema and the same field conventions as the
-indexer, so the query layer is tested independently of extraction and persons.
+The documents are mapped by the indexer's own ``search.index.documents.to_document`` and written
+with the project's schema, so the query layer is tested independently of extraction and persons.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from search.index import documents
 from search.index import schema as sch
 from search.index import folder as store
 
@@ -30,36 +31,8 @@ def article(id, title, body, outlet=None, date=None, persons=(), author=None, co
 
 
 def to_doc(art: dict) -> dict:
-    """Return the Whoosh document for an article dict."""
-    date = art.get("date") or ""
-    parts = date.split("-") if date else []
-    date_sort = 0
-    if parts:
-        date_sort = int(parts[0]) * 10000 + (int(parts[1]) * 100 if len(parts) > 1 else 0) + (
-            int(parts[2]) if len(parts) > 2 else 0)
-    comments_text = "\n\n".join(c.get("text") or "" for c in art.get("comments") or [])
-    persons = list(art.get("persons") or [])
-    doc = {
-        "id": art["id"], "path": art.get("path") or art["id"], "content_hash": art.get("content_hash") or "",
-        "title": art["title"], "title_exact": art["title"], "title_pairs": art["title"],
-        "body": art.get("body") or "", "body_exact": art.get("body") or "", "body_pairs": art.get("body") or "",
-        "comments": comments_text, "comments_exact": comments_text, "comments_pairs": comments_text,
-        "comments_data": art.get("comments") or [], "comments_count": int(art.get("comments_count") or 0),
-        "year": parts[0] if parts else "", "month": "-".join(parts[:2]) if len(parts) > 1 else "",
-        "date": date, "date_sort": date_sort, "date_precision": art.get("date_precision"),
-        "date_estimated": bool(art.get("date_estimated")),
-        "date_estimated_col": b"1" if art.get("date_estimated") else b"",
-        "persons": ",".join(persons), "persons_col": sch.MULTI_SEP.join(persons).encode("utf-8"),
-        "persons_text": ", ".join(persons),
-    }
-    for key in ("url", "site", "outlet", "author"):
-        if art.get(key):
-            doc[key] = art[key]
-    if art.get("outlet"):
-        doc["outlet_text"] = art["outlet"]
-    if art.get("author"):
-        doc["author_text"] = art["author"]
-    return doc
+    """Return the Whoosh document for an article dict, as the indexer maps it."""
+    return documents.to_document(art)
 
 
 def build_index(index_dir: Path, articles: list[dict], segments: int = 1, frequent=None) -> Path:

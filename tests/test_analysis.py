@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import pickle
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from search.index import analysis
 from search.index.analysis import analyze_terms, exact_analyzer, french_analyzer, keyword_analyzer, pair_analyzer
+from search.text import fold
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -103,7 +110,7 @@ def test_every_accented_seed_word_is_found_typed_without_accents(seeds_dir):
                 words.add(tok)
     assert len(words) > 100
     missing = [w for w in words
-               if analyze_terms(analysis.fold(w), mode="query") != analyze_terms(w, mode="index")]
+               if analyze_terms(fold(w), mode="query") != analyze_terms(w, mode="index")]
     assert missing == []
 
 
@@ -150,8 +157,23 @@ def test_protected_words_are_case_and_accent_insensitive():
     assert not analysis.is_protected("sécurité")
 
 
-def test_fingerprint_is_stable_within_a_process():
-    assert analysis.analysis_fingerprint() == analysis.analysis_fingerprint()
+def test_fingerprint_is_the_same_in_processes_with_other_hash_seeds():
+    # word sets iterate in a per-process order: an index built by one process is read by others
+    code = "from search.index import analysis; print(analysis.analysis_fingerprint())"
+    seen = {subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip() for seed in ("1", "2")}
+    assert seen == {analysis.analysis_fingerprint()}
+
+
+@pytest.mark.parametrize("words", ["protected_words", "STOP_WORDS", "ELISIONS"])
+def test_fingerprint_changes_when_a_word_list_of_the_analysis_changes(monkeypatch, words):
+    before = analysis.analysis_fingerprint()
+    if words == "protected_words":
+        protected = analysis.protected_words() | {"tombouctou2"}
+        monkeypatch.setattr(analysis, words, lambda: protected)
+    else:
+        monkeypatch.setattr(analysis, words, frozenset(getattr(analysis, words)) | {"tombouctou2"})
+    assert analysis.analysis_fingerprint() != before
 
 
 @pytest.mark.parametrize("text, pairs", [

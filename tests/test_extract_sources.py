@@ -382,3 +382,20 @@ def test_a_json_array_with_a_stray_nul_byte_keeps_its_records(tmp_path):
 def test_a_binary_file_named_json_is_skipped_as_binary(tmp_path):
     with pytest.raises(SkipFile, match=r"^binary file \(PNG image\)$"):
         load_file(_write(tmp_path / "image.json", b"\x89PNG\r\n\x1a\n\x00\x00"))
+
+
+@pytest.mark.parametrize("name,kind", [
+    ("lot.jsonl.gz", "bulk"), ("lot.jsonl", "bulk"), ("lot.ndjson", "bulk"), ("page.txt", "page"),
+])
+def test_reindex_walk_reads_every_bulk_file_suffix(tmp_path, name, kind):
+    from search.index.reindex import walk_sources
+
+    line = json.dumps({"id": "a", "title": "Un titre", "body": "Un corps."}) + "\n"
+    path = tmp_path / name
+    if name.endswith(".gz"):
+        with gzip.open(path, "wt", encoding="utf-8") as fh:
+            fh.write(line)
+    else:
+        path.write_text(line if kind == "bulk" else "Un titre de page\n\nUn corps de page.", encoding="utf-8")
+    files, _, _ = walk_sources(tmp_path)
+    assert [(f.rel, f.kind) for f in files] == [(name, kind)]

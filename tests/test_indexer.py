@@ -169,8 +169,23 @@ def test_estimated_date_is_flagged_in_field_and_column():
 
 def test_persons_fill_keyword_column_and_text_fields():
     doc = documents.to_document(_art("x", persons=["Assimi Goïta", "Sadio Camara", "Assimi Goïta"]))
-    assert doc["persons"] == "Assimi Goïta,Sadio Camara"
-    assert doc["persons_col"].decode().split("\x1f") == ["Assimi Goïta", "Sadio Camara"]
+    assert doc["persons"] == "Assimi Goïta,Sadio Camara"  # a comma-separated keyword field
+    assert documents.split_persons(doc["persons_col"]) == ["Assimi Goïta", "Sadio Camara"]
+    assert doc["persons_text"] == "Assimi Goïta\nSadio Camara"
+    assert documents.from_stored(doc)["persons"] == ["Assimi Goïta", "Sadio Camara"]
+
+
+@pytest.mark.parametrize("value, names", [
+    ("Assimi Goïta,Sadio Camara", ["Assimi Goïta", "Sadio Camara"]),  # the stored field
+    ("Assimi Goïta\x1fSadio Camara".encode(), ["Assimi Goïta", "Sadio Camara"]),  # the facet column
+    (["Assimi Goïta", "Sadio Camara"], ["Assimi Goïta", "Sadio Camara"]),
+    ("Assimi Goïta,,", ["Assimi Goïta"]),
+    ("", []),
+    (b"", []),
+    (None, []),
+])
+def test_stored_persons_are_read_back_from_the_field_the_column_or_a_list(value, names):
+    assert documents.split_persons(value) == names
 
 
 def test_incremental_reindex_adds_updates_and_deletes(tmp_path, verbatim):
@@ -467,14 +482,15 @@ def test_progress_writes_log_lines_when_not_a_terminal():
 @pytest.fixture
 def fake_persons(monkeypatch):
     """Persons from `@Name` words; a lone surname resolves to the only full name in the corpus."""
-    from search.persons import mentions as ps
+    from search.persons import ner
+    from search.persons import resolve as resolving
 
     calls = []
 
     def raw_mentions(articles, *, cache=None, n_process=1):
         calls.append(sorted(a["id"] for a in articles))
-        return {a["id"]: [w[1:].replace("_", " ") for w in a["body"].split() if w.startswith("@")]
-                for a in articles}
+        return ner.Mentions({a["id"]: [w[1:].replace("_", " ") for w in a["body"].split() if w.startswith("@")]
+                             for a in articles})
 
     def resolve(raw):
         full = {}
@@ -489,10 +505,10 @@ def fake_persons(monkeypatch):
                 cands = full.get(n, set())
                 out.append(next(iter(cands)) if " " not in n and len(cands) == 1 else n)
             by_article[aid] = sorted(set(out))
-        return ps.Resolution(by_article=by_article, variants={})
+        return resolving.Resolution(by_article=by_article, variants={})
 
-    monkeypatch.setattr(ps, "raw_mentions", raw_mentions)
-    monkeypatch.setattr(ps, "resolve", resolve)
+    monkeypatch.setattr(ner, "raw_mentions", raw_mentions)
+    monkeypatch.setattr(resolving, "resolve", resolve)
     return calls
 
 
@@ -529,11 +545,11 @@ def test_switching_persons_on_rebuilds_everything(tmp_path, verbatim, fake_perso
 
 
 def test_persons_failure_is_a_warning_not_a_failed_run(tmp_path, verbatim, monkeypatch):
-    from search.persons import mentions as ps
+    from search.persons import ner
 
     src, ix = tmp_path / "src", tmp_path / "ix"
     _jsonl(src / "a.jsonl", [_art("a")])
-    monkeypatch.setattr(ps, "raw_mentions", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(ner, "raw_mentions", lambda *a, **k: 1 / 0)
     r = indexer.reindex(src, ix, persons=True)
     assert r.added == 1 and "persons not extracted" in r.summary()
 
@@ -589,17 +605,17 @@ def test_index_folder_inside_the_source_is_not_indexed(tmp_path, verbatim):
 
 
 def test_edited_person_rules_apply_to_unchanged_articles(tmp_path, verbatim, fake_persons, monkeypatch):
-    from search.persons import mentions as ps
+    from search.persons import ner
 
     src, ix = tmp_path / "src", tmp_path / "ix"
     _jsonl(src / "a.jsonl", [_art("a", body="@Barkhane et @Sadio_Camara"), _art("b", body="rien")])
     indexer.reindex(src, ix, persons=True)
-    assert _stored(ix, "a")["persons"] == "Barkhane,Sadio Camara"
-    real = ps.raw_mentions
+    assert documents.split_persons(_stored(ix, "a")["persons"]) == ["Barkhane", "Sadio Camara"]
+    real = ner.raw_mentions
 
     def without_barkhane(articles, **kw):  # as if "Barkhane" had been added to non_persons.txt
-        return {k: [m for m in v if m != "Barkhane"] for k, v in real(articles, **kw).items()}
-    monkeypatch.setattr(ps, "raw_mentions", without_barkhane)
+        return ner.Mentions({k: [m for m in v if m != "Barkhane"] for k, v in real(articles, **kw).items()})
+    monkeypatch.setattr(ner, "raw_mentions", without_barkhane)
     assert not indexer.reindex(src, ix, persons=True).changed  # rules unchanged: nothing re-read
     monkeypatch.setattr(indexer, "persons_data_fingerprint", lambda: "edited")
     r = indexer.reindex(src, ix, persons=True)

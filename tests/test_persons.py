@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from search.persons import names
-from search.persons import mentions as persons
+from search.persons import ner
+from search.persons import resolve as resolving
 from search.index import folder as store
 from search.persons.nertext import clean_body, ner_text
 
@@ -40,7 +41,7 @@ def seed_articles(seeds_dir):
 
 @pytest.fixture(scope="module")
 def seed_resolution(seed_articles):
-    return persons.resolve(persons.raw_mentions(seed_articles))
+    return resolving.resolve(ner.raw_mentions(seed_articles))
 
 
 # --- cleaning a mention -------------------------------------------------------------------
@@ -124,45 +125,46 @@ def test_ner_text_leaves_out_the_author_line():
 # --- resolution ---------------------------------------------------------------------------
 
 def test_surname_resolves_to_the_full_name_in_the_same_article():
-    res = persons.resolve({"a": ["Mohamed Keita", "Keita"], "b": ["Ibrahim Boubacar Keïta"]})
+    res = resolving.resolve({"a": ["Mohamed Keita", "Keita"], "b": ["Ibrahim Boubacar Keïta"]})
     assert res.by_article["a"] == ["Mohamed Keita"]
 
 
 def test_ambiguous_surname_stays_unresolved():
-    res = persons.resolve({"a": ["Mohamed Keita"], "b": ["Ibrahim Boubacar Keïta"], "c": ["Keïta"]})
+    res = resolving.resolve({"a": ["Mohamed Keita"], "b": ["Ibrahim Boubacar Keïta"], "c": ["Keïta"]})
     assert res.by_article["c"] == []
     assert res.unresolved == {"Keïta": 1}
 
 
 def test_surname_alone_resolves_to_the_only_full_name_in_the_corpus():
-    res = persons.resolve({"a": ["Fousseynou Ouattara"], "b": ["Abdoulaye Diopp"], "c": ["Diopp"]})
+    res = resolving.resolve({"a": ["Fousseynou Ouattara"], "b": ["Abdoulaye Diopp"], "c": ["Diopp"]})
     assert res.by_article["c"] == ["Abdoulaye Diopp"]
 
 
 def test_surname_with_no_full_name_anywhere_is_dropped():
-    res = persons.resolve({"a": ["Georgia", "Sadio Camara"]})
+    res = resolving.resolve({"a": ["Georgia", "Sadio Camara"]})
     assert res.by_article["a"] == ["Sadio Camara"]
 
 
 def test_alias_maps_nicknames_and_transliterations():
-    res = persons.resolve({"a": ["IBK"], "b": ["Putin"], "c": ["Prigozhine"], "d": ["Belooussov"]})
+    res = resolving.resolve({"a": ["IBK"], "b": ["Putin"], "c": ["Prigozhine"], "d": ["Belooussov"]})
     assert res.by_article == {"a": ["Ibrahim Boubacar Keïta"], "b": ["Vladimir Poutine"],
                               "c": ["Evgueni Prigojine"], "d": ["Andreï Beloussov"]}
 
 
 def test_article_context_wins_over_a_surname_alias():
-    res = persons.resolve({"a": ["Fousseynou Ouattara", "Ouattara"]})
+    res = resolving.resolve({"a": ["Fousseynou Ouattara", "Ouattara"]})
     assert res.by_article["a"] == ["Fousseynou Ouattara"]
 
 
 def test_display_form_is_the_most_common_accented_spelling():
-    res = persons.resolve({"a": ["Assimi Goita"], "b": ["Assimi Goïta"], "c": ["Assimi GOITA"], "d": ["Assimi Goita"]})
+    res = resolving.resolve({"a": ["Assimi Goita"], "b": ["Assimi Goïta"], "c": ["Assimi GOITA"],
+                             "d": ["Assimi Goita"]})
     assert set(res.counts) == {"Assimi Goïta"} and res.counts["Assimi Goïta"] == 4
     assert res.variants["Assimi Goïta"] == {"Assimi Goita": 3, "Assimi Goïta": 1}
 
 
 def test_shorter_form_in_the_same_article_is_the_same_person():
-    res = persons.resolve({"a": ["Hugues Fabrice Zango", "Fabrice Zango", "Zango"]})
+    res = resolving.resolve({"a": ["Hugues Fabrice Zango", "Fabrice Zango", "Zango"]})
     assert res.by_article["a"] == ["Hugues Fabrice Zango"]
 
 
@@ -172,7 +174,7 @@ def test_user_edits_to_the_data_files_apply(tmp_path):
     (tmp_path / "person_aliases.toml").write_text('[aliases]\n"Le Vieux" = "Amadou Toumani Touré"\n',
                                                   encoding="utf-8")
     rules = names.load_rules(tmp_path)
-    res = persons.resolve({"a": ["Sadio Camara", "sage Modibo Keïta", "Le Vieux"]}, rules=rules)
+    res = resolving.resolve({"a": ["Sadio Camara", "sage Modibo Keïta", "Le Vieux"]}, rules=rules)
     assert res.by_article["a"] == ["Modibo Keïta", "Amadou Toumani Touré"]
 
 
@@ -183,7 +185,7 @@ def test_broken_data_files_count_as_empty(tmp_path):
 
 
 def test_resolve_survives_hostile_mentions():
-    res = persons.resolve({"a": [None, 3, "", "\x00", "x" * 10_000, "Sadio Camara"], "b": None})
+    res = resolving.resolve({"a": [None, 3, "", "\x00", "x" * 10_000, "Sadio Camara"], "b": None})
     assert res.by_article == {"a": ["Sadio Camara"], "b": []}
 
 
@@ -208,7 +210,7 @@ def test_seed_person_counts_match_the_facet(seed_resolution):
 def test_annotate_fills_persons_and_never_lists_the_author(seed_articles):
     arts = [dict(a) for a in seed_articles]
     arts[0]["author"] = "Mohamed Keita"
-    persons.annotate(arts)
+    resolving.annotate(arts)
     assert all(isinstance(a["persons"], list) for a in arts)
     assert "Mohamed Keita" not in arts[0]["persons"]
     assert "Vladimir Poutine" in arts[0]["persons"]
@@ -218,21 +220,21 @@ def test_annotate_fills_persons_and_never_lists_the_author(seed_articles):
 
 @pytest.mark.slow
 def test_cache_answers_a_second_run_without_ner(tmp_path, seed_articles, monkeypatch):
-    cache = persons.NerCache(tmp_path / "persons-cache.sqlite")
-    first = persons.raw_mentions(seed_articles, cache=cache)
+    cache = ner.NerCache(tmp_path / "persons-cache.sqlite")
+    first = ner.raw_mentions(seed_articles, cache=cache)
 
     def no_ner(*_a, **_k):
         raise AssertionError("NER ran on cached text")
 
-    monkeypatch.setattr(persons, "tag_spans", no_ner)
-    assert persons.raw_mentions(seed_articles, cache=cache) == first
+    monkeypatch.setattr(ner, "tag_spans", no_ner)
+    assert ner.raw_mentions(seed_articles, cache=cache) == first
     cache.close()
 
 
 def test_corrupt_cache_file_is_rebuilt(tmp_path):
     path = tmp_path / "persons-cache.sqlite"
     path.write_bytes(b"this is not a database" * 100)
-    cache = persons.NerCache(path, key="k")
+    cache = ner.NerCache(path, key="k")
     cache.put_many({"h": ["Sadio Camara"]})
     assert cache.get_many(["h", "other"]) == {"h": ["Sadio Camara"]}
     cache.close()
@@ -242,9 +244,9 @@ def test_corrupt_cache_file_is_rebuilt(tmp_path):
 
 def test_cache_is_keyed_by_model(tmp_path):
     path = tmp_path / "c.sqlite"
-    with persons.NerCache(path, key="model-a") as a:
+    with ner.NerCache(path, key="model-a") as a:
         a.put_many({"h": ["X Y"]})
-    with persons.NerCache(path, key="model-b") as b:
+    with ner.NerCache(path, key="model-b") as b:
         assert b.get_many(["h"]) == {}
 
 
@@ -252,21 +254,22 @@ def test_cache_is_keyed_by_model(tmp_path):
 
 def test_list_persons_reads_the_live_generation(tmp_path):
     gen = store.new_generation(tmp_path)
-    res = persons.resolve({"a": ["Sadio Camara", "IBK"], "b": ["Sadio Camara"]})
-    (gen / persons.PERSONS_FILE).write_text(json.dumps(res.to_json()), encoding="utf-8")
+    res = resolving.resolve({"a": ["Sadio Camara", "IBK"], "b": ["Sadio Camara"]})
+    (gen / resolving.PERSONS_FILE).write_text(json.dumps(res.to_json()), encoding="utf-8")
     (tmp_path / store.CURRENT).write_text(gen.name + "\n", encoding="utf-8")
-    rows = persons.list_persons(tmp_path)
+    rows = resolving.list_persons(tmp_path)
     assert rows[0] == {"name": "Sadio Camara", "count": 2, "variants": ["Sadio Camara"]}
     assert rows[1]["name"] == "Ibrahim Boubacar Keïta" and rows[1]["variants"] == ["IBK"]
 
 
 def test_list_persons_without_an_index_raises_no_index(tmp_path):
     with pytest.raises(store.NoIndex):
-        persons.list_persons(tmp_path)
+        resolving.list_persons(tmp_path)
 
 
 def test_importing_persons_does_not_load_spacy():
-    code = "import sys, search.persons.mentions, search.persons.names; sys.exit('spacy' in sys.modules)"
+    code = ("import sys, search.persons.ner, search.persons.resolve, search.persons.names;"
+            " sys.exit('spacy' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent.parent).returncode == 0
 
 
@@ -283,7 +286,7 @@ def test_precision_and_recall_on_the_annotated_corpus_sample(corpus_dir):
     sample = bench_ner.read_corpus(corpus_dir, ids=set(gold))
     if len(sample) < len(gold):
         pytest.skip("the corpus does not hold every annotated article")
-    res = persons.resolve(persons.raw_mentions(sample))
+    res = resolving.resolve(ner.raw_mentions(sample))
     precision, recall, fps, fns = bench_ner.score(gold, res.by_article)
     assert precision >= 0.9, fps
     assert recall >= 0.9, fns

@@ -19,7 +19,8 @@ from whoosh import index as windex
 from search.index import documents
 from search.index import reindex as indexer
 from search.persons import nertext
-from search.persons import mentions as persons
+from search.persons import ner
+from search.persons import resolve as resolving
 from search.index import folder as store
 from search.cli import main
 from search.persons.nertext import estimate_tokens, ner_chunks, ner_text
@@ -54,9 +55,9 @@ class FakeNER:
 @pytest.fixture
 def fake_ner(monkeypatch):
     """Replace the spaCy pipeline by a ``FakeNER`` (forked worker processes inherit it)."""
-    ner = FakeNER()
-    monkeypatch.setattr(persons, "load_nlp", lambda: ner)
-    return ner
+    fake = FakeNER()
+    monkeypatch.setattr(ner, "load_nlp", lambda: fake)
+    return fake
 
 
 def _write(src: Path, name: str, title: str, body: str) -> None:
@@ -132,10 +133,10 @@ def test_a_long_article_is_read_in_bounded_chunks_and_its_names_merged(fake_ner)
                 "Dembélé Doumbia Sangaré Kanté Fofana Koné").split()
     people = [f"Awa {surname}" for surname in surnames]
     body = "\n\n".join(f"{PARAGRAPH}Il a cité {name}." for name in people)
-    raw = persons.raw_mentions([{"id": "long", "title": "Titre", "body": body}])
+    raw = ner.raw_mentions([{"id": "long", "title": "Titre", "body": body}])
     assert raw["long"] == people
     assert all(len(t) <= nertext.CHUNK_CHARS for t in fake_ner.texts)
-    assert len(fake_ner.texts) > 1 and max(fake_ner.batches) <= persons.BATCH_TOKENS
+    assert len(fake_ner.texts) > 1 and max(fake_ner.batches) <= ner.BATCH_TOKENS
 
 
 # --- one article's NER failing ---------------------------------------------------------------
@@ -146,12 +147,12 @@ def test_a_long_article_is_read_in_bounded_chunks_and_its_names_merged(fake_ner)
     (ValueError("[E088] Text of length 1250000 exceeds maximum"), "ValueError: [E088]"),
 ])
 def test_one_failing_article_costs_only_its_own_mentions(fake_ner, monkeypatch, procs, failure, reason):
-    monkeypatch.setattr(persons, "BATCH_SIZE", 2)  # several tasks, so that workers run for procs=2
+    monkeypatch.setattr(ner, "BATCH_SIZE", 2)  # several tasks, so that workers run for procs=2
     fake_ner.failures["débordement"] = failure
     articles = [{"id": f"a{i}", "title": "Titre", "body": f"Le ministre Sadio Camara et Assimi Goïta, {i}."}
                 for i in range(12)]
     articles[5]["body"] += " débordement"
-    raw = persons.raw_mentions(articles, n_process=procs)
+    raw = ner.raw_mentions(articles, n_process=procs)
     assert list(raw.failed) == ["a5"] and raw.failed["a5"].startswith(reason)
     assert all(raw[a["id"]] == ["Sadio Camara", "Assimi Goïta"] for a in articles if a["id"] != "a5")
 
@@ -159,10 +160,10 @@ def test_one_failing_article_costs_only_its_own_mentions(fake_ner, monkeypatch, 
 def test_failed_text_is_not_cached_and_is_tagged_again(fake_ner, tmp_path):
     fake_ner.failures["débordement"] = MemoryError()
     art = {"id": "a", "title": "Titre", "body": "Le ministre Sadio Camara. débordement"}
-    with persons.NerCache(tmp_path / "cache.sqlite") as cache:
-        assert persons.raw_mentions([art], cache=cache).failed == {"a": "MemoryError"}
+    with ner.NerCache(tmp_path / "cache.sqlite") as cache:
+        assert ner.raw_mentions([art], cache=cache).failed == {"a": "MemoryError"}
         del fake_ner.failures["débordement"]
-        again = persons.raw_mentions([art], cache=cache)
+        again = ner.raw_mentions([art], cache=cache)
     assert again.failed == {} and again["a"] == ["Sadio Camara"]
 
 
@@ -172,7 +173,7 @@ def test_a_killed_ner_worker_neither_hangs_the_run_nor_loses_an_article():
     script = textwrap.dedent("""
         import json, os, signal
         from spacy.language import Language
-        from search.persons import mentions as persons
+        from search.persons import ner
 
         PARENT = os.getpid()
 
@@ -184,12 +185,12 @@ def test_a_killed_ner_worker_neither_hangs_the_run_nor_loses_an_article():
 
         texts = [f"Le ministre Sadio Camara a reçu Assimi Goïta à Bamako, dépêche {i}." for i in range(200)]
         texts[150] += " TUEZ-MOI"
-        nlp = persons.load_nlp()
+        nlp = ner.load_nlp()
         nlp.add_pipe("test_killed_worker", first=True)
         errors = {}
-        spans = persons.tag_spans(texts, n_process=2, errors=errors)
+        spans = ner.tag_spans(texts, n_process=2, errors=errors)
         nlp.remove_pipe("test_killed_worker")
-        print(json.dumps({"same": spans == persons.tag_spans(texts), "errors": errors}))
+        print(json.dumps({"same": spans == ner.tag_spans(texts), "errors": errors}))
     """)
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
                           timeout=240)
@@ -219,11 +220,11 @@ def _model_missing():
 
 def _break_the_ner(monkeypatch, fake_ner, how):
     if how == "MemoryError in the NER":
-        monkeypatch.setattr(persons, "raw_mentions", _out_of_memory)
+        monkeypatch.setattr(ner, "raw_mentions", _out_of_memory)
     elif how == "spaCy error on every text":
         fake_ner.failures[""] = RuntimeError("thinc backend failed")
     elif how == "model not installed":
-        monkeypatch.setattr(persons, "load_nlp", _model_missing)
+        monkeypatch.setattr(ner, "load_nlp", _model_missing)
 
 
 @pytest.mark.parametrize("full", [False, True])
@@ -250,7 +251,7 @@ def test_a_failing_persons_step_keeps_the_previous_persons_and_says_so(
     assert _stored_persons(ix) == {**FIRST, "d": []}
 
     monkeypatch.undo()  # the NER works again: the articles it missed are tagged now
-    monkeypatch.setattr(persons, "load_nlp", lambda: FakeNER())
+    monkeypatch.setattr(ner, "load_nlp", lambda: FakeNER())
     again = indexer.reindex(src, ix, persons=True, procs=1)
     assert again.mode == "incremental" and "persons step failed" not in again.summary()
     assert _stored_persons(ix) == {**FIRST, "b": ["Abdoulaye Diop", "Alousseni Sanou"],
@@ -306,5 +307,5 @@ def test_reindex_with_the_pathological_page_stays_under_a_gigabyte(tmp_path, see
         proc.returncode = os.waitstatus_to_exitcode(status)
     assert proc.returncode == 0, (tmp_path / "err").read_text()
     assert usage.ru_maxrss < 1024 * 1024, f"{usage.ru_maxrss // 1024} MB"  # KB; 4.4 GB before
-    listed = {row["name"]: row["count"] for row in persons.list_persons(ix)}
+    listed = {row["name"]: row["count"] for row in resolving.list_persons(ix)}
     assert listed["Sadio Camara"] == 4 and listed["Vladimir Poutine"] == 4

@@ -13,7 +13,8 @@ from webapp.dates import display_date
 from webapp.facets import build_chips, build_facets
 from webapp.guard import header_problem, url_bytes
 from webapp.links import article_url, person_url
-from webapp.params import ParamError, SearchState
+from search.query.request import BadParameter
+from webapp.params import SearchState
 from webapp.timeline import build_timeline
 from webapp.views import marked
 
@@ -26,7 +27,7 @@ def ctx(tmp_path):
 
 
 def state(*pairs, **kw):
-    return SearchState(MultiDict(list(pairs)), **kw)
+    return SearchState.from_args(MultiDict(list(pairs)), **kw)
 
 
 def query(url):
@@ -51,31 +52,32 @@ def test_highlighted_html_keeps_only_balanced_mark_tags(html, expected):
     ([("page", "-1")], "page"),
     ([("page", "abc")], "page"),
     ([("page", "0")], "page"),
-    ([("year", "abc")], "Année"),
-    ([("year", "20234")], "Année"),
-    ([("month", "2023-13")], "Mois"),
-    ([("sort", "bogus")], "Tri"),
-    ([("scope", "everything")], "Portée"),
+    ([("year", "abc")], "année"),
+    ([("year", "20234")], "année"),
+    ([("month", "2023-13")], "mois"),
+    ([("-month", "2023-13")], "mois"),
+    ([("sort", "bogus")], "tri"),
+    ([("scope", "everything")], "portée"),
     ([("facet_limit", "-2")], "facet_limit"),
+    ([("limit", "100000")], "limit"),
 ])
 def test_bad_parameters_raise_a_french_message(args, message):
-    with pytest.raises(ParamError, match=message):
+    with pytest.raises(BadParameter, match=message):
         state(*args)
 
 
-def test_limit_is_only_read_when_allowed_and_is_bounded():
-    assert state(("limit", "5")).limit == 20
-    assert state(("limit", "5"), allow_limit=True).limit == 5
-    with pytest.raises(ParamError):
-        state(("limit", "100000"), allow_limit=True)
+def test_the_page_size_defaults_to_the_app_setting_and_urls_leave_it_out(ctx):
+    assert state().limit == 20 and state(default_limit=5).limit == 5
+    assert query(state(default_limit=5).page_url(2)) == [("page", "2")]
+    assert query(state(("limit", "7"), default_limit=5).page_url(2)) == [("limit", "7"), ("page", "2")]
 
 
-def test_exclusions_accept_both_spellings_and_become_not_params():
-    s = state(("-outlet", "Maliweb"), ("not_person", "Sadio Camara"), ("outlet", "APA"))
-    params = s.to_params()
-    assert params["not_outlet"] == ["Maliweb"]
-    assert params["not_person"] == ["Sadio Camara"]
-    assert params["outlet"] == ["APA"]
+def test_exclusions_accept_both_spellings_and_are_written_with_a_minus(ctx):
+    s = state(("-outlet", "Maliweb"), ("not_person", "Sadio Camara"), ("not_month", "2023-08"), ("outlet", "APA"))
+    assert s.excluded["outlet"] == ["Maliweb"] and s.excluded["person"] == ["Sadio Camara"]
+    assert s.selected["outlet"] == ["APA"]
+    assert query(s.url()) == [("outlet", "APA"), ("-outlet", "Maliweb"), ("-month", "2023-08"),
+                              ("-person", "Sadio Camara")]
 
 
 def test_control_characters_and_blank_values_are_dropped():

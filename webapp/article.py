@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, abort, render_template, request, url_for
-from werkzeug.datastructures import MultiDict
 
+from search.query.request import SearchRequest
 from search.query.threads import nest
 from webapp import service
 from webapp.links import person_url
-from webapp.params import MAX_QUERY, SearchState
+from webapp.params import SearchState
 from webapp.views import paragraphs
 
 bp = Blueprint("article", __name__)
@@ -72,11 +72,12 @@ def _page(article_id: str):
     # The id is only looked up in the index (never a file path), so any string is safe to try.
     if not article_id or len(article_id) > MAX_ID_CHARS or _CONTROL.search(article_id):
         abort(404)
-    q = (request.args.get("q") or "").strip()[:MAX_QUERY]
+    # Only the query is read (to highlight it and link back): other parameters cannot make it a 400.
+    state = SearchState(SearchRequest.from_params({"q": request.args.getlist("q")}))
+    q = state.q
     art = service.call("article", article_id, q=q)
     if not art:
         abort(404)
-    state = SearchState(MultiDict({"q": q} if q else {}))
     try:
         similar = service.call("more_like_this", article_id, limit=5) or []
     except service.IndexUnavailable:

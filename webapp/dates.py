@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-          "octobre", "novembre", "décembre"]
-MONTHS_SHORT = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
-                "nov.", "déc."]
+# The one French month table (search.text is light: no index, no spaCy).
+from search.text import MONTHS_FR as MONTHS, MONTHS_FR_SHORT as MONTHS_SHORT
+
 ESTIMATED_TITLE = "Date estimée d’après le texte de l’article : le média ne l’a pas publiée."
 
 

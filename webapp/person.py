@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
-from werkzeug.datastructures import MultiDict
 
+from search.query.request import MAX_VALUE_CHARS, SearchRequest
 from webapp import service
 from webapp.links import person_url
-from webapp.params import MAX_VALUE_LEN, SearchState
+from webapp.params import SearchState
 from webapp.timeline import build_timeline
 
 bp = Blueprint("person", __name__)
@@ -50,13 +50,13 @@ def person_by_query():
 
 def _page(name: str):
     name = name.strip()
-    if not name or len(name) > MAX_VALUE_LEN or any(ord(ch) < 32 for ch in name):
+    if not name or len(name) > MAX_VALUE_CHARS or any(ord(ch) < 32 for ch in name):
         abort(404)
     data = service.call("person", name)
     if not data:
         abort(404)
     display = data.get("name") or name
-    state = SearchState(MultiDict([("person", display)]))
+    state = SearchState(SearchRequest(person=[display]))
     outlets = [dict(r, url=state.toggle_url("outlet", r["value"])) for r in _rows(data, "outlets")]
     co = [dict(r, url=person_url(r["value"]),
                search_url=state.url(q=_person_query(r["value"])))

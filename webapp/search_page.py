@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, render_template, request
 
 from webapp import service
 from webapp.facets import build_chips, build_facets
-from webapp.params import SORTS, SearchState
+from webapp.params import SearchState
 from webapp.timeline import build_timeline
 from webapp.views import is_htmx
 
@@ -17,14 +17,14 @@ SCOPE_LABELS = {"all": "tout", "articles": "articles", "comments": "commentaires
 PAGE_WINDOW = 2
 
 
+def parse_state() -> SearchState:
+    """Parse this request's URL arguments with the query layer's parser (BadParameter → French 400)."""
+    return SearchState.from_args(request.args, default_limit=current_app.config["HITS_PER_PAGE"])
+
+
 def run_search(state: SearchState) -> dict:
     """Run the search for ``state`` through the query layer and return its JSON-shaped dict."""
-    from search.query.service import SearchRequest
-
-    req = SearchRequest.from_params(state.to_params())
-    if state.filters_text and hasattr(req, "facet_filter"):
-        req.facet_filter = dict(state.filters_text)
-    return service.call("search", req).to_dict()
+    return service.call("search", state.request).to_dict()
 
 
 def pagination(state: SearchState, page: int, pages: int) -> list[dict]:
@@ -43,15 +43,13 @@ def pagination(state: SearchState, page: int, pages: int) -> list[dict]:
 
 def page_context(state: SearchState, result: dict) -> dict:
     """Return everything the search templates need, computed here rather than in Jinja."""
-    page = int(result.get("page") or state.page)
-    pages = int(result.get("pages") or 0)
-    suggestion = result.get("suggestion") or None
-    if suggestion and suggestion.get("text"):
+    page = result["page"]
+    pages = result["pages"]
+    suggestion = result["suggestion"]
+    if suggestion:
         suggestion = dict(suggestion, url=state.url(q=suggestion["text"]))
-    else:
-        suggestion = None
     hits = []
-    for hit in result.get("hits") or []:
+    for hit in result["hits"]:
         hit = dict(hit)
         hit["person_links"] = [{"name": p, "url": state.toggle_url("person", p),
                                 "selected": p in state.selected["person"]} for p in hit.get("persons") or []]
@@ -62,19 +60,19 @@ def page_context(state: SearchState, result: dict) -> dict:
         "state": state,
         "result": result,
         "hits": hits,
-        "total": int(result.get("total") or 0),
+        "total": result["total"],
         "page": page,
         "pages": pages,
         "facets": build_facets(result, state),
         "chips": build_chips(state),
         "clear_url": state.clear_url() if state.has_filters else None,
-        "timeline": build_timeline(result.get("timeline"), state, undated=_undated(result, state)),
+        "timeline": build_timeline(result["timeline"], state, undated=_undated(result, state)),
         "suggestion": suggestion,
         "pagination": pagination(state, page, pages),
         "prev_url": state.page_url(page - 1) if page > 1 else None,
         "next_url": state.page_url(page + 1) if page < pages else None,
         "first_url": state.page_url(1),
-        "sorts": [{"value": s, "label": SORT_LABELS[s], "selected": s == state.sort} for s in SORTS],
+        "sorts": [{"value": s, "label": SORT_LABELS[s], "selected": s == state.sort} for s in SORT_LABELS],
         "scopes": [{"value": s, "label": label, "selected": s == state.scope} for s, label in SCOPE_LABELS.items()],
         "hidden": hidden_inputs(state),
     }
@@ -84,26 +82,20 @@ def _undated(result: dict, state: SearchState) -> int:
     """Return how many hits have no date (only when the timeline covers every year)."""
     if state.selected["year"] or state.selected["month"]:
         return 0
-    drawn = sum(int(r.get("count") or 0) for r in result.get("timeline") or [])
-    return max(int(result.get("total") or 0) - drawn, 0)
+    drawn = sum(r["count"] for r in result["timeline"])
+    return max(result["total"] - drawn, 0)
 
 
 def hidden_inputs(state: SearchState) -> list[tuple[str, str]]:
-    """Return the state the visible form controls do not carry (exclusions, months, list length)."""
-    pairs = [("month", v) for v in state.selected["month"]]
-    for name, values in state.excluded.items():
-        pairs += [(f"-{name}", v) for v in values]
-    if state.facet_limit is not None:
-        pairs.append(("facet_limit", str(state.facet_limit)))
-    return pairs
+    """Return the state the visible form controls do not carry (exclusions, months, list lengths)."""
+    return [(k, v) for k, v in state.pairs() if k.startswith("-") or k in ("month", "facet_limit", "limit")]
 
 
 @bp.get("/")
 @bp.get("/search")
 def search():
     """Search page: the whole page, or only ``_results.html`` for an htmx request."""
-    cfg = current_app.config
-    state = SearchState(request.args, default_limit=cfg["HITS_PER_PAGE"], max_limit=cfg["MAX_HITS_PER_PAGE"])
+    state = parse_state()
     ctx = page_context(state, run_search(state))
     if is_htmx():
         return render_template("_results.html", oob=True, **ctx)

@@ -7,6 +7,7 @@ import threading
 from flask import current_app
 
 from search.index import folder as store
+from search.query.request import BadParameter
 
 _lock = threading.Lock()
 
@@ -48,14 +49,6 @@ def get_service():
     return svc
 
 
-def _request_errors() -> tuple[type[BaseException], ...]:
-    try:
-        from search.query.service import BadParameter
-    except ImportError:  # the query layer failed to import: nothing is a request error then
-        return ()
-    return (BadParameter,)
-
-
 def call(method: str, *args, **kwargs):
     """Call a SearchService method, turning index faults into IndexUnavailable.
 
@@ -68,9 +61,9 @@ def call(method: str, *args, **kwargs):
         return getattr(svc, method)(*args, **kwargs)
     except INDEX_ERRORS as exc:
         raise IndexUnavailable(str(exc)) from exc
+    except BadParameter:
+        raise
     except Exception as exc:
-        if isinstance(exc, _request_errors()):
-            raise
         ok, detail = index_readable(current_app.config["INDEX_DIR"])
         if not ok:
             raise IndexUnavailable(detail) from exc

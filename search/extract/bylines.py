@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from search.extract.outlets import OutletTable, line_key
+from search.text import display_case, is_all_caps
 
 _PARTICLES = {"de", "du", "da", "dos", "des", "di", "del", "le", "la", "ben", "bin", "ibn", "ould", "ag", "el",
               "al", "van", "von", "mint", "ter", "dit", "d'", "l'"}
@@ -33,22 +34,16 @@ _BYLINE = re.compile(
     r"^(?:par|by|ecrit par|écrit par|auteur|auteure|author|redige par|rédigé par|posted by|publie par|publié par)"
     r"\s*:?\s+(.{2,120}?)\s*$", re.IGNORECASE)
 _SIGNATURE = re.compile(r"^(?:[A-Za-zÀ-ÿ]{1,6}\s?/\s?){1,6}([A-Za-z]{2,12})\.?$")
-_AGENCY_DATELINE = re.compile(r"^[A-ZÀ-Ö][^()]{1,60}?\((?P<agency>[A-Za-z][\w -]{1,20})\)\s*[-–—:]")
+_AGENCY_DATELINE = re.compile(r"^[A-ZÀ-Ö][^()]{1,60}?\(\s*(?P<agency>[A-Za-z][\w -]{1,20})\)\s*[-–—:]")
 _COPYRIGHT_AGENCY = re.compile(r"^(?:©|\(c\)|copyright)\s*(?:\d{4}\s*)?(?P<agency>[A-Za-z][\w -]{1,20}?)\.?$",
                                re.IGNORECASE)
-_CREDIT = re.compile(r"^(?P<credit>.{0,80}?)\s*[,–—-]?\s*(?:publi[ée]|mis en ligne|post[ée])\s+le\b", re.IGNORECASE)
 
 
 def title_case(name: str) -> str:
     """Return an ALL-CAPS name in title case ("MOHAMED KEITA" → "Mohamed Keita"); others unchanged."""
-    letters = [ch for ch in name if ch.isalpha()]
-    if not letters or not all(ch.isupper() for ch in letters):
+    if not is_all_caps(name):
         return name
-    words = []
-    for word in name.split():
-        low = word.lower()
-        words.append(low if low in _PARTICLES else "-".join(part.capitalize() for part in word.split("-")))
-    return " ".join(words)
+    return " ".join(word.lower() if word.lower() in _PARTICLES else display_case(word) for word in name.split())
 
 
 def looks_like_person(text: str, table: OutletTable) -> bool:
@@ -112,12 +107,3 @@ def agency_dateline(paragraph: str, table: OutletTable) -> str | None:
         return None
     outlet = table.lookup(m.group("agency"))
     return outlet.name if outlet is not None and outlet.kind == "agency" else None
-
-
-def dateline_credit(line: str) -> tuple[str, str] | None:
-    """Split ``Credit, publié le DATE`` into ``(credit, rest)``; None when the line has no such dateline."""
-    m = _CREDIT.match(line.strip())
-    if not m:
-        return None
-    credit = m.group("credit").strip(" ,–—-|")
-    return credit, line.strip()[m.end():]

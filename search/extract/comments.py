@@ -14,8 +14,14 @@ from search.extract.dates import find_dates
 from search.extract.outlets import OutletTable, line_key
 from search.extract.records import plausible_count
 
-_COUNT = re.compile(r"^(\d+)\s+(?:commentaires?|comments?|reactions?|reponses?|responses?|replies)\b")
-_COUNT_PAREN = re.compile(r"^(?:commentaires?|comments?|reactions?)\s*\((\d+)\)")
+#: A stated comment count (« 3 commentaires », « 12 Réactions », « 0 Comments »), group 1 the
+#: number; the one pattern for counts in text, HTML metadata and the NER text. Accents and case
+#: are optional so that it reads raw text as well as folded line keys.
+COMMENT_COUNT = re.compile(
+    r"(?<!\d)(\d+)\s*(?:commentaires?|comments?|r[ée]actions?|r[ée]ponses?|responses?|replies|avis)\b",
+    re.IGNORECASE)
+# The count after the word, in parentheses (« Commentaires (3) »).
+_COUNT_PAREN = re.compile(r"^(?:commentaires?|comments?|r[ée]actions?)\s*\((\d+)\)", re.IGNORECASE)
 _NUMBERED = re.compile(r"^(\s*)(\d{1,4})[.)]\s+(\S.*)$")
 _BULLET = re.compile(r"^(\s*)[•·◦▪‣*–-]\s+(\S.*)$")
 _AUTHOR_SAYS = re.compile(r"^(.{2,60}?)\s+(?:dit|a dit|says|said|a ecrit|wrote|ecrit)\s*:?\s*$", re.IGNORECASE)
@@ -40,7 +46,7 @@ def stated_count(keys: list[str]) -> int:
     """Return the largest plausible comment count a block header states ("3 COMMENTAIRES", "0 Comments")."""
     best = 0
     for key in keys[:12]:
-        m = _COUNT.match(key) or _COUNT_PAREN.match(key)
+        m = COMMENT_COUNT.match(key) or _COUNT_PAREN.match(key)
         if m:
             # "3000000000 COMMENTAIRES" is a broken widget, not a count: the comments read stand
             best = max(best, plausible_count(m.group(1)) or 0)

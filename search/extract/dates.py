@@ -10,19 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from search.extract.decode import quick_fold
+from search.text import MONTH_NUMBERS as MONTHS, fold
 
-
-MONTHS = {
-    "janvier": 1, "janv": 1, "jan": 1, "fevrier": 2, "fevr": 2, "fev": 2, "mars": 3, "mar": 3,
-    "avril": 4, "avr": 4, "mai": 5, "juin": 6, "juillet": 7, "juil": 7, "aout": 8, "aou": 8,
-    "septembre": 9, "sept": 9, "sep": 9, "octobre": 10, "oct": 10, "novembre": 11, "nov": 11,
-    "decembre": 12, "dec": 12,
-    # English month names (WordPress themes, agency feeds); "mar", "dec"... are shared above.
-    "january": 1, "february": 2, "feb": 2, "march": 3, "april": 4, "apr": 4, "may": 5, "june": 6,
-    "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "october": 10,
-    "november": 11, "december": 12,
-}
 _MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
 _WEEKDAY = r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|friday|saturday|sunday|lun|mar|mer|jeu|ven|sam|dim)\.?,?"
 
@@ -63,7 +52,7 @@ def _year4(text: str) -> int:
 
 def find_dates(text: str) -> list[tuple[int, str, str]]:
     """Return ``(offset, iso, precision)`` for each full or month date in ``text``, in order."""
-    low = quick_fold(text).lower()
+    low = fold(text).lower()
     found: dict[int, tuple[int, str, str]] = {}
     taken: list[tuple[int, int]] = []
 
@@ -115,7 +104,7 @@ def parse_date(text: str) -> tuple[str, str] | tuple[None, None]:
 
 def parse_day_month(text: str) -> tuple[int, int] | None:
     """Return ``(day, month)`` for a date printed without its year ("publié le 14 mai"), else None."""
-    m = _DAY_MONTH.search(quick_fold(text).lower())
+    m = _DAY_MONTH.search(fold(text).lower())
     if not m:
         return None
     day, month = int(m.group(1)), MONTHS[m.group(2)]

@@ -141,20 +141,3 @@ def clean_value(value) -> str | None:
     value = clean_line(clean_text(value).replace("\n", " "))
     return value or None
 
-
-_COMBINING = re.compile("[\u0300-\u036f]")
-# str.replace per pair beats str.translate with a dict, which is slow on long pages.
-_LIGATURES = (("’", "'"), ("‘", "'"), ("ʼ", "'"), ("´", "'"), ("œ", "oe"), ("Œ", "OE"), ("æ", "ae"), ("Æ", "AE"),
-              ("ß", "ss"), ("ø", "o"), ("Ø", "O"), ("đ", "d"), ("ł", "l"), ("Ł", "L"))
-
-
-def quick_fold(text: str) -> str:
-    """Return ``text`` without accents, using C-level string operations (fast on long pages)."""
-    if text.isascii():
-        return text
-    text = _COMBINING.sub("", unicodedata.normalize("NFD", text))
-    if not text.isascii():
-        for src, dst in _LIGATURES:
-            if src in text:
-                text = text.replace(src, dst)
-    return text

@@ -59,15 +59,19 @@ class SkippedRecord(NamedTuple):
     reason: str
 
 
-def extract_text(text: str, *, id: str, path: str = "", html: bool | None = None) -> dict:
-    """Extract an article dict from the decoded text of one page: visible text, or HTML (sniffed when ``html`` is None)."""
+def extract_text(text: str, *, id: str, path: str = "", html: bool | None = None, url: str | None = None) -> dict:
+    """Extract an article dict from the decoded text of one page: visible text, or HTML (sniffed when ``html`` is None).
+
+    ``url`` is the page's address as the crawler recorded it; it wins over the one the markup states.
+    """
     text = text if isinstance(text, str) else ""
     if html is None:
         html = looks_like_html(text)
+    url_hints = {"url": url, "host": host_of(url)} if host_of(url) else {}
     if not html:
-        return extract_visible_text(text, id=id, path=path)
+        return extract_visible_text(text, id=id, path=path, hints=url_hints)
     page = htmlpage.html_page(text)
-    hints = {**page.meta, "comments": page.comments, "comments_stated": page.comments_stated}
+    hints = {**page.meta, **url_hints, "comments": page.comments, "comments_stated": page.comments_stated}
     article = extract_visible_text(page.text, id=id, path=path, hints=hints)
     article["content_hash"] = content_hash(clean_text(text))
     return article
@@ -242,7 +246,9 @@ def _iter_page(path: Path, side=BESIDE) -> Iterator[dict | SkippedRecord]:
     if not text.strip():
         raise SkipFile("empty file")
     sidecar, sidecar_raw, problem = _load_sidecar(path, side)
-    article = extract_text(text, id=path.stem, path=str(path), html=html)
+    # The crawler's URL is evidence for the extraction itself (host → outlet, URL date, slug), not only an override.
+    url = sidecar.get("url") if isinstance(sidecar.get("url"), str) else None
+    article = extract_text(text, id=path.stem, path=str(path), html=html, url=url)
     if html and not article["body"] and not article["comments"]:
         # Typically a page whose text is loaded by JavaScript: nothing to search in it.
         raise SkipFile("HTML page without article text (no visible text outside scripts and site chrome)")

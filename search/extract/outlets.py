@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from search.text import fold_key
-from search.extract.decode import quick_fold
+from search.text import fold, fold_key
 
 DEFAULT_FILE = Path(__file__).with_name("outlets.toml")
 ENV_FILE = "PRESSE_OUTLETS_FILE"
@@ -24,7 +23,7 @@ ENV_FILE = "PRESSE_OUTLETS_FILE"
 
 def line_key(line: str) -> str:
     """Return the form of a line that patterns are matched against (folded, lower case)."""
-    return quick_fold(line).lower().strip()
+    return fold(line).lower().strip()
 
 
 class _Rules:
@@ -51,8 +50,8 @@ def _valid(patterns, where: str) -> list[str]:
             continue
         try:
             # Fold accents only: lower-casing a pattern would turn \S into \s.
-            re.compile(quick_fold(pat))
-            valid.append(quick_fold(pat))
+            re.compile(fold(pat))
+            valid.append(fold(pat))
         except re.error as exc:
             # A typo in a user's pattern must not stop extraction: report and skip it.
             print(f"presse: ignoring bad pattern in {where}: {pat!r} ({exc})", file=sys.stderr)
@@ -74,6 +73,8 @@ def _count(patterns, where: str) -> list[re.Pattern]:
 
 #: Lines longer than this are article text, never boilerplate or markers: not worth matching.
 MAX_MARKER_LINE = 2000
+#: Longest line on which an unanchored fingerprint (a host name) is looked for.
+MAX_FLOATING_FINGERPRINT_LINE = 80
 
 
 def _any(patterns: list, key: str) -> bool:
@@ -95,7 +96,6 @@ class Outlet:
     boilerplate: list[_Rules] = field(default_factory=list)
     title_suffixes: list[str] = field(default_factory=list)
     credits: list[_Rules] = field(default_factory=list)
-    republisher: bool = False
 
     @property
     def site(self) -> str | None:
@@ -113,6 +113,9 @@ class OutletTable:
     comment_headers: list[_Rules]
     comment_chrome: list[_Rules]
     not_persons: list[_Rules]
+    # The [ner_text] section: lines the person NER must not read (see search/persons/nertext.py).
+    ner_boilerplate: list[_Rules] = field(default_factory=list)
+    ner_comment_starts: list[_Rules] = field(default_factory=list)
     _by_key: dict[str, Outlet] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -162,6 +165,14 @@ class OutletTable:
         """Return True when a line key is a comment widget line (Reply, Notify of...)."""
         return _any(self.comment_chrome, key)
 
+    def is_ner_boilerplate(self, key: str) -> bool:
+        """Return True when a line key is a footer, credit, sharing or contact line kept from the NER."""
+        return _any(self.ner_boilerplate, key)
+
+    def is_ner_comment_start(self, key: str) -> bool:
+        """Return True when a line key starts reader comments: nothing after it reaches the NER."""
+        return _any(self.ner_comment_starts, key)
+
     def is_not_person(self, key: str) -> bool:
         """Return True when a byline key is a role or a newsroom rather than a person."""
         return _any(self.not_persons, key) or self.lookup(key) is not None
@@ -170,11 +181,15 @@ class OutletTable:
         """Return ``(score, outlet)`` of outlets whose fingerprints the page shows, best first."""
         # One multi-line search per pattern: ^ and $ still anchor at each line.
         text_key = "\n" + "\n".join(k for k in keys if len(k) <= MAX_MARKER_LINE)
+        # A floating pattern (a host name) only counts on a short line: a logo, a footer, a "Source :" line;
+        # inside a paragraph it is a citation of that site, not a sign of it.
+        short_key = "\n" + "\n".join(k for k in keys if len(k) <= MAX_FLOATING_FINGERPRINT_LINE)
         found = []
         for outlet in self.outlets:
             if not outlet.fingerprints:
                 continue
-            score = sum(1 for p in outlet.fingerprints if p.search(text_key))
+            score = sum(1 for p in outlet.fingerprints
+                        if p.search(text_key if p.pattern.startswith("\n") else short_key))
             if score >= max(1, outlet.min_fingerprints):
                 found.append((score, outlet))
         found.sort(key=lambda pair: -pair[0])
@@ -219,7 +234,6 @@ def _outlet_from(raw: dict, where: str) -> Outlet | None:
         boilerplate=_compile(strings("boilerplate"), f"{where} [{name}] boilerplate"),
         title_suffixes=strings("title_suffixes"),
         credits=_compile(strings("credits"), f"{where} [{name}] credits"),
-        republisher=bool(raw.get("republisher", False)),
     )
 
 
@@ -235,13 +249,15 @@ def _read(path: Path) -> dict:
 def load_table(paths: list[Path]) -> OutletTable:
     """Build the outlet table from TOML files; later files add to and override earlier ones."""
     generic: dict[str, list[str]] = {}
+    ner: dict[str, list[str]] = {}
     outlets: dict[str, Outlet] = {}
     for path in paths:
         data = _read(path)
-        gen = data.get("generic") if isinstance(data.get("generic"), dict) else {}
-        for key, values in gen.items():
-            if isinstance(values, list):
-                generic.setdefault(key, []).extend(v for v in values if isinstance(v, str))
+        for section, rules in (("generic", generic), ("ner_text", ner)):
+            gen = data.get(section) if isinstance(data.get(section), dict) else {}
+            for key, values in gen.items():
+                if isinstance(values, list):
+                    rules.setdefault(key, []).extend(v for v in values if isinstance(v, str))
         for raw in data.get("outlet") or []:
             if isinstance(raw, dict):
                 outlet = _outlet_from(raw, str(path))
@@ -254,6 +270,8 @@ def load_table(paths: list[Path]) -> OutletTable:
         comment_headers=_compile(generic.get("comment_headers"), "generic comment_headers"),
         comment_chrome=_compile(generic.get("comment_chrome"), "generic comment_chrome"),
         not_persons=_compile(generic.get("not_persons"), "generic not_persons"),
+        ner_boilerplate=_compile(ner.get("boilerplate"), "ner_text boilerplate"),
+        ner_comment_starts=_compile(ner.get("comment_starts"), "ner_text comment_starts"),
     )
 
 
@@ -268,3 +286,25 @@ def _cached(extra: str) -> OutletTable:
 def table() -> OutletTable:
     """Return the outlet table (shipped file plus ``$PRESSE_OUTLETS_FILE``), loaded once."""
     return _cached(os.environ.get(ENV_FILE, ""))
+
+
+#: Sub-domains that say nothing about the publication (``news.``, ``m.``, ``box2.``).
+_GENERIC_SUBDOMAIN = re.compile(r"^(?:www\d*|news|fr|en|m|mobile|amp|archives?|information|actu|box\d+)$")
+#: Second-level labels of two-level public suffixes (``co.uk``, ``gouv.sn``).
+_SECOND_LEVEL = {"co", "com", "net", "org", "gouv", "gov", "edu", "ac", "info"}
+
+
+def name_from_host(host: str | None) -> str | None:
+    """Return a readable publication name for a host the table does not know (``mobile.beto.cd`` → ``Beto``)."""
+    labels = [label for label in (host or "").lower().strip(".").split(".") if label]
+    if len(labels) < 2:
+        return None
+    labels = labels[:-1]  # the top-level domain
+    if len(labels) >= 2 and labels[-1] in _SECOND_LEVEL:
+        labels = labels[:-1]
+    labels = [label for label in labels if not _GENERIC_SUBDOMAIN.match(label)]
+    if not labels or not re.search(r"[a-z]", labels[-1]):
+        return None
+    name = labels[-1]
+    # short names are acronyms (aps.sn → APS); longer ones read as a word
+    return name.upper() if len(name) <= 3 else name[:1].upper() + name[1:]

@@ -7,6 +7,7 @@ every article leaving extraction has every key of docs/ARCHITECTURE.md with the 
 from __future__ import annotations
 
 import codecs
+import datetime
 import hashlib
 import json
 import math
@@ -328,3 +329,52 @@ def normalize_record(obj: dict, *, path: str, notes: list[str] | None = None) ->
         "persons": persons,
         "content_hash": record_hash,
     }
+
+
+_URL_DAY = re.compile(r"/((?:19|20)\d\d)/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])(?=/|$)")
+_URL_MONTH = re.compile(r"/((?:19|20)\d\d)/(0[1-9]|1[0-2])(?=/|$)")
+_URL_COMPACT = re.compile(r"/((?:19|20)\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])-")
+
+
+def url_date(url: str | None) -> tuple[str, str] | None:
+    """Return ``(iso, precision)`` of the date a URL path states (``/2024/03/12/``, ``/2024/03/``, ``/20240312-``)."""
+    if not url or "://" not in url:
+        return None
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return None
+    m = _URL_DAY.search(path) or _URL_COMPACT.search(path)
+    if m:
+        year, month, day = (int(g) for g in m.groups())
+        try:
+            datetime.date(year, month, day)
+        except ValueError:
+            return None
+        return f"{year:04d}-{month:02d}-{day:02d}", "day"
+    m = _URL_MONTH.search(path)
+    if m:
+        return f"{m.group(1)}-{m.group(2)}", "month"
+    return None
+
+
+_SLUG_TAIL = re.compile(r"(?:[-_](?:a?\d{4,}|n_\d+|[0-9a-f]{10,})|_a\d+)+$")
+
+
+def slug_tokens(url: str | None) -> list[str]:
+    """Return the words of a URL's headline slug (the last path segment with ≥ 3 hyphenated words), else []."""
+    if not url or "://" not in url:
+        return []
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return []
+    segments = [s for s in path.split("/") if s]
+    if not segments:
+        return []
+    # Only the last segment: a section path ("/a-la-une/33-societe") names no headline.
+    segment = re.sub(r"\.[a-z]{2,5}$", "", segments[-1].lower())
+    segment = re.sub(r"^(?:19|20)\d{6}-", "", segment)  # RFI's date prefix
+    segment = _SLUG_TAIL.sub("", segment)
+    words = [w for w in re.split(r"[-_+]+", segment) if len(w) >= 3 and not w.isdigit()]
+    return words if len(words) >= 3 else []

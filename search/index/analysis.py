@@ -39,11 +39,11 @@ from pathlib import Path
 from whoosh.analysis import Token, Tokenizer
 from whoosh.lang import stemmer_for_language
 
-from search.text import fold as _fold_text
+from search.text import fold
 
 __all__ = [
     "FrenchTokenizer", "french_analyzer", "exact_analyzer", "keyword_analyzer",
-    "analyze_terms", "fold", "stem_word", "is_protected", "protected_words",
+    "analyze_terms", "is_protected", "protected_words",
     "ELISIONS", "STOP_WORDS", "analysis_fingerprint", "PairTokenizer", "pair_analyzer",
     "pair_terms", "PAIR_SEP", "frequent_words",
 ]
@@ -69,7 +69,7 @@ serais serait seras serez seriez serions serons seront ses si soi soient sois so
 sur t ta te tes toi ton tu un une vos votre vous y
 """.split())
 
-_FOLDED_STOPS = frozenset(_fold_text(w) for w in STOP_WORDS)
+_FOLDED_STOPS = frozenset(fold(w) for w in STOP_WORDS)
 
 _APOSTROPHES = "'’ʼ‘`´"
 _APOS_RE = re.compile(f"[{_APOSTROPHES}]")
@@ -87,11 +87,6 @@ _RESTORE = (
 )
 
 _stemmer = stemmer_for_language("fr")
-
-
-def fold(text: str) -> str:
-    """Return ``text`` without accents, case kept (the same folding as ``search.text.fold``)."""
-    return _fold_text(text)
 
 
 @lru_cache(maxsize=1)
@@ -129,14 +124,6 @@ def _restore_accent(folded: str) -> str:
         if folded.endswith(plain) and len(folded) > len(plain) + 1:
             return folded[: -len(plain)] + accented
     return folded
-
-
-def stem_word(word: str) -> str:
-    """Return the index term of one word in the stemmed field (folded, protected or stemmed)."""
-    folded = _APOS_RE.sub("", fold(word).lower())
-    if folded in protected_words() or not folded.isalpha():
-        return folded
-    return fold(_stemmer(_restore_accent(folded)))
 
 
 def _split_elisions(lower: str) -> str:

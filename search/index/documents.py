@@ -1,4 +1,8 @@
-"""Article dict ↔ Whoosh document: how each schema field is filled, and the way back."""
+"""Article dict ↔ Whoosh document: how each schema field is filled, and the way back.
+
+Persons are written by ``persons_fields`` and read back, from the stored field or the facet
+column, by ``split_persons`` only.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ from search.index.schema import MULTI_SEP
 _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _PRECISIONS = {1: "year", 2: "month", 3: "day"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Separator of the names in the stored ``persons`` field (a comma-separated keyword field).
+PERSONS_SEP = ","
 #: Longest person, outlet or author name indexed, longer ones cut: every name the index holds must
 #: fit in a filter value (search.query.service.MAX_VALUE_CHARS) and in the link that filters on it.
 MAX_NAME_CHARS = 200
@@ -101,11 +107,33 @@ def clean_persons(persons) -> list[str]:
     """Return distinct person names, in order, without separators that would split them."""
     out, seen = [], set()
     for p in persons if isinstance(persons, (list, tuple, set, frozenset)) else ():  # not a str's letters
-        name = clamp_name(" ".join(_text(p).replace(",", " ").replace(MULTI_SEP, " ").split()))
+        name = clamp_name(" ".join(_text(p).replace(PERSONS_SEP, " ").replace(MULTI_SEP, " ").split()))
         if name and name not in seen:
             seen.add(name)
             out.append(name)
     return out
+
+
+def persons_fields(persons: list[str]) -> dict:
+    """Return the index fields of an article's clean person names: stored list, facet column, searchable text."""
+    return {
+        "persons": PERSONS_SEP.join(persons),
+        "persons_col": MULTI_SEP.join(persons).encode("utf-8"),
+        "persons_text": "\n".join(persons),
+    }
+
+
+def split_persons(value) -> list[str]:
+    """Return the person names of a stored ``persons`` field (str), a ``persons_col`` value (bytes) or a list."""
+    if isinstance(value, bytes):
+        parts = value.decode("utf-8", "replace").split(MULTI_SEP)
+    elif isinstance(value, str):
+        parts = value.split(PERSONS_SEP)
+    elif isinstance(value, (list, tuple)):
+        parts = value
+    else:
+        return []
+    return [p.strip() for p in parts if isinstance(p, str) and p.strip()]
 
 
 def article_hash(article: dict) -> str:
@@ -156,9 +184,7 @@ def to_document(article: dict, persons=None) -> dict:
         "date_precision": precision,
         "date_estimated": estimated,
         "date_estimated_col": b"1" if estimated else b"",
-        "persons": ",".join(persons),
-        "persons_col": MULTI_SEP.join(persons).encode("utf-8"),
-        "persons_text": "\n".join(persons),
+        **persons_fields(persons),
     }
     for key in ("path", "url", "site", "content_hash", "outlet", "author"):
         value = _opt(article.get(key))
@@ -173,7 +199,6 @@ def to_document(article: dict, persons=None) -> dict:
 
 def from_stored(fields: dict) -> dict:
     """Return the article dict rebuilt from a document's stored fields (to re-index it unchanged)."""
-    persons = [p for p in (fields.get("persons") or "").split(",") if p]
     return {
         "id": fields.get("id"),
         "path": fields.get("path"),
@@ -189,6 +214,6 @@ def from_stored(fields: dict) -> dict:
         "body": fields.get("body") or "",
         "comments": list(fields.get("comments_data") or []),
         "comments_count": int(fields.get("comments_count") or 0),
-        "persons": persons,
+        "persons": split_persons(fields.get("persons")),
         "content_hash": fields.get("content_hash"),
     }

@@ -27,7 +27,8 @@ from pathlib import Path
 from search.index import analysis
 from search.index import documents
 from search.index import faults
-from search.persons import names
+from search.persons import names, ner
+from search.persons import resolve as resolving
 from search.index import folder as store
 from search.query import suggest
 from search.index.progress import Progress, make_progress
@@ -79,7 +80,7 @@ class SourceFile:
     @property
     def kind(self) -> str:
         """``page`` or ``bulk``."""
-        return "bulk" if self.path.suffix.lower() == BULK_EXT else "page"
+        return "bulk" if _kind(self.path.name) == "bulk" else "page"
 
 
 @dataclass
@@ -204,10 +205,100 @@ def _list(folder: str) -> list[_Entry]:
 
 
 def _kind(name: str) -> str | None:
-    suffix = os.path.splitext(name)[1].lower()
+    suffix = BULK_EXT if name.lower().endswith((".jsonl.gz", ".ndjson")) else os.path.splitext(name)[1].lower()
     if name.startswith(".") or suffix not in (PAGE_EXT, SIDECAR_EXT, BULK_EXT, *HTML_EXTS):
         return None
     return {SIDECAR_EXT: "sidecar", BULK_EXT: "bulk"}.get(suffix, "page")
+
+
+class _Walk:
+    """The files, skipped entries and ignored count gathered while walking one source folder."""
+
+    def __init__(self, root: str, excluded: tuple[int, int] | None, follow_external: bool):
+        self.root, self.excluded, self.follow_external = root, excluded, follow_external
+        self.files: list[SourceFile] = []
+        self.skipped: list[tuple[str, str]] = []
+        self.ignored = 0
+
+    def outside(self, entry: _Entry, inside: bool) -> bool:
+        """Return True when an entry leads outside the source folder and links are not followed out."""
+        # a plain entry of a folder inside the source is inside: only links need resolving
+        if self.follow_external or (inside and not entry.link):
+            return False
+        return not _within(os.path.realpath(entry.path), self.root)
+
+    def add_folder(self, prefix: str, entries: list[_Entry], inside: bool) -> list:
+        """Take the files of one folder listing; return its sub-folders to walk."""
+        by_name = {e.name: e for e in entries}
+        kinds = [_kind(e.name) for e in entries]
+        page_stems = {os.path.splitext(e.name)[0] for e, kind in zip(entries, kinds) if kind == "page"}
+        listing = (prefix, by_name, page_stems, {stem.casefold() for stem in page_stems})
+        subfolders = []
+        for e, kind in zip(entries, kinds):
+            rel = _printable(prefix + e.name)
+            if kind is None and not e.link and e._entry is not None and not e._entry.is_dir():
+                self.ignored += 1  # hidden, or not a source file: no stat needed
+                continue
+            st = e.stat()
+            if st is not None and stat.S_ISDIR(st.st_mode):
+                sub = self._subfolder(e, rel, st, inside)
+                if sub is not None:
+                    subfolders.append(sub)
+            elif kind is None:
+                self.ignored += 1
+            else:
+                self._add_file(e, rel, kind, st, inside, listing)
+        return subfolders
+
+    def _subfolder(self, e: _Entry, rel: str, st: os.stat_result, inside: bool) -> tuple | None:
+        """Return ``(path, rel/, inside, stat)`` of a folder to walk, or None (refused ones named in ``skipped``)."""
+        if e.name.startswith(".") or (st.st_dev, st.st_ino) == self.excluded:
+            return None
+        if not e.link:
+            return (e.path, rel + "/", inside, st)
+        if _within(os.path.realpath(e.path), self.root):
+            return None  # a link within the source: its folder is walked where it really is
+        if not self.follow_external:
+            self.skipped.append((rel, f"symbolic link to a folder {OUTSIDE} (not followed "
+                                      "without --follow-external-links)"))
+            return None
+        return (e.path, rel + "/", False, st)
+
+    def _add_file(self, e: _Entry, rel: str, kind: str, st: os.stat_result | None, inside: bool,
+                  listing: tuple) -> None:
+        """Take one page or bulk file (with its sidecar), or name in ``skipped`` why it is not taken."""
+        prefix, by_name, page_stems, page_stems_folded = listing
+        stem = os.path.splitext(e.name)[0]
+        if kind == "sidecar" and stem in page_stems and e.name.endswith(SIDECAR_EXT):
+            return  # checked and read with its page
+        if st is None:
+            self.skipped.append((rel, e.error))
+            return
+        if not stat.S_ISREG(st.st_mode):
+            self.skipped.append((rel, f"not a regular file ({_file_kind(st.st_mode)})"))
+            return
+        if self.outside(e, inside):
+            self.skipped.append((rel, f"symbolic link {OUTSIDE} (not followed without "
+                                      "--follow-external-links)"))
+            return
+        if kind == "sidecar":
+            if stem.casefold() in page_stems_folded:
+                self.skipped.append((rel, "JSON sidecar whose name does not match its page's exactly "
+                                          "(the sidecar of NAME.txt is NAME.json)"))
+            else:
+                self.skipped.append((rel, "JSON sidecar without its .txt page (bulk articles go "
+                                          "in .jsonl files)"))
+            return
+        sig = [st.st_size, st.st_mtime_ns]
+        sidecar, problem = None, None
+        if kind == "page":
+            side = by_name.get(stem + SIDECAR_EXT)
+            if side is not None:
+                sidecar, problem, side_sig = _sidecar_check(side, inside, self.outside)
+                sig += side_sig
+                if problem:
+                    self.skipped.append((_printable(prefix + side.name), f"sidecar ignored: {problem}"))
+        self.files.append(SourceFile(rel, Path(e.path), sidecar, sig, problem))
 
 
 def walk_sources(source: Path, exclude: Path | None = None, *, follow_external: bool = False
@@ -219,85 +310,11 @@ def walk_sources(source: Path, exclude: Path | None = None, *, follow_external: 
     folder, when it lies inside the source) is not walked.  The cost is linear in the number
     of entries: one ``stat`` per candidate file, no per-file scan of its folder.
     """
-    files: list[SourceFile] = []
-    skipped: list[tuple[str, str]] = []
-    ignored = 0
     try:
         xst = os.stat(exclude) if exclude is not None else None
         excluded = (xst.st_dev, xst.st_ino) if xst is not None else None
     except OSError:
         excluded = None
-
-    def outside(entry: _Entry, inside: bool) -> bool:
-        # a plain entry of a folder inside the source is inside: only links need resolving
-        if follow_external or (inside and not entry.link):
-            return False
-        return not _within(os.path.realpath(entry.path), root)
-
-    def add_folder(prefix: str, entries: list[_Entry], inside: bool) -> list:
-        """Take the files of one folder listing; return its sub-folders to walk."""
-        nonlocal ignored
-        by_name = {e.name: e for e in entries}
-        kinds = [_kind(e.name) for e in entries]
-        page_stems = {os.path.splitext(e.name)[0] for e, kind in zip(entries, kinds) if kind == "page"}
-        page_stems_folded = {stem.casefold() for stem in page_stems}
-        subfolders = []
-        for e, kind in zip(entries, kinds):
-            rel = _printable(prefix + e.name)
-            if kind is None and not e.link and e._entry is not None and not e._entry.is_dir():
-                ignored += 1  # hidden, or not a source file: no stat needed
-                continue
-            st = e.stat()
-            if st is not None and stat.S_ISDIR(st.st_mode):
-                if e.name.startswith(".") or (st.st_dev, st.st_ino) == excluded:
-                    continue
-                if e.link:
-                    if _within(os.path.realpath(e.path), root):
-                        continue  # a link within the source: its folder is walked where it really is
-                    if not follow_external:
-                        skipped.append((rel, f"symbolic link to a folder {OUTSIDE} (not followed "
-                                             "without --follow-external-links)"))
-                        continue
-                    subfolders.append((e.path, rel + "/", False, st))
-                else:
-                    subfolders.append((e.path, rel + "/", inside, st))
-                continue
-            if kind is None:
-                ignored += 1
-                continue
-            stem = os.path.splitext(e.name)[0]
-            if kind == "sidecar" and stem in page_stems and e.name.endswith(SIDECAR_EXT):
-                continue  # checked and read with its page
-            if st is None:
-                skipped.append((rel, e.error))
-                continue
-            if not stat.S_ISREG(st.st_mode):
-                skipped.append((rel, f"not a regular file ({_file_kind(st.st_mode)})"))
-                continue
-            if outside(e, inside):
-                skipped.append((rel, f"symbolic link {OUTSIDE} (not followed without "
-                                     "--follow-external-links)"))
-                continue
-            if kind == "sidecar":
-                if stem.casefold() in page_stems_folded:
-                    skipped.append((rel, "JSON sidecar whose name does not match its page's exactly "
-                                         "(the sidecar of NAME.txt is NAME.json)"))
-                else:
-                    skipped.append((rel, "JSON sidecar without its .txt page (bulk articles go "
-                                         "in .jsonl files)"))
-                continue
-            sig = [st.st_size, st.st_mtime_ns]
-            sidecar, problem = None, None
-            if kind == "page":
-                side = by_name.get(stem + SIDECAR_EXT)
-                if side is not None:
-                    sidecar, problem, side_sig = _sidecar_check(side, inside, outside)
-                    sig += side_sig
-                    if problem:
-                        skipped.append((_printable(prefix + side.name), f"sidecar ignored: {problem}"))
-            files.append(SourceFile(rel, Path(e.path), sidecar, sig, problem))
-        return subfolders
-
     try:
         sst = os.stat(source)
     except OSError as exc:
@@ -305,14 +322,14 @@ def walk_sources(source: Path, exclude: Path | None = None, *, follow_external: 
     if not stat.S_ISDIR(sst.st_mode):
         # one file named on the command line: taken wherever it points, with its sidecar
         parent, name = os.path.split(os.fspath(source))
-        root = os.path.realpath(parent or ".")
+        walk = _Walk(os.path.realpath(parent or "."), excluded, follow_external)
         entries = [_Entry(name, os.fspath(source), False)]
         side = os.path.join(parent, os.path.splitext(name)[0] + SIDECAR_EXT)
         if _kind(name) == "page" and os.path.lexists(side):
             entries.append(_Entry(os.path.basename(side), side, os.path.islink(side)))
-        add_folder("", entries, True)
-        return files, ignored, skipped
-    root = os.path.realpath(source)
+        walk.add_folder("", entries, True)
+        return walk.files, walk.ignored, walk.skipped
+    walk = _Walk(os.path.realpath(source), excluded, follow_external)
     visited = {(sst.st_dev, sst.st_ino)}
     stack = [(os.fspath(source), "", True)]
     while stack:
@@ -320,16 +337,16 @@ def walk_sources(source: Path, exclude: Path | None = None, *, follow_external: 
         try:
             entries = _list(folder)
         except OSError as exc:
-            skipped.append((_printable(prefix.rstrip("/") or os.fspath(source)),
-                            f"unreadable folder: {exc.strerror or exc}"))
+            walk.skipped.append((_printable(prefix.rstrip("/") or os.fspath(source)),
+                                 f"unreadable folder: {exc.strerror or exc}"))
             continue
-        subfolders = add_folder(prefix, entries, inside)
+        subfolders = walk.add_folder(prefix, entries, inside)
         for path, rel, sub_inside, st in reversed(subfolders):  # depth first, in name order
             if (st.st_dev, st.st_ino) in visited:
                 continue  # a followed link back to a folder already walked
             visited.add((st.st_dev, st.st_ino))
             stack.append((path, rel, sub_inside))
-    return files, ignored, skipped
+    return walk.files, walk.ignored, walk.skipped
 
 
 def _file_kind(mode: int) -> str:
@@ -392,14 +409,11 @@ def extract_file(sf: SourceFile) -> tuple[list[dict], list[tuple[str, str]], str
     from search.extract import files as extract
 
     articles, skipped = [], []
-    iter_file = getattr(extract, "iter_file", None)
     try:
-        if iter_file is None:
-            items = extract.load_file(sf.path)
-        elif sf.sidecar_problem:  # the walker refused the sidecar: the page is read without it
-            items = iter_file(sf.path, sidecar=None)
+        if sf.sidecar_problem:  # the walker refused the sidecar: the page is read without it
+            items = extract.iter_file(sf.path, sidecar=None)
         else:
-            items = iter_file(sf.path)
+            items = extract.iter_file(sf.path)
         for item in items:
             if isinstance(item, dict):
                 articles.append(item)
@@ -606,34 +620,22 @@ def _mentions(articles: list[dict], index_dir: Path, procs: int, report: Reindex
     """
     if not articles:
         return {}, set()
-    raw: dict = {}
-    failed: dict[str, str] = {}
+    cache = None
     try:
-        from search.persons import mentions as ps
-    except Exception as exc:
-        failed = dict.fromkeys((a["id"] for a in articles), _reason(exc))
-    else:
-        cache = None
-        if hasattr(ps, "NerCache"):
-            try:
-                cache = ps.NerCache(index_dir / "persons-cache.sqlite")
-            except Exception as exc:  # a broken cache costs speed, not the run
-                report.warnings.append(f"NER cache unavailable: {_one_line(exc)}")
-        progress("persons", 0, len(articles))
-        faults.checkpoint("ner")
-        try:
-            raw = ps.raw_mentions(articles, cache=cache, n_process=procs)
-            failed = dict(getattr(raw, "failed", None) or {})
-        except Exception as exc:  # MemoryError too: the persons step must not wipe the persons
-            raw, failed = {}, dict.fromkeys((a["id"] for a in articles), _reason(exc))
-        finally:
-            close = getattr(cache, "close", None)
-            if close is not None:
-                try:
-                    close()
-                except Exception:
-                    pass
-        progress("persons", len(articles), len(articles))
+        cache = ner.NerCache(index_dir / "persons-cache.sqlite")
+    except Exception as exc:  # a broken cache costs speed, not the run
+        report.warnings.append(f"NER cache unavailable: {_one_line(exc)}")
+    progress("persons", 0, len(articles))
+    faults.checkpoint("ner")
+    try:
+        raw = ner.raw_mentions(articles, cache=cache, n_process=procs)
+        failed = dict(raw.failed)
+    except Exception as exc:  # MemoryError too: the persons step must not wipe the persons
+        raw, failed = {}, dict.fromkeys((a["id"] for a in articles), _reason(exc))
+    finally:
+        if cache is not None:
+            cache.close()
+    progress("persons", len(articles), len(articles))
     mentions = {k: [str(m) for m in (v or [])] for k, v in raw.items() if k not in failed}
     if failed:
         last = last_state() or {}
@@ -662,9 +664,7 @@ def _reason(exc: BaseException) -> str:
 
 def _resolve(raw_all: dict[str, list[str]], report: ReindexReport):
     try:
-        from search.persons import mentions as ps
-
-        return ps.resolve(raw_all)
+        return resolving.resolve(raw_all)
     except Exception as exc:
         report.warnings.append(f"persons step failed: {_reason(exc)} while resolving names; "
                                "persons of unchanged articles kept")
@@ -730,8 +730,67 @@ def _open_live(live: Path | None):
         return None
 
 
+@dataclass
+class _Run:
+    """The state one reindex run passes from step to step (scan, extract, ids, persons, write)."""
+
+    source: Path
+    index_dir: Path
+    persons: bool
+    procs: int
+    progress: object
+    report: ReindexReport
+    live: Path | None
+    ix: object  # the live Whoosh index, None when there is none or it is unreadable
+    state: dict | None  # the live generation's state; None for a full run
+    files: list[SourceFile] = field(default_factory=list)
+    old_files: dict = field(default_factory=dict)
+    old_skipped: dict = field(default_factory=dict)
+    new_files: dict[str, dict] = field(default_factory=dict)
+    new_skipped: dict[str, dict] = field(default_factory=dict)
+    to_read: list[SourceFile] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)  # content hashes computed while scanning
+    #: the files read in this run: ``(file, articles, base ids)``
+    fresh: list[tuple[SourceFile, list[dict], list[str]]] = field(default_factory=list)
+    #: the articles of unchanged files: ``rel → [(id, state, base id)]``
+    kept: dict[str, list[tuple[str, dict, str]]] = field(default_factory=dict)
+    old_articles: dict[str, tuple[str, dict]] = field(default_factory=dict)
+    to_write: dict[str, dict] = field(default_factory=dict)
+    current_ids: set[str] = field(default_factory=set)
+    deleted: list[str] = field(default_factory=list)
+    persons_changed: list[str] = field(default_factory=list)
+    resolution: object = None
+
+
+def _run_state(run: _Run) -> dict:
+    """Return the state to save beside the generation written by this run."""
+    return _state(run.persons, run.new_files, run.new_skipped)
+
+
 def _run(source: Path, index_dir: Path, full: bool, persons: bool, procs: int, progress,
          follow_external: bool = False):
+    """Bring the index up to date, step by step, under the writer lock; return the report."""
+    run = _open_run(source, index_dir, full, persons, procs, progress)
+    _scan(run, follow_external)
+    _extract(run)
+    _compare(run, _corpus_ids(run))
+    t_phase = time.monotonic()
+    if run.persons:
+        run.resolution = _resolve(_gather_mentions(run), run.report)
+        if run.resolution is None:
+            run.persons = False
+    _apply_persons(run)
+    if run.persons:
+        run.report.timings["persons"] = time.monotonic() - t_phase
+    _write(run)
+    report = run.report
+    report.total_docs = len(run.current_ids)
+    report.skipped = [(_printable(w), _printable(r)) for w, r in report.skipped]
+    return report
+
+
+def _open_run(source: Path, index_dir: Path, full: bool, persons: bool, procs: int, progress) -> _Run:
+    """Open the live index and its state, and decide between an incremental and a full run."""
     report = ReindexReport(source=str(source), procs=procs)
     live = store.live_path(index_dir)
     ix = _open_live(live)
@@ -740,30 +799,29 @@ def _run(source: Path, index_dir: Path, full: bool, persons: bool, procs: int, p
                                                           else "live index unreadable")
     if reason is not None:
         report.mode, report.full_reason, state = "full", reason, None
-    old_files: dict = state["files"] if state else {}
-    old_skipped: dict = (state.get("skipped") or {}) if state else {}
-    new_skipped: dict[str, dict] = {}
+    return _Run(source, index_dir, persons, procs, progress, report, live, ix, state,
+                old_files=state["files"] if state else {},
+                old_skipped=(state.get("skipped") or {}) if state else {})
 
-    progress("scan", 0, 0)
-    files, report.ignored, report.skipped = walk_sources(source, exclude=index_dir,
-                                                         follow_external=follow_external)
-    if source.is_dir() and not files and old_files and not any(source.iterdir()):
+
+def _scan(run: _Run, follow_external: bool) -> None:
+    """Walk the source folder and decide which files must be read (fingerprint or content changed)."""
+    report, source = run.report, run.source
+    run.progress("scan", 0, 0)
+    run.files, report.ignored, report.skipped = walk_sources(source, exclude=run.index_dir,
+                                                             follow_external=follow_external)
+    if source.is_dir() and not run.files and run.old_files and not any(source.iterdir()):
         # an empty folder where articles used to be is more often a missing mount than intent
         report.warnings.append(f"{source} is empty: every article of the index is deleted")
-
-    # 1. decide which files must be read
-    new_files: dict[str, dict] = {}
-    to_read: list[SourceFile] = []
-    digests: dict[str, str] = {}
-    for sf in files:
-        gone = old_skipped.get(sf.rel)
+    for sf in run.files:
+        gone = run.old_skipped.get(sf.rel)
         if gone is not None and gone.get("sig") == sf.signature:  # still the same bad file
             report.skipped.append((sf.rel, gone.get("reason", "skipped")))
-            new_skipped[sf.rel] = gone
+            run.new_skipped[sf.rel] = gone
             continue
-        old = old_files.get(sf.rel)
+        old = run.old_files.get(sf.rel)
         if old is not None and old.get("sig") == sf.signature:
-            new_files[sf.rel] = old
+            run.new_files[sf.rel] = old
             continue
         if old is not None:
             digest, why = _hash_or_reason(sf)
@@ -771,25 +829,27 @@ def _run(source: Path, index_dir: Path, full: bool, persons: bool, procs: int, p
                 report.skipped.append((sf.rel, why))
                 continue
             if digest == old.get("hash"):
-                new_files[sf.rel] = dict(old, sig=sf.signature)
+                run.new_files[sf.rel] = dict(old, sig=sf.signature)
                 continue
-            digests[sf.rel] = digest
-        to_read.append(sf)
-    report.files_unchanged = len(new_files)
+            run.digests[sf.rel] = digest
+        run.to_read.append(sf)
+    report.files_unchanged = len(run.new_files)
 
-    # 2. extract the changed files
+
+def _extract(run: _Run) -> None:
+    """Extract the articles of the files to read; a file that cannot be read is named and skipped."""
+    report, to_read = run.report, run.to_read
     t_phase = time.monotonic()
-    fresh: list[tuple[SourceFile, list[dict], list[str]]] = []
     for i, sf in enumerate(to_read):
-        progress("extract", i, len(to_read))
+        run.progress("extract", i, len(to_read))
         articles, rec_skips, whole = extract_file(sf)
         report.skipped.extend(rec_skips)
         if whole is not None:
             report.skipped.append((sf.rel, whole))
             if not whole.startswith("unreadable"):  # remembered until the file changes
-                new_skipped[sf.rel] = {"sig": sf.signature, "reason": whole}
+                run.new_skipped[sf.rel] = {"sig": sf.signature, "reason": whole}
             continue
-        digest, why = (digests[sf.rel], None) if sf.rel in digests else _hash_or_reason(sf)
+        digest, why = (run.digests[sf.rel], None) if sf.rel in run.digests else _hash_or_reason(sf)
         if why is not None:
             report.skipped.append((sf.rel, why))
             continue
@@ -798,131 +858,138 @@ def _run(source: Path, index_dir: Path, full: bool, persons: bool, procs: int, p
             faults.checkpoint("extract")
         for art in articles:
             art["path"] = sf.rel
-        fresh.append((sf, articles, _file_bases(articles, sf)))
-        new_files[sf.rel] = {"sig": sf.signature, "hash": digest, "articles": {}}
-    progress("extract", len(to_read), len(to_read))
-
+        run.fresh.append((sf, articles, _file_bases(articles, sf)))
+        run.new_files[sf.rel] = {"sig": sf.signature, "hash": digest, "articles": {}}
+    run.progress("extract", len(to_read), len(to_read))
     report.timings["extract"] = time.monotonic() - t_phase
 
-    # 3. ids over the whole corpus (unchanged files included), then what changed, article by article
-    ranks = {sf.rel: (0 if sf.kind == "page" else 1, i) for i, sf in enumerate(files)}
-    fresh_rels = {sf.rel for sf, _, _ in fresh}
-    kept = {rel: [(aid, info, info.get("b", aid)) for aid, info in entry.get("articles", {}).items()]
-            for rel, entry in new_files.items() if rel not in fresh_rels}
-    claims = [(base, *ranks[rel], rel) for rel, arts in kept.items() for _aid, _info, base in arts]
-    claims += [(base, *ranks[sf.rel], sf.rel) for sf, _arts, bases in fresh for base in bases]
-    ids = _assign_ids(claims)
-    old_articles = {aid: (rel, info) for rel, entry in old_files.items()
-                    for aid, info in entry.get("articles", {}).items()}
+
+def _corpus_ids(run: _Run) -> dict[tuple[str, str], str]:
+    """Return the ids of every article over the whole corpus, unchanged files included."""
+    ranks = {sf.rel: (0 if sf.kind == "page" else 1, i) for i, sf in enumerate(run.files)}
+    fresh_rels = {sf.rel for sf, _, _ in run.fresh}
+    run.kept = {rel: [(aid, info, info.get("b", aid)) for aid, info in entry.get("articles", {}).items()]
+                for rel, entry in run.new_files.items() if rel not in fresh_rels}
+    claims = [(base, *ranks[rel], rel) for rel, arts in run.kept.items() for _aid, _info, base in arts]
+    claims += [(base, *ranks[sf.rel], sf.rel) for sf, _arts, bases in run.fresh for base in bases]
+    run.old_articles = {aid: (rel, info) for rel, entry in run.old_files.items()
+                        for aid, info in entry.get("articles", {}).items()}
+    return _assign_ids(claims)
+
+
+def _compare(run: _Run, ids: dict[tuple[str, str], str]) -> None:
+    """Queue what changed, article by article, and count the added, updated, renamed and deleted."""
+    report = run.report
     renamed: dict[str, tuple[str, str]] = {}  # new id → (file, old id), in unchanged files
-    for rel, arts in kept.items():
+    for rel, arts in run.kept.items():
         entry = {}
         for aid, info, base in arts:
             new_id = ids[(rel, base)]
             if new_id != aid:
                 renamed[new_id] = (rel, aid)
             entry[new_id] = _with_base({k: v for k, v in info.items() if k != "b"}, base, new_id)
-        new_files[rel] = dict(new_files[rel], articles=entry)  # a copy: the old state stays as read
-    to_write: dict[str, dict] = {}
-    for sf, articles, bases in fresh:
-        entry = new_files[sf.rel]["articles"]
+        run.new_files[rel] = dict(run.new_files[rel], articles=entry)  # a copy: the old state stays as read
+    for sf, articles, bases in run.fresh:
+        entry = run.new_files[sf.rel]["articles"]
         for art, base in zip(articles, bases):
             art["id"] = ids[(sf.rel, base)]
-            h = documents.article_hash(art)
-            prev = old_articles.get(art["id"])
-            info = {"h": h, "m": None, "p": []}
-            if prev is not None and prev[1].get("h") == h:
-                info = {k: v for k, v in prev[1].items() if k != "b"}
-                report.unchanged += 1
-            else:
-                to_write[art["id"]] = art
-                if prev is None or prev[0] != sf.rel:  # an id moving between files: a new article
-                    report.added += 1
-                else:
-                    report.updated += 1
-            entry[art["id"]] = _with_base(info, base, art["id"])
+            entry[art["id"]] = _with_base(_compare_article(run, art, sf.rel), base, art["id"])
     if renamed:
-        report.renamed = _renamed_articles(ix, renamed, files, ids, to_write, report)
-    current_ids = {aid for entry in new_files.values() for aid in entry["articles"]}
-    deleted = [aid for aid in old_articles if aid not in current_ids]
+        report.renamed = _renamed_articles(run.ix, renamed, run.files, ids, run.to_write, report)
+    run.current_ids = {aid for entry in run.new_files.values() for aid in entry["articles"]}
+    run.deleted = [aid for aid in run.old_articles if aid not in run.current_ids]
     # an article is gone when its file no longer yields it (a renamed one is not gone)
-    survivors = {(rel, aid) for rel, arts in kept.items() for aid, _info, _base in arts}
-    survivors.update((sf.rel, art["id"]) for sf, articles, _bases in fresh for art in articles)
-    report.deleted = sum(1 for aid, (rel, _info) in old_articles.items() if (rel, aid) not in survivors)
-    report.unchanged += sum(len(arts) for arts in kept.values()) - len(renamed)
+    survivors = {(rel, aid) for rel, arts in run.kept.items() for aid, _info, _base in arts}
+    survivors.update((sf.rel, art["id"]) for sf, articles, _bases in run.fresh for art in articles)
+    report.deleted = sum(1 for aid, (rel, _info) in run.old_articles.items() if (rel, aid) not in survivors)
+    report.unchanged += sum(len(arts) for arts in run.kept.values()) - len(renamed)
 
-    # 4. persons, resolved over the whole corpus
-    t_phase = time.monotonic()
-    persons_changed: list[str] = []
-    resolution = None
-    if persons:
-        need = list(to_write.values())
-        old_rules = state["meta"].get("persons_data") if state else None
-        rules_changed = old_rules != persons_data_fingerprint()
-        # articles whose NER failed in an earlier run kept older mentions: they are tagged again
-        stale = [aid for entry in new_files.values() for aid, info in entry["articles"].items()
-                 if info.get("m_stale") and aid not in to_write]
-        if ix is not None and state and (rules_changed or stale):
-            with ix.searcher() as searcher:
-                # the person rules changed: clean every article's mentions again (NER itself is
-                # cached by text, so only the rules run), from the stored fields; else the stale ones
-                stored = (searcher.all_stored_fields() if rules_changed
-                          else filter(None, (searcher.document(id=aid) for aid in stale)))
-                for fields in stored:
-                    aid = fields.get("id")
-                    if aid in current_ids and aid not in to_write:
-                        need.append(documents.from_stored(fields))
-        raw, failed = _mentions(need, index_dir, procs, report, progress,
-                                lambda: state or (load_state(live) if live is not None else None))
-        raw_all = {}
-        for entry in new_files.values():
-            for aid, info in entry["articles"].items():
-                if aid in raw:
-                    info["m"] = raw[aid]
-                    if aid in failed:
-                        info["m_stale"] = True
-                    else:
-                        info.pop("m_stale", None)
-                raw_all[aid] = info.get("m") or []
-        resolution = _resolve(raw_all, report)
-        if resolution is None:
-            persons = False
-    for entry in new_files.values():
+
+def _compare_article(run: _Run, art: dict, rel: str) -> dict:
+    """Return the state of one article read in this run, queueing it for writing when it changed."""
+    h = documents.article_hash(art)
+    prev = run.old_articles.get(art["id"])
+    if prev is not None and prev[1].get("h") == h:
+        run.report.unchanged += 1
+        return {k: v for k, v in prev[1].items() if k != "b"}
+    run.to_write[art["id"]] = art
+    if prev is None or prev[0] != rel:  # an id moving between files: a new article
+        run.report.added += 1
+    else:
+        run.report.updated += 1
+    return {"h": h, "m": None, "p": []}
+
+
+def _gather_mentions(run: _Run) -> dict[str, list[str]]:
+    """Return the raw mentions of every article, tagging those written, stale or under changed rules."""
+    need = list(run.to_write.values())
+    state = run.state
+    old_rules = state["meta"].get("persons_data") if state else None
+    rules_changed = old_rules != persons_data_fingerprint()
+    # articles whose NER failed in an earlier run kept older mentions: they are tagged again
+    stale = [aid for entry in run.new_files.values() for aid, info in entry["articles"].items()
+             if info.get("m_stale") and aid not in run.to_write]
+    if run.ix is not None and state and (rules_changed or stale):
+        with run.ix.searcher() as searcher:
+            # the person rules changed: clean every article's mentions again (NER itself is
+            # cached by text, so only the rules run), from the stored fields; else the stale ones
+            stored = (searcher.all_stored_fields() if rules_changed
+                      else filter(None, (searcher.document(id=aid) for aid in stale)))
+            for fields in stored:
+                aid = fields.get("id")
+                if aid in run.current_ids and aid not in run.to_write:
+                    need.append(documents.from_stored(fields))
+    raw, failed = _mentions(need, run.index_dir, run.procs, run.report, run.progress,
+                            lambda: state or (load_state(run.live) if run.live is not None else None))
+    raw_all = {}
+    for entry in run.new_files.values():
         for aid, info in entry["articles"].items():
-            if resolution is not None:
-                new_p = documents.clean_persons(resolution.by_article.get(aid, []))
-            elif aid in to_write:  # no NER: keep persons the source itself carries
-                new_p = documents.clean_persons(to_write[aid].get("persons"))
+            if aid in raw:
+                info["m"] = raw[aid]
+                if aid in failed:
+                    info["m_stale"] = True
+                else:
+                    info.pop("m_stale", None)
+            raw_all[aid] = info.get("m") or []
+    return raw_all
+
+
+def _apply_persons(run: _Run) -> None:
+    """Give every article its persons: resolved, else the source's own; list the re-indexed ones."""
+    for entry in run.new_files.values():
+        for aid, info in entry["articles"].items():
+            if run.resolution is not None:
+                new_p = documents.clean_persons(run.resolution.by_article.get(aid, []))
+            elif aid in run.to_write:  # no NER: keep persons the source itself carries
+                new_p = documents.clean_persons(run.to_write[aid].get("persons"))
             else:
                 new_p = info.get("p", [])
-            if aid in to_write:
-                to_write[aid]["persons"] = new_p
+            if aid in run.to_write:
+                run.to_write[aid]["persons"] = new_p
             elif new_p != info.get("p", []):
-                persons_changed.append(aid)
+                run.persons_changed.append(aid)
             info["p"] = new_p
 
-    if persons:
-        report.timings["persons"] = time.monotonic() - t_phase
 
-    # 5. write
+def _write(run: _Run) -> None:
+    """Write the changes: a new generation for a full run, else one commit (or only the state)."""
+    report, live = run.report, run.live
     t_phase = time.monotonic()
-    if ix is not None and (report.mode == "full" or not (to_write or deleted or persons_changed)):
-        ix.close()
+    changes = run.to_write or run.deleted or run.persons_changed
+    if run.ix is not None and (report.mode == "full" or not changes):
+        run.ix.close()
     if report.mode == "full":
-        _write_full(index_dir, _state(persons, new_files, new_skipped), to_write, resolution,
-                    procs, report, progress)
-    elif to_write or deleted or persons_changed:
-        _write_incremental(ix, live, _state(persons, new_files, new_skipped), to_write, deleted,
-                           persons_changed, resolution, report, progress)
+        _write_full(run.index_dir, _run_state(run), run.to_write, run.resolution, run.procs, report,
+                    run.progress)
+    elif changes:
+        _write_incremental(run.ix, live, _run_state(run), run.to_write, run.deleted, run.persons_changed,
+                           run.resolution, report, run.progress)
         report.generation = live.name
     else:
         report.generation = live.name
-        if new_files != old_files or new_skipped != old_skipped:  # only fingerprints moved
-            _write_json(live / STATE_FILE, _state(persons, new_files, new_skipped))
+        if run.new_files != run.old_files or run.new_skipped != run.old_skipped:  # only fingerprints moved
+            _write_json(live / STATE_FILE, _run_state(run))
     report.timings["write"] = time.monotonic() - t_phase
-    report.total_docs = len(current_ids)
-    report.skipped = [(_printable(w), _printable(r)) for w, r in report.skipped]
-    return report
 
 
 def _document(art: dict, report: ReindexReport, persons=None) -> dict | None:

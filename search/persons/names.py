@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from search.text import fold, nfc
+from search.text import display_case, fold, is_all_caps, nfc
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -64,22 +64,6 @@ def _word_key(word: str) -> str:
 
 def _has_upper_start(part: str) -> bool:
     return bool(part) and part[0].isupper()
-
-
-def _is_all_caps(token: str) -> bool:
-    letters = [c for c in token if c.isalpha()]
-    return len(letters) >= 2 and all(c.isupper() for c in letters)
-
-
-def display_case(token: str) -> str:
-    """Return an ALL-CAPS name token in title case ("GOÏTA" → "Goïta", "N'DIAYE" → "N'Diaye")."""
-    if not _is_all_caps(token):
-        return token
-    out, upper_next = [], True
-    for ch in token:
-        out.append(ch.upper() if upper_next else ch.lower())
-        upper_next = ch in "-" + _APOSTROPHES or ch == "."
-    return "".join(out)
 
 
 def _load_lines(path: Path) -> list[str]:
@@ -276,7 +260,7 @@ def clean_mention(text: str, rules: NameRules | None = None) -> str | None:
     letters = [t for t in tokens if sum(c.isalpha() for c in t) > 1]
     if not letters:  # initials only ("A.", "J. K.")
         return None
-    if count == 1 and _is_all_caps(tokens[0]) and not rules.alias(tokens[0]):
+    if count == 1 and is_all_caps(tokens[0]) and not rules.alias(tokens[0]):
         # An acronym (MINUSMA, CEDEAO) unless an alias says it is a person (IBK); accents or an
         # apostrophe mark a surname in capitals (KEÏTA, N'DIAYE), kept for in-article resolution.
         if tokens[0].isascii() and not any(c in _APOSTROPHES + "-" for c in tokens[0]):
@@ -285,7 +269,7 @@ def clean_mention(text: str, rules: NameRules | None = None) -> str | None:
         return None
     if any(_word_key(t) in rules.stop_words for t in tokens):
         return None
-    if count == 1 and _is_all_caps(tokens[0]) and tokens[0].isascii() and rules.alias(tokens[0]):
+    if count == 1 and is_all_caps(tokens[0]) and tokens[0].isascii() and rules.alias(tokens[0]):
         name = tokens[0]  # an acronym alias stays as written (IBK)
     else:
         name = " ".join(display_case(t) for t in tokens)

@@ -12,25 +12,10 @@ from __future__ import annotations
 
 import re
 
-from search.text import nfc
+from search.extract import outlets
+from search.extract.comments import COMMENT_COUNT
+from search.text import display_case, nfc
 
-# Where reader comments or a comment widget start: nothing after it is the article.
-_COMMENTS_START = re.compile(
-    r"^\s*(?:commentaires?\s+via\s+facebook|\d+\s+commentaires?|\d+\s+comments?|comments?\s+are\s+closed"
-    r"|subscribe|notify\s+of|laisser\s+un\s+commentaire|ajouter\s+un\s+commentaire"
-    r"|poster\s+un\s+commentaire|vos\s+commentaires|réagir|reagir|leave\s+a\s+(?:comment|reply))"
-    r"\s*:?\s*$",
-    re.I,
-)
-# Lines that are never article text: footers, credits, sharing and contact blocks.
-_BOILERPLATE = re.compile(
-    r"(?:©|\(c\)\s*\d{4}|copyright|all\s+rights\s+reserved|tous\s+droits\s+r[ée]serv[ée]s"
-    r"|reproduction\b.{0,120}\binterdite|droits\s+d.auteur|^\s*source\s*:|^\s*nb\s*:|^\s*suivez[- ]nous"
-    r"|^\s*[ée]coutez\b|^\s*partager\b|^\s*share\b|^\s*tags?\s*:|^\s*mots[- ]cl[ée]s\s*:"
-    r"|^\s*(?:t[ée]l|tel|phone|fax|email|e-mail|courriel|contact|adresse)\s*\.?\s*:"
-    r"|\b(?:designed|deasigned|powered|propuls[ée])\s+(?:by|par)\b|@\w+\.\w+|https?://|www\.)",
-    re.I,
-)
 # A teaser for another article: "À lire aussi", "Lire aussi :", "Voir aussi", anywhere in a line.
 # The marker's leading punctuation is bounded: an unbounded ``\W*`` rescans a long line of
 # punctuation and spaces from every position (« & & & … »: minutes for 200,000 characters).
@@ -92,6 +77,8 @@ def _lines(text: str) -> list[str]:
 def clean_body(body: str, author: str | None = None) -> str:
     """Return ``body`` without comments, teasers, bylines, footers and a closing signature."""
     lines = _lines(body or "")
+    # Comment starts and boilerplate lines are data: the [ner_text] section of the outlet table.
+    table = outlets.table()
     out: list[str] = []
     skip_teasers = 0
     author_low = " ".join((author or "").split()).lower()
@@ -100,7 +87,8 @@ def clean_body(body: str, author: str | None = None) -> str:
             if out and out[-1]:
                 out.append("")
             continue
-        if _COMMENTS_START.match(line):
+        key = outlets.line_key(line)
+        if table.is_ner_comment_start(key) or COMMENT_COUNT.fullmatch(key.rstrip(" :")):
             break
         if skip_teasers:
             skip_teasers -= 1
@@ -115,7 +103,7 @@ def clean_body(body: str, author: str | None = None) -> str:
             line = line[:teaser.start()].strip()
             if not line:
                 continue
-        if _BOILERPLATE.search(line) or _BYLINE.match(line):
+        if table.is_ner_boilerplate(outlets.line_key(line)) or _BYLINE.match(line):
             continue
         if author_low and line.lower().strip(" .") in (author_low, "par " + author_low):
             continue
@@ -173,7 +161,7 @@ def _title_case_caps(line: str) -> str:
             continue
         start, end = m.start() + cap.start(1), m.start() + cap.end(1)
         out.append(line[last:start])
-        out.append("-".join(p[:1] + p[1:].lower() for p in cap.group(1).split("-")))
+        out.append(display_case(cap.group(1)))
         last = end
     out.append(line[last:])
     return "".join(out)

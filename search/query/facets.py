@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from search.index import documents
 from search.index import schema as sch
 from search.text import fold_key
 
@@ -116,10 +117,7 @@ def _multi(name: str, raw: list) -> Facet:
     pval: list[int] = []
     for doc, value in enumerate(raw):
         seen = set()
-        for name_ in _text(value).split(sch.MULTI_SEP):
-            name_ = name_.strip()
-            if not name_:
-                continue
+        for name_ in documents.split_persons(value):
             code = table.code(name_)
             if code not in seen:
                 seen.add(code)

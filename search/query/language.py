@@ -22,7 +22,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from search.text import fold, nfc
+from search.text import MONTHS_FR, fold, nfc
 
 #: Longest query read, in characters; the rest is dropped with a warning.
 MAX_QUERY_CHARS = 500
@@ -54,9 +54,6 @@ OPERATORS = {"AND": "and", "ET": "and", "&&": "and", "OR": "or", "OU": "or", "||
 
 #: Opening quote → accepted closing quotes.
 QUOTES = {'"': '"”“', "«": "»", "“": "”\"", "„": "“”\"", "‘‘": "’’"}
-
-MONTHS_FR = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-             "septembre", "octobre", "novembre", "décembre"]
 
 _URL = re.compile(r"^(?:https?://|www\.)\S+$", re.I)
 _WORDS = re.compile(r"\w+(?:['’]\w+)*", re.U)

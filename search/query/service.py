@@ -1,6 +1,7 @@
 """The query layer used by the web app and the CLI: one request in, one plain-data result out.
 
-``SearchRequest.from_params`` validates URL/CLI parameters (``BadParameter`` → HTTP 400);
+``SearchRequest.from_params`` (search/query/request.py) validates URL/CLI parameters
+(``BadParameter`` → HTTP 400);
 ``SearchService`` keeps one searcher per index generation and answers searches, article
 pages, "more like this" and person pages. See docs/ARCHITECTURE.md for the JSON shape.
 """
@@ -12,7 +13,7 @@ import os
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from html import escape
 from pathlib import Path
 
@@ -23,25 +24,19 @@ from search.query import match as fm
 from search.query import language as ql
 from search.query.build import Builder, analyze
 from search.query.relevance import Booster
+# Re-exported: tests, benches and gunicorn.conf.py import the request and its limits from here.
+from search.query.request import (DEFAULT_FACET_LIMIT, DEFAULT_LIMIT, LIST_FIELDS, MAX_FACET_VALUES,
+                                  MAX_FILTER_VALUES, MAX_LIMIT, MAX_PAGE, MAX_VALUE_CHARS, BadParameter,
+                                  SearchRequest)
 from search.query.similar import SimilarIndex
 from search.query.snippets import MAX_FRAGMENTS, Highlighter, WordAnalyzer, lead
 from search.index.folder import IndexHandle
+from search.index.documents import split_persons
 from search.query.suggest import Vocabulary, best_combinations
 from search.text import fold_key
 from search.query.threads import nest
 from search.query.timelimit import Deadline
 
-#: Hits per page: default and maximum.
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 100
-#: Highest page number accepted (a cheap guard against absurd numbers; deep pages are allowed).
-MAX_PAGE = 100_000
-#: Facet values returned by default per facet.
-DEFAULT_FACET_LIMIT = 10
-MAX_FACET_VALUES = fc.MAX_FACET_VALUES
-#: Most values one filter parameter may carry, and the longest value.
-MAX_FILTER_VALUES = 50
-MAX_VALUE_CHARS = 300
 #: Extra hits fetched beyond a page so that score ties can be ordered by id exactly.
 TIE_MARGIN = 16
 #: Queries expected to match at most this many documents are scored in one pass.
@@ -62,151 +57,7 @@ try:
 except ValueError:
     RESULT_CACHE_SIZE = 256
 
-SORTS = {"relevance": "relevance", "pertinence": "relevance", "newest": "newest", "recent": "newest",
-         "récent": "newest", "date": "newest", "oldest": "oldest", "ancien": "oldest"}
-SCOPES = {"all": "all", "tout": "all", "articles": "articles", "article": "articles",
-          "comments": "comments", "commentaires": "comments"}
-LIST_FIELDS = ("outlet", "year", "month", "person", "author")
 MONTHS_FR = ql.MONTHS_FR
-
-
-class BadParameter(ValueError):
-    """An invalid request parameter; the message is French and safe to show (HTTP 400)."""
-
-
-# ---------------------------------------------------------------- request
-
-
-def _values(params: dict, key: str) -> list[str]:
-    raw = params.get(key)
-    if raw is None:
-        return []
-    if isinstance(raw, (list, tuple)):
-        items = raw
-    else:
-        items = [raw]
-    out = []
-    for item in items:
-        if item is None:
-            continue
-        text = str(item).replace("\x00", "").strip()
-        if text:
-            out.append(text)
-    return out
-
-
-def _scalar(params: dict, key: str) -> str | None:
-    values = _values(params, key)
-    return values[-1] if values else None
-
-
-def _int(params: dict, key: str, default: int, lo: int, hi: int, label: str) -> int:
-    raw = _scalar(params, key)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadParameter(f"paramètre « {key} » invalide : {label} attendu") from None
-    if not lo <= value <= hi:
-        raise BadParameter(f"paramètre « {key} » hors limites : {label} entre {lo} et {hi} attendu")
-    return value
-
-
-@dataclass
-class SearchRequest:
-    """A validated search: query, filters, exclusions, sort, scope, page and facet options."""
-
-    q: str = ""
-    outlet: list[str] = field(default_factory=list)
-    year: list[str] = field(default_factory=list)
-    month: list[str] = field(default_factory=list)
-    person: list[str] = field(default_factory=list)
-    author: list[str] = field(default_factory=list)
-    not_outlet: list[str] = field(default_factory=list)
-    not_year: list[str] = field(default_factory=list)
-    not_month: list[str] = field(default_factory=list)
-    not_person: list[str] = field(default_factory=list)
-    not_author: list[str] = field(default_factory=list)
-    sort: str = "relevance"
-    scope: str = "all"
-    page: int = 1
-    limit: int = DEFAULT_LIMIT
-    facet_limit: int = DEFAULT_FACET_LIMIT
-    facet_filter: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_params(cls, params: dict | None) -> "SearchRequest":
-        """Build a request from ``{name: str | list[str]}`` (URL args or CLI options); raise BadParameter."""
-        params = dict(params or {})
-        req = cls()
-        q = _values(params, "q")
-        req.q = " ".join(q)
-        for name in LIST_FIELDS:
-            inc = _values(params, name)
-            exc = _values(params, f"not_{name}") + _values(params, f"-{name}")
-            for label, values in ((name, inc), (f"not_{name}", exc)):
-                if len(values) > MAX_FILTER_VALUES:
-                    raise BadParameter(f"trop de valeurs pour « {label} » (au plus {MAX_FILTER_VALUES})")
-                for v in values:
-                    if len(v) > MAX_VALUE_CHARS:
-                        raise BadParameter(f"valeur trop longue pour « {label} »")
-                    if name == "year" and not re.fullmatch(r"\d{4}", v):
-                        raise BadParameter(f"année invalide : « {v[:20]} » (AAAA attendu)")
-                    if name == "month" and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", v):
-                        raise BadParameter(f"mois invalide : « {v[:20]} » (AAAA-MM attendu)")
-            setattr(req, name, list(dict.fromkeys(inc)))
-            setattr(req, f"not_{name}", list(dict.fromkeys(exc)))
-        sort = _scalar(params, "sort")
-        if sort is not None:
-            if sort.lower() not in SORTS:
-                raise BadParameter("tri inconnu : relevance, newest ou oldest attendu")
-            req.sort = SORTS[sort.lower()]
-        scope = _scalar(params, "scope")
-        if scope is not None:
-            if scope.lower() not in SCOPES:
-                raise BadParameter("portée inconnue : all, articles ou comments attendu")
-            req.scope = SCOPES[scope.lower()]
-        req.page = _int(params, "page", 1, 1, MAX_PAGE, "un numéro de page")
-        req.limit = _int(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, "un nombre de résultats par page")
-        req.facet_limit = _int(params, "facet_limit", DEFAULT_FACET_LIMIT, 0, MAX_FACET_VALUES,
-                               "un nombre de valeurs par facette")
-        filters = {}
-        for key in list(params):
-            m = re.fullmatch(r"facet_filter(?:_|\[|\.)(\w+)\]?", str(key))
-            if m and m.group(1) in LIST_FIELDS:
-                value = _scalar(params, key)
-                if value:
-                    filters[m.group(1)] = value[:MAX_VALUE_CHARS]
-        for value in _values(params, "facet_filter"):
-            name, sep, text = value.partition(":")
-            if sep and name in LIST_FIELDS and text.strip():
-                filters[name] = text.strip()[:MAX_VALUE_CHARS]
-        raw_ff = params.get("facet_filter")
-        if isinstance(raw_ff, dict):
-            for name, text in raw_ff.items():
-                if name in LIST_FIELDS and text:
-                    filters[name] = str(text)[:MAX_VALUE_CHARS]
-        req.facet_filter = filters
-        return req
-
-    def to_params(self) -> dict[str, list[str]]:
-        """Return the request as URL parameters (only non-default values)."""
-        out: dict[str, list[str]] = {}
-        if self.q:
-            out["q"] = [self.q]
-        for name in LIST_FIELDS:
-            if getattr(self, name):
-                out[name] = list(getattr(self, name))
-            if getattr(self, f"not_{name}"):
-                out[f"-{name}"] = list(getattr(self, f"not_{name}"))
-        for name, default in (("sort", "relevance"), ("scope", "all"), ("page", 1), ("limit", DEFAULT_LIMIT),
-                              ("facet_limit", DEFAULT_FACET_LIMIT)):
-            if getattr(self, name) != default:
-                out[name] = [str(getattr(self, name))]
-        for name, text in self.facet_filter.items():
-            out[f"facet_filter_{name}"] = [text]
-        return out
 
 
 # ---------------------------------------------------------------- result
@@ -471,8 +322,7 @@ class SearchService:
         snippets = [sn for _s, _p, sn in sorted(frags[:MAX_FRAGMENTS], key=lambda t: t[1])]
         if not snippets and scope != "comments" and body:
             snippets = [{"where": "body", "html": lead(body)}]
-        persons = [p for p in (f.get("persons") or "").split(",") if p] if isinstance(f.get("persons"), str) \
-            else list(f.get("persons") or [])
+        persons = split_persons(f.get("persons"))
         return {
             "id": f.get("id"), "title": title, "title_html": hl.mark(title, title_spans),
             "outlet": f.get("outlet") or None, "site": f.get("site") or None, "author": f.get("author") or None,
@@ -655,8 +505,7 @@ class SearchService:
         built = Builder(searcher, "all", fuzzy=gen.vocab.fuzzy).build(parsed.tree)
         hl = Highlighter(gen.words, built.highlight)
         comments = [c if isinstance(c, dict) else {"text": str(c)} for c in (f.get("comments_data") or [])]
-        persons = [p for p in (f.get("persons") or "").split(",") if p] if isinstance(f.get("persons"), str) \
-            else list(f.get("persons") or [])
+        persons = split_persons(f.get("persons"))
         title = f.get("title") or ""
         return {
             "id": f.get("id"), "path": f.get("path"), "url": f.get("url") or None, "title": title,

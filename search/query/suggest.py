@@ -322,7 +322,7 @@ class Vocabulary:
 
         A candidate that sounds like the typed word (``phonetic``) wins over a closer spelling
         that does not (``militere`` → ``militaire``, not ``militer``); among those, fewer edits
-        and more documents win.
+        and more documents win.  A word found in the corpus comes last, after its corrections.
         """
         if len(term) < 3 or term.isdigit():
             return []
@@ -345,12 +345,13 @@ class Vocabulary:
             score = (SOUND_BONUS if same_sound else 0.0) - EDIT_COST * dist + FREQ_WEIGHT * math.log1p(cand_df)
             ranked.append((score, cand))
         ranked.sort(key=lambda sc: (-sc[0], sc[1]))
-        return [(cand, score) for score, cand in ranked[:k]]
-
-    def correction(self, term: str) -> str | None:
-        """Return the best better-attested spelling for a folded word, or None."""
-        found = self.candidates(term, 1)
-        return found[0][0] if found else None
+        found = [(cand, score) for score, cand in ranked[:k]]
+        if found and df:
+            # A rare word may be right and its neighbour wrong ("riviere nigger" means "rivière
+            # Niger", not "rizière Niger"): kept as a last resort, one edit below every correction,
+            # so that a combination of several words can leave it as typed.
+            found.append((term, found[-1][1] - EDIT_COST))
+        return found
 
     def display(self, term: str) -> str:
         """Return the most common spelling (accents, capitals) of a folded term in the stored text."""

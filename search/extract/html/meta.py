@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 
+from search.extract.comments import COMMENT_COUNT
 from search.extract.dates import normalize_date
 from search.extract.html.parse import Node, flatten, invisible, squash
 from search.extract.records import host_of, plausible_count
@@ -44,8 +45,6 @@ _COMMENT_CHROME = {"comment-meta", "comment-metadata", "commentmetadata", "reply
                    "comment-author", "vcard", "comment-awaiting-moderation", "wpd-comment-label",
                    "comment__meta", "comment-date", "links", "comment-links", "wpd-comment-right"}
 _SAYS = re.compile(r"\s*(?:dit|a dit|says|said|a écrit|a ecrit|wrote)\s*:?\s*$", re.IGNORECASE)
-_COUNT = re.compile(r"(?<!\d)(\d+)\s*(?:commentaires?|comments?|r[ée]actions?|r[ée]ponses?|responses?|replies"
-                    r"|avis)\b", re.IGNORECASE)
 _MODERATION = re.compile(r"^(?:votre commentaire est en attente|your comment is awaiting)", re.IGNORECASE)
 
 
@@ -350,7 +349,7 @@ def find_comments(root: Node) -> tuple[list[dict], list[Node], int]:
             stated = max(stated, plausible_count(node.get("data-comments-count")) or 0)
         elif tokens & {"comments-title", "comment-count", "comments-count", "wpd-thread-info", "comment-title"} or \
                 (node.tag in ("h2", "h3") and node.parent is not None and node.parent.get("id") == "comments"):
-            m = _COUNT.search(node.text()[:200])
+            m = COMMENT_COUNT.search(node.text()[:200])
             if m:
                 stated = max(stated, plausible_count(m.group(1)) or 0)
     return found, nodes, stated

@@ -1,17 +1,11 @@
-"""Persons mentioned in articles: spaCy NER, normalisation and corpus-wide identity.
+"""Person mentions tagged by spaCy's French NER, cached by content hash.
 
-Pipeline: ``raw_mentions`` runs spaCy's French NER on the clean title and body (never comments,
-never the byline), read in chunks of bounded size, caching the tagged spans by content hash;
-``resolve`` turns the mentions of a whole corpus into one canonical name per person (titles
-stripped, accents ignored, surnames resolved, aliases applied, most common accented spelling
-displayed).  spaCy is imported lazily inside ``load_nlp``: the web app imports this module and
-must never load it.  A text the NER fails on (MemoryError, an error in spaCy, a killed worker)
-costs that text only: ``raw_mentions`` lists it in ``failed`` for the caller to keep older ones.
-
-A surname used alone is resolved to the full name given in the same article, else to the alias
-file, else to the only full name with that surname in the corpus; when none or several match it
-is dropped: an analyst filtering on "Keita" would otherwise get several people counted as one,
-and the word stays searchable in the text.
+``raw_mentions`` runs the NER on the clean title and body (never comments, never the byline),
+read in chunks of bounded size, caching the tagged spans by content hash in ``NerCache``;
+``tag_spans`` spreads the texts over a pool of worker processes.  spaCy is imported lazily
+inside ``load_nlp``: importing this module must never load it.  A text the NER fails on
+(MemoryError, an error in spaCy, a killed worker) costs that text only: ``raw_mentions`` lists it
+in ``failed`` for the caller to keep older ones.
 """
 
 from __future__ import annotations
@@ -21,9 +15,7 @@ import json
 import multiprocessing
 import os
 import sqlite3
-from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
@@ -347,186 +339,4 @@ def raw_mentions(articles, *, cache=None, n_process=1) -> Mentions:
             if name and (not author or names.name_key(name) != author):
                 mentions.append(name)
         out[art["id"]] = mentions
-    return out
-
-
-@dataclass
-class Resolution:
-    """Canonical persons per article, the spellings merged into each, and article counts."""
-
-    by_article: dict[str, list[str]] = field(default_factory=dict)
-    variants: dict[str, dict[str, int]] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
-    unresolved: dict[str, int] = field(default_factory=dict)
-
-    def persons(self) -> list[dict]:
-        """Return ``[{name, count, variants}]``, most mentioned first."""
-        rows = [
-            {"name": name, "count": count,
-             "variants": sorted(self.variants.get(name, {}), key=lambda v: (-self.variants[name][v], v))}
-            for name, count in self.counts.items()
-        ]
-        rows.sort(key=lambda r: (-r["count"], names.name_key(r["name"])))
-        return rows
-
-    def to_json(self) -> dict:
-        """Return a JSON-serialisable form (saved as persons.json in each index generation)."""
-        return {
-            "persons": self.persons(),
-            "variants": self.variants,
-            "unresolved": dict(sorted(self.unresolved.items(), key=lambda kv: (-kv[1], kv[0]))),
-        }
-
-
-def _choose_display(forms: Counter) -> str:
-    # Most common spelling, an accented one first: "Goita" is usually a lazily typed "Goïta".
-    return max(forms, key=lambda f: (names.accent_score(f) > 0, forms[f], names.accent_score(f),
-                                     sum(c.islower() for c in f), f))
-
-
-def _is_shorter_form(short_key: str, long_key: str) -> bool:
-    """Return True if ``short_key`` is ``long_key`` with middle or first names left out."""
-    short, long = short_key.split(" "), long_key.split(" ")
-    if len(short) >= len(long):
-        return False
-    if short[-1] != long[-1]:
-        return len(short) >= 2 and long[:len(short)] == short  # "Ousmane Issoufi [Maïga]"
-    it = iter(long)
-    return all(tok in it for tok in short)  # an ordered subsequence
-
-
-def resolve(raw_by_id: dict[str, list[str]], rules: names.NameRules | None = None) -> Resolution:
-    """Resolve mentions to corpus-wide canonical persons (surnames, aliases, accents)."""
-    rules = rules or names.load_rules()
-    # 1. Clean again (the data files may have changed since the mentions were cached) and apply
-    #    aliases to full names; short mentions (a surname alone) wait for the article's context.
-    per_article: dict[str, list[tuple[str, str, bool]]] = {}  # id -> [(surface, name, short)]
-    for art_id, mentions in raw_by_id.items():
-        items = []
-        for mention in mentions or ():
-            surface = names.clean_mention(mention, rules) if isinstance(mention, str) else None
-            if not surface:
-                continue
-            short = names.is_short(surface)
-            name = surface
-            canonical = None if short else rules.alias(surface)
-            # An alias that differs only by accents changes nothing: identity already ignores
-            # them, and the display spelling is chosen from the corpus.
-            if canonical and names.name_key(canonical) != names.name_key(surface):
-                name = canonical
-            items.append((surface, name, short))
-        per_article[art_id] = items
-
-    # 2. The corpus inventory of full names, and which full names each surname may stand for.
-    by_surname: dict[str, set[str]] = defaultdict(set)
-    for items in per_article.values():
-        for _surface, name, short in items:
-            if not short:
-                for key in names.surname_keys(name):
-                    by_surname[key].add(names.name_key(name))
-
-    def in_article(short_key: str, full_keys: list[str]) -> str | None:
-        by_last = {k for k in full_keys if short_key in names.surname_keys(k)}
-        if len(by_last) == 1:
-            return next(iter(by_last))
-        if by_last:
-            return None  # two people of that surname in the article: don't guess
-        by_any = {k for k in full_keys if short_key in k.split(" ")}
-        return next(iter(by_any)) if len(by_any) == 1 else None
-
-    # 3. Resolve each article's mentions to identity keys, keeping the order of first mention.
-    forms: dict[str, Counter] = defaultdict(Counter)  # key -> spelling -> articles
-    variants: dict[str, Counter] = defaultdict(Counter)  # key -> surface -> articles
-    keys_by_article: dict[str, list[str]] = {}
-    unresolved: Counter = Counter()
-    for art_id, items in per_article.items():
-        full_keys = list(dict.fromkeys(names.name_key(n) for _s, n, short in items if not short))
-        # A shorter full name inside a longer one in the same article is the same person
-        # ("Ibrahim Keïta" beside "Ibrahim Boubacar Keïta").
-        merge = {}
-        for k in full_keys:
-            longer = [o for o in full_keys if o != k and _is_shorter_form(k, o)]
-            if len(longer) == 1:
-                merge[k] = longer[0]
-        resolved: list[str] = []
-        seen_forms: dict[str, set[str]] = defaultdict(set)
-        seen_surfaces: dict[str, set[str]] = defaultdict(set)
-        for surface, name, short in items:
-            if short:
-                skey = names.name_key(surface)
-                key = in_article(skey, full_keys)
-                if key is None:
-                    canonical = rules.alias(surface)
-                    if canonical:
-                        key = names.name_key(canonical)
-                        seen_forms[key].add(canonical)
-                    elif len(by_surname.get(skey, ())) == 1:
-                        key = next(iter(by_surname[skey]))
-                if key is None:
-                    unresolved[surface] += 1
-                    continue
-            else:
-                key = names.name_key(name)
-                seen_forms[key].add(name)
-            key = merge.get(key, key)
-            seen_surfaces[key].add(surface)
-            if key not in resolved:
-                resolved.append(key)
-        for key, spellings in seen_forms.items():
-            forms[merge.get(key, key)].update(spellings)
-        for key, surfaces in seen_surfaces.items():
-            variants[key].update(surfaces)
-        keys_by_article[art_id] = resolved
-
-    # 4. Display names and counts.
-    display = {}
-    for key in {k for ks in keys_by_article.values() for k in ks}:
-        display[key] = _choose_display(forms[key]) if forms.get(key) else names.display_case(
-            max(variants[key], key=lambda v: (variants[key][v], v)))
-    counts: Counter = Counter()
-    by_article = {}
-    for art_id, keys in keys_by_article.items():
-        people = list(dict.fromkeys(display[k] for k in keys))
-        by_article[art_id] = people
-        counts.update(people)
-    merged_variants: dict[str, dict[str, int]] = {}
-    for key, surfaces in variants.items():
-        if key in display:
-            bucket = merged_variants.setdefault(display[key], {})
-            for surface, n in surfaces.items():
-                bucket[surface] = bucket.get(surface, 0) + n
-    return Resolution(by_article=by_article, variants=merged_variants, counts=dict(counts),
-                      unresolved=dict(unresolved))
-
-
-def annotate(articles, cache=None) -> None:
-    """Fill ``persons`` of each article in place, resolving across the given articles."""
-    articles = list(articles)
-    res = resolve(raw_mentions(articles, cache=cache))
-    for art in articles:
-        art["persons"] = res.by_article.get(art["id"], [])
-
-
-PERSONS_FILE = "persons.json"
-
-
-def list_persons(index_dir) -> list[dict]:
-    """Return persons of the live index with counts and variants, most frequent first."""
-    from search.index import folder as store
-
-    gen = store.live_path(index_dir)
-    if gen is None:
-        raise store.NoIndex(f"no index in {index_dir}; run `presse reindex` first")
-    try:
-        data = json.loads((Path(gen) / PERSONS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []  # indexed without persons, or an unreadable file: nothing to list
-    rows = data.get("persons") if isinstance(data, dict) else None
-    out = []
-    for row in rows or ():
-        if isinstance(row, dict) and isinstance(row.get("name"), str):
-            count = row.get("count")
-            out.append({"name": row["name"], "count": count if isinstance(count, int) else 0,
-                        "variants": [v for v in row.get("variants") or [] if isinstance(v, str)]})
-    out.sort(key=lambda r: (-r["count"], names.name_key(r["name"])))
     return out
