@@ -60,7 +60,7 @@ def post_worker_init(worker):
     except Exception as exc:  # gunicorn's English pages then: never block start-up
         worker.log.warning("presse: French error pages not installed: %s", exc)
     try:
-        from search.query.service import SearchRequest
+        from search.query.request import SearchRequest
         from webapp import service
 
         with app.app_context():

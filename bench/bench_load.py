@@ -48,7 +48,8 @@ def free_port() -> int:
 
 def build_mix(index_dir: Path, size: int, seed: int) -> list[str]:
     """Return request paths in the 70/20/10 search/article/API proportions."""
-    from search.query.service import SearchRequest, SearchService
+    from search.query.service import SearchService
+    from search.query.request import SearchRequest
 
     rng = random.Random(seed)
     svc = SearchService(index_dir)

@@ -27,7 +27,8 @@ from bench.common import percentile, prepare_source  # noqa: E402
 from search import indexer  # noqa: E402
 from search import suggest  # noqa: E402
 from search.index import folder as store
-from search.query.service import SearchRequest, SearchService  # noqa: E402
+from search.query.service import SearchService  # noqa: E402
+from search.query.request import SearchRequest
 
 QUERIES = {
     "single-term": ["mali", "sécurité", "coronavirus", "election", "président", "économie", "police",

@@ -44,7 +44,8 @@ def main(argv=None) -> int:
         print(f"index not found: {args.index}", file=sys.stderr)
         return 2
     from search.query import relevance
-    from search.query.service import SearchRequest, SearchService
+    from search.query.service import SearchService
+    from search.query.request import SearchRequest
 
     if args.no_boost:
         relevance.Booster.apply = lambda self, scored, tree: None

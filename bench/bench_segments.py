@@ -36,7 +36,8 @@ from bench.bench_query import QUERIES  # noqa: E402
 from search import store  # noqa: E402
 from search.extract import files as extract
 from search.index import reindex as indexer
-from search.query.service import SearchRequest, SearchService  # noqa: E402
+from search.query.service import SearchService  # noqa: E402
+from search.query.request import SearchRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 PER_FILE = 100

@@ -60,7 +60,8 @@ def misspelt_words(index_dir: Path, count: int) -> list[str]:
 
 def child(index_dir: Path, query: str, repeat: int) -> dict:
     """Run one query ``repeat`` times in this process; return times, memory and the suggestion."""
-    from search.query.service import SearchRequest, SearchService
+    from search.query.service import SearchService
+    from search.query.request import SearchRequest
 
     svc = SearchService(index_dir, check_interval=3600)
     svc.search(SearchRequest.from_params({"q": "cooperasion militere"}))  # opens the index, reads the vocabulary

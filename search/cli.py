@@ -263,8 +263,8 @@ def serve(host, port, index_dir):
 def persons(index_dir, as_json, min_count):
     """List persons with their article counts and the spellings merged into each.
 
-    Use it to spot what to merge (search/data/person_aliases.toml) or delete
-    (search/data/non_persons.txt); edits apply at the next reindex.
+    Use it to spot what to merge (search/persons/data/person_aliases.toml) or delete
+    (search/persons/data/non_persons.txt); edits apply at the next reindex.
     """
     from search.persons.resolve import list_persons
 

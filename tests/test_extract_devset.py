@@ -1,7 +1,8 @@
-"""Extraction scored on the development set of real pages (skipped when ``PRESSE_DEVSET_DIR`` is not set).
+"""Extraction scored on the development set of real pages (skipped when the dev set is absent).
 
 The dev set (pages, crawler sidecars, gold annotations and its scorer) is never copied into the project:
-``PRESSE_DEVSET_DIR=/path/to/devset pytest tests/test_extract_devset.py -q -s``.
+``PRESSE_DEVSET_DIR=/path/to/devset pytest tests/test_extract_devset.py -q -s`` (default: ``devset/`` in the
+shared folder beside the checkout, like the corpus).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from search.extract.files import load_file
+from tests.conftest import SHARED
 
 #: Field scores reached when the test was written (96 % and 98 %), less a margin (text alone, with crawler sidecars).
 MIN_FIELDS_TEXT_ONLY = 0.95
@@ -24,10 +26,7 @@ MIN_FIELDS_WITH_SIDECARS = 0.97
 
 @pytest.fixture(scope="module")
 def devset() -> Path:
-    folder = os.environ.get("PRESSE_DEVSET_DIR")
-    if not folder:
-        pytest.skip("PRESSE_DEVSET_DIR is not set")
-    path = Path(folder)
+    path = Path(os.environ.get("PRESSE_DEVSET_DIR") or SHARED / "devset")
     if not (path / "gold.jsonl").is_file() or not (path / "score_extract.py").is_file():
         pytest.skip(f"no dev set in {path}")
     return path

@@ -9,7 +9,8 @@ from whoosh import query as wq
 from search.query import match as fm
 from search.query import language as ql
 from search.query.build import Builder
-from search.query.service import SearchRequest, SearchService
+from search.query.service import SearchService
+from search.query.request import SearchRequest
 from tests.query_fixtures import ARTICLES, article, build_index
 
 QUERIES = [

@@ -22,7 +22,8 @@ from search.index import faults
 from search.index import reindex as indexer
 from search.index import folder as store
 from search.cli import main
-from search.query.service import SearchRequest, SearchService
+from search.query.service import SearchService
+from search.query.request import SearchRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ("{title}\n\nLa sécurité au Mali reste la priorité du gouvernement de transition, selon le "

@@ -235,7 +235,8 @@ def test_a_vocabulary_that_cannot_be_saved_does_not_fail_the_reindex(tmp_path, v
 
 
 def test_a_full_reindex_indexes_pairs_of_frequent_words_only(tmp_path, verbatim):
-    from search.query.service import SearchRequest, SearchService
+    from search.query.service import SearchService
+    from search.query.request import SearchRequest
 
     src, ix = tmp_path / "src", tmp_path / "ix"
     records = [_art(str(i), body=f"Les forces armées patrouillent, jour {i}.") for i in range(150)]
@@ -751,7 +752,8 @@ def _segments(index_dir) -> tuple[int, int, int]:
 
 
 def test_incremental_runs_keep_few_segments_and_few_deleted_documents(tmp_path, verbatim):
-    from search.query.service import SearchRequest, SearchService
+    from search.query.service import SearchService
+    from search.query.request import SearchRequest
 
     src, ix = tmp_path / "src", tmp_path / "ix"
     for f in range(20):

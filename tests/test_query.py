@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from search.query.service import MAX_LIMIT, BadParameter, SearchRequest, SearchService
+from search.query.service import SearchService
+from search.query.request import MAX_LIMIT, BadParameter, SearchRequest
 from tests.query_fixtures import ARTICLES, article, build_index
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import shutil
 
 from search.index import reindex as indexer
-from search.query.service import SearchRequest, SearchService
+from search.query.service import SearchService
+from search.query.request import SearchRequest
 
 
 def test_a_repeated_search_gives_an_equal_result_from_the_cache(seed_index):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from search.query import language as ql
-from search.query.service import SearchRequest, SearchService
+from search.query.service import SearchService
+from search.query.request import SearchRequest
 from search.query.relevance import word_runs
 from tests.query_fixtures import article, build_index
 

@@ -8,7 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from search.cli import main
-from search.query.service import SearchRequest, SearchService
+from search.query.service import SearchService
+from search.query.request import SearchRequest
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from bs4 import BeautifulSoup
 
 from search.index import reindex as indexer
 from search.query import language as querylang
-from search.query import service as query_layer
+from search.query import request as query_layer
 from webapp import guard
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from search.query.service import SearchRequest, SearchService
+from search.query.service import SearchService
+from search.query.request import SearchRequest
 from search.query.snippets import MAX_FRAGMENTS
 from tests.query_fixtures import ARTICLES, article, build_index
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from search.query.service import SearchRequest, SearchService
+from search.query.service import SearchService
+from search.query.request import SearchRequest
 from tests.query_fixtures import ARTICLES, build_index
 
 

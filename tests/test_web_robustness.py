@@ -20,10 +20,9 @@ from bs4 import BeautifulSoup
 from search.index import documents
 from search.index import reindex as indexer
 from search.index import folder as store
-from search.query.service import MAX_VALUE_CHARS
+from search.query.request import MAX_VALUE_CHARS
 from webapp import create_app, guard
 from webapp.links import person_url
-from webapp.params import MAX_VALUE_LEN
 
 ROOT = Path(__file__).resolve().parent.parent
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options")
@@ -161,7 +160,7 @@ def test_the_readme_states_the_limits_the_app_enforces():
     readme = (ROOT / "README.md").read_text("utf-8")
     production = readme[readme.index("## Production"):]
     for fact in (f"{guard.MAX_URL_BYTES:,}", "414", "431", f"{guard.MAX_HEADERS} headers",
-                 f"{MAX_VALUE_LEN} characters per value", f"{documents.MAX_NAME_CHARS} characters"):
+                 f"{MAX_VALUE_CHARS} characters per value", f"{documents.MAX_NAME_CHARS} characters"):
         assert fact in production, fact
 
 
@@ -253,7 +252,7 @@ def test_every_link_of_the_search_article_and_person_pages_answers_200(awkward_c
 
 
 def test_long_names_are_cut_at_index_time_below_what_links_accept(awkward_client):
-    assert documents.MAX_NAME_CHARS < MAX_VALUE_LEN == MAX_VALUE_CHARS
+    assert documents.MAX_NAME_CHARS < MAX_VALUE_CHARS
     facets = awkward_client.get("/api/search?facet_limit=0").get_json()["facets"]
     for name in ("person", "author", "outlet"):
         longest = max(len(row["value"]) for row in facets[name])

@@ -27,7 +27,6 @@ def create_app(config: dict | None = None) -> Flask:
         INDEX_DIR=str(store.default_index_dir()),
         TESTING=False,
         HITS_PER_PAGE=20,
-        MAX_HITS_PER_PAGE=100,
         JSON_AS_ASCII=False,
     )
     if config:

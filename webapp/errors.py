@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from webapp.params import ParamError
+from search.query.request import BadParameter
 from webapp.service import IndexUnavailable
 from webapp.views import is_htmx
 
@@ -48,15 +48,6 @@ def bad_parameter_message(exc: Exception) -> str:
 
 def register(app: Flask) -> None:
     """Install the handlers."""
-    try:
-        from search.query.service import BadParameter
-    except ImportError:  # the query layer failed to import: every search then answers 500
-        BadParameter = ParamError
-
-    @app.errorhandler(ParamError)
-    def _param(exc):
-        return error_response(400, str(exc))
-
     @app.errorhandler(BadParameter)
     def _bad(exc):
         return error_response(400, bad_parameter_message(exc))

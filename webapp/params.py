@@ -19,8 +19,6 @@ FILTERS = LIST_FIELDS
 
 #: Names other modules import from here (webapp/errors.py, tests/test_web_robustness.py): the query
 #: layer's error and value bound, not a second set.
-ParamError = BadParameter
-MAX_VALUE_LEN = MAX_VALUE_CHARS
 
 
 class SearchState:

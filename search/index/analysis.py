@@ -21,7 +21,7 @@ Rules, applied identically at index and query time:
 * Accents are folded **before** stemming, so ``securite`` and ``sécurité`` give one stem; the
   accent of ``-ée``, ``-ité``, ``-ière`` is restored first because Snowball needs it to keep
   word families together (``renforcée``/``renforcé``).
-* Words of ``search/data/protected_words.txt`` (places, organisations, names of the region)
+* Words of ``search/index/data/protected_words.txt`` (places, organisations, names of the region)
   are never stemmed, whatever their case, on both sides: ``Mali`` and ``mali`` give ``mali``
   while the word ``mal`` gives ``mal``.
 * Hyphenated words are split (``Mali-Russie`` → ``mali``, ``russie``); numbers keep their

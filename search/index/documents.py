@@ -22,7 +22,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: Separator of the names in the stored ``persons`` field (a comma-separated keyword field).
 PERSONS_SEP = ","
 #: Longest person, outlet or author name indexed, longer ones cut: every name the index holds must
-#: fit in a filter value (search.query.service.MAX_VALUE_CHARS) and in the link that filters on it.
+#: fit in a filter value (search.query.request.MAX_VALUE_CHARS) and in the link that filters on it.
 MAX_NAME_CHARS = 200
 
 

@@ -1,7 +1,7 @@
 """Person-name normalisation: titles, shape rules, stoplist and aliases (no spaCy here).
 
 A mention tagged PER by the NER is cleaned into a display-cased name or rejected.  The rules come
-from editable data files in ``search/data`` (titles, non-persons, aliases), so that a user's merges
+from editable data files in ``search/persons/data`` (titles, non-persons, aliases), so that a user's merges
 and deletions apply at the next reindex without running the NER again.
 """
 

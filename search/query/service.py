@@ -24,10 +24,7 @@ from search.query import match as fm
 from search.query import language as ql
 from search.query.build import Builder, analyze
 from search.query.relevance import Booster
-# Re-exported: tests, benches and gunicorn.conf.py import the request and its limits from here.
-from search.query.request import (DEFAULT_FACET_LIMIT, DEFAULT_LIMIT, LIST_FIELDS, MAX_FACET_VALUES,
-                                  MAX_FILTER_VALUES, MAX_LIMIT, MAX_PAGE, MAX_VALUE_CHARS, BadParameter,
-                                  SearchRequest)
+from search.query.request import LIST_FIELDS, MAX_FACET_VALUES, MAX_LIMIT, BadParameter, SearchRequest
 from search.query.similar import SimilarIndex
 from search.query.snippets import MAX_FRAGMENTS, Highlighter, WordAnalyzer, lead
 from search.index.folder import IndexHandle
