@@ -6,6 +6,7 @@ one definition each, so that every stage reads text the same way.
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 import unicodedata
 
@@ -97,6 +98,15 @@ MONTH_NUMBERS: dict[str, int] = {
     **{name: i for i, name in enumerate(_MONTHS_EN, 1)},
     **_MONTHS_EN_SHORT,
 }
+
+
+def real_day(year: int, month: int, day: int) -> bool:
+    """Return True when ``year-month-day`` is a day of the calendar (no 30 February, no month 13)."""
+    try:
+        _dt.date(year, month, day)
+    except (ValueError, OverflowError):
+        return False
+    return True
 
 
 def month_name(month: int, short: bool = False) -> str:

@@ -11,9 +11,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -142,13 +144,21 @@ class Probe:
     def __init__(self, base: str, log: Path):
         self.base, self.log, self.n = base, log, 0
         self.totals: dict[int, int] = {}
+        self._lock = threading.Lock()
 
     def ask(self) -> int:
-        self.n += 1
-        status, body = fetch(f"{self.base}/api/search?" + urlencode({"q": "securite", "probe": self.n}))
+        with self._lock:
+            self.n += 1
+            n = self.n
+        status, body = fetch(f"{self.base}/api/search?" + urlencode({"q": "securite", "probe": n}))
         assert status == 200, body
-        self.totals[self.n] = json.loads(body)["total"]
-        return self.totals[self.n]
+        self.totals[n] = json.loads(body)["total"]
+        return self.totals[n]
+
+    def ask_together(self, count: int = 6) -> None:
+        """Send ``count`` requests at once, so that one busy worker leaves some to the other."""
+        with ThreadPoolExecutor(count) as pool:
+            list(pool.map(lambda _: self.ask(), range(count)))
 
     def by_worker(self, since: int = 0) -> dict[str, list[int]]:
         """Return each worker pid's totals for requests after ``since``, in request order."""
@@ -180,10 +190,10 @@ class Probe:
 def test_both_gunicorn_workers_see_new_generations_without_restart(gunicorn):
     base, src, ix, log = gunicorn
     probe = Probe(base, log)
-    for _ in range(60):
-        probe.ask()
-        if len(probe.by_worker()) >= 2:
-            break
+    # /healthz answered once one worker was up; the second may still be building its caches.
+    deadline = time.monotonic() + 30
+    while len(probe.by_worker()) < 2 and time.monotonic() < deadline:
+        probe.ask_together()
     before = probe.by_worker()
     assert len(before) == 2, "both workers should have answered"
     assert all(set(t) == {12} for t in before.values())

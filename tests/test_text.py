@@ -272,3 +272,13 @@ def test_ner_line_patterns_are_fast_on_hostile_lines(table, line):
         table.is_ner_boilerplate(key)
         table.is_ner_comment_start(key)
     assert time.perf_counter() - start < 0.5
+
+
+@pytest.mark.parametrize("year,month,day,real", [
+    (2024, 2, 29, True), (2023, 2, 29, False), (2023, 2, 30, False), (2023, 13, 1, False),
+    (2023, 0, 1, False), (2023, 4, 31, False), (2023, 12, 31, True), (0, 1, 1, False), (10**6, 1, 1, False),
+])
+def test_only_days_of_the_calendar_are_real_days(year, month, day, real):
+    from search.text import real_day
+
+    assert real_day(year, month, day) is real

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from search.text import MONTH_NUMBERS as MONTHS, fold
+from search.text import MONTH_NUMBERS as MONTHS, fold, real_day
 
 _MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
 _WEEKDAY = r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|friday|saturday|sunday|lun|mar|mer|jeu|ven|sam|dim)\.?,?"
@@ -34,13 +34,7 @@ MAX_DATE_CHARS = 200
 
 
 def _valid(year: int, month: int = 1, day: int = 1) -> bool:
-    if not MIN_YEAR <= year <= MAX_YEAR:
-        return False
-    try:
-        dt.date(year, month, day)
-    except ValueError:
-        return False
-    return True
+    return MIN_YEAR <= year <= MAX_YEAR and real_day(year, month, day)
 
 
 def _year4(text: str) -> int:

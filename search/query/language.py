@@ -17,12 +17,11 @@ matching, describing) stays far from Python's recursion limit.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from search.text import MONTHS_FR, fold, nfc
+from search.text import MONTHS_FR, fold, nfc, real_day
 
 #: Longest query read, in characters; the rest is dropped with a warning.
 MAX_QUERY_CHARS = 500
@@ -440,21 +439,13 @@ def _date_bound(raw: str, low: bool) -> int:
     month = int(m.group(2)) if m.group(2) else None
     day = int(m.group(3)) if m.group(3) else None
     # year 0 is no year (undated articles sort as 0), and 30 February no day
-    if not year or month is not None and not 1 <= month <= 12 or day is not None and not _real_day(year, month, day):
+    if not year or month is not None and not 1 <= month <= 12 or day is not None and not real_day(year, month, day):
         raise ParseError(f"date invalide ({raw})")
     if month is None:
         return year * 10000 + (0 if low else 1299)
     if day is None:
         return year * 10000 + month * 100 + (0 if low else 99)
     return year * 10000 + month * 100 + day
-
-
-def _real_day(year: int, month: int, day: int) -> bool:
-    try:
-        dt.date(year, month, day)
-    except ValueError:
-        return False
-    return True
 
 
 def _date_label(raw: str) -> str:
