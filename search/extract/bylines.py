@@ -107,3 +107,58 @@ def agency_dateline(paragraph: str, table: OutletTable) -> str | None:
         return None
     outlet = table.lookup(m.group("agency"))
     return outlet.name if outlet is not None and outlet.kind == "agency" else None
+
+
+# A credit's lead-in ("Source : BFMTV", "Avec AFP", "Crédit : 6Medias"): what follows names an outlet.
+_CREDIT_PREFIX = re.compile(r"^(?:sources?|soure|src|cr[ée]dits?|avec|with)\s*:?\s+", re.IGNORECASE)
+# Separators between the names of a joint byline ("Jean Dupont avec AFP", "6Medias, Vidéo BFMTV").
+_CREDIT_PARTS = re.compile(r"\s*(?:[,;/&+]|\s[-–—]\s|\b(?:et|and|avec|with)\b)\s*", re.IGNORECASE)
+
+
+# A name opening with an article or closing on a number names a title, a channel or a programme.
+_THING_NAME = re.compile(r"^(?:(?:le|la|les)\s|l['’])|.*\s\d{1,3}$", re.IGNORECASE)
+
+
+def names_outlet(text: str, table: OutletTable) -> bool:
+    """Return True when some run of the words of ``text`` is an outlet of the table ("Orange BVA", "AFP FR")."""
+    words = text.split()
+    return any(table.lookup(" ".join(words[i:j])) is not None
+               for i in range(len(words)) for j in range(i + 1, len(words) + 1))
+
+
+def is_person_author(text: str, table: OutletTable) -> bool:
+    """Return True when an author value names a person rather than an agency, a newsroom or a credit."""
+    # A byline value is checked word run by word run: "RT France" is person-shaped but names an outlet.
+    return looks_like_person(title_case(text), table) and not names_outlet(text, table)
+
+
+def _is_credit(text: str, parts: list[str], table: OutletTable) -> bool:
+    """Return True when a value that names no person reads as a credit: known, joint, a host or one word."""
+    if len(parts) > 1:
+        return any(_is_credit(part, [part], table) for part in parts)  # "BVA - Orange", "6Medias, Vidéo BFMTV"
+    if len(text.split()) == 1 or ("." in text and " " not in text):
+        return True  # "Closer", "Jeanmarcmorandini.com": brands, never a byline's full name
+    if _THING_NAME.match(text):
+        return True  # "La Croix", "Le Lab d'Europe 1", "France 2": titles and channels, not people
+    return names_outlet(text, table) or table.is_not_person(line_key(title_case(text)))
+
+
+def split_credit(value: str | None, table: OutletTable) -> tuple[str | None, str | None]:
+    """Return ``(author, credit)`` of an author value: persons stay the author, agencies and outlets the credit."""
+    text = " ".join((value or "").split()).strip(" ,;:.-–—")
+    if not text:
+        return None, None
+    prefix = _CREDIT_PREFIX.match(text)
+    if prefix:
+        credit = text[prefix.end():].strip(" ,;:.-–—")
+        return None, table.canonical(credit) if credit else None
+    parts = [p for p in _CREDIT_PARTS.split(text) if p]
+    persons = [p for p in parts if is_person_author(p, table)]
+    if len(persons) == len(parts):
+        return text, None
+    if not persons:
+        if _is_credit(text, parts, table):
+            return None, table.canonical(text)
+        return text, None  # neither a person's name nor a known credit: the source's word stands
+    others = [p for p in parts if p not in persons]
+    return ", ".join(persons), table.canonical(", ".join(others))

@@ -237,7 +237,8 @@ def _merge_sidecar(article: dict, sidecar: dict, path: Path) -> dict:
     if "comments_meta" in given:
         merged["comments_meta"] = given["comments_meta"]
     merged.setdefault("id", path.stem)
-    return normalize_record(merged, path=str(path))
+    # The page text is already decoded: decoding entities again would turn a printed "&lt;" into "<".
+    return normalize_record(merged, path=str(path), markup=False)
 
 
 def _iter_page(path: Path, side=BESIDE) -> Iterator[dict | SkippedRecord]:

@@ -9,18 +9,20 @@ from __future__ import annotations
 import codecs
 import datetime
 import hashlib
+import html
 import json
 import math
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
-from search.extract import dates
+from search.extract import bylines, dates
 from search.extract import outlets
 from search.extract.decode import _fix_mojibake, clean_text, clean_value, decode_bytes
 
 #: The keys of an article dict, in display order (docs/ARCHITECTURE.md).
 ARTICLE_KEYS = (
-    "id", "path", "url", "title", "title_derived", "outlet", "site", "author", "date", "date_precision",
+    "id", "path", "url", "title", "title_derived", "outlet", "site", "author", "credit", "date", "date_precision",
     "date_estimated", "body", "comments", "comments_count", "persons", "content_hash",
 )
 
@@ -137,6 +139,90 @@ def _scalar_text(value, limit: int = MAX_VALUE_CHARS, mark: str = "") -> str | N
         cut = value[:room].rsplit(" ", 1)[0] if " " in value[:room] else value[:room]
         value = (cut.rstrip() or value[:room]) + mark
     return value
+
+
+# Crawler output (Markdown, stray HTML): images, links, emphasis and tags, each matched strictly enough
+# to leave ordinary French text alone ("2*3", "l'article 5 [sic]", "a < b").
+_MD_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
+_MD_LINK = re.compile(r"\[([^\]\n]+)\]\((?:https?://|/|www\.|mailto:)[^)\s]*(?:\s+\"[^\"]*\")?\)")
+_MD_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_MD_EMPHASIS = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?![\w*])"
+                          r"|(?<![\w_])_(?=[^\s_])([^_\n]+?)(?<=[^\s_])_(?![\w_])")
+_MD_EMPTY = re.compile(r"^[ \t]*(?:\*{4}|_{4})[ \t]*$", re.MULTILINE)  # emphasis around nothing
+_HTML_BREAK = re.compile(r"<br\s*/?>|</p\s*>|</div\s*>|</li\s*>", re.IGNORECASE)
+_HTML_TAG = re.compile(r"</?(?:a|abbr|b|blockquote|br|center|cite|code|div|em|figcaption|figure|font|h[1-6]|hr|i|"
+                       r"iframe|img|li|ol|p|pre|q|s|section|small|span|strong|sub|sup|table|tbody|td|th|thead|tr|"
+                       r"u|ul|article|header|footer|nav|picture|source|video|audio|script|style)\b[^<>]*>",
+                       re.IGNORECASE)
+
+
+def strip_markup(text: str) -> str:
+    """Return crawler text without Markdown images, link targets, emphasis markers and HTML tags."""
+    if not any(mark in text for mark in ("](", "*", "_", "<")):
+        return text
+    text = _MD_IMAGE.sub("", text)
+    text = _MD_LINK.sub(r"\1", text)
+    text = _MD_EMPTY.sub("", text)
+    text = _MD_STRONG.sub(r"\2", text)
+    text = _MD_EMPHASIS.sub(lambda m: m.group(1) or m.group(2), text)
+    text = _HTML_BREAK.sub("\n", text)
+    return _HTML_TAG.sub("", text)
+
+
+#: Fewest headline-shaped lines in a row that make a related-headlines list (after a "read also" line: fewer).
+MIN_HEADLINE_RUN, MIN_MARKED_RUN = 3, 2
+
+# Scrapers join the lines of a page with a newline or a run of spaces: both separate list items.
+_SEGMENT_GAP = re.compile(r"[ \t]*\n\s*|[ \t]{2,}")
+_HEADLINE = re.compile(r"^[A-ZÀ-ÖØ-Þ0-9«\"“][^\n]{15,250}$")
+_SENTENCE_CLOSE = ".!?…:;,»\"”)"
+
+
+def _headline_shaped(segment: str) -> bool:
+    """Return True for a line that reads as a headline: capitalised, 4 to 40 words, no final punctuation."""
+    if not _HEADLINE.match(segment) or not 4 <= len(segment.split()) <= 40 or _SENTENCE_END.search(segment):
+        return False
+    # A quoted statement is a headline too: « Notre peuple compte sur ses propres forces... »
+    quoted = segment[-1] in "»”" and ("«" in segment or "“" in segment)
+    return quoted or segment[-1] not in _SENTENCE_CLOSE
+
+
+def _marker_start(segment: str, table) -> int | None:
+    """Return where a "read also" line ends ``segment`` (it may be glued to a byline: "Ali Sow À lire aussi")."""
+    words = list(re.finditer(r"\S+", segment))
+    for first in words[-4:]:
+        tail = segment[first.start():].strip()
+        # Words, not punctuation: a colon that announces a list is no "read also" line.
+        if len(tail) <= 40 and re.search(r"[^\W\d_]{2}", tail) and table.is_boilerplate(outlets.line_key(tail)):
+            return first.start()
+    return None
+
+
+def drop_related_headlines(text: str) -> str:
+    """Return a body without its related-headline lists: a "read also" line with the run after it, or a final run."""
+    text = unicodedata.normalize("NFC", text)  # lengths and capitals of decomposed text mislead
+    gaps = list(_SEGMENT_GAP.finditer(text))
+    if len(gaps) < MIN_MARKED_RUN:
+        return text
+    segments = list(zip([0, *(g.end() for g in gaps)], [*(g.start() for g in gaps), len(text)]))
+    table = outlets.table()
+    cuts, n = [], 0
+    while n < len(segments):
+        m = n
+        while m < len(segments) and _headline_shaped(text[segments[m][0]:segments[m][1]].strip()):
+            m += 1
+        if m - n >= MIN_MARKED_RUN:
+            before = text[segments[n - 1][0]:segments[n - 1][1]] if n else ""
+            marker = _marker_start(before, table)
+            # A list the text announces ("La liste des sites :") is the article's, not the site's.
+            final = m - n >= MIN_HEADLINE_RUN and m == len(segments) and not before.rstrip().endswith(":")
+            if marker is not None or final:
+                start = segments[n - 1][0] + marker if marker is not None else segments[n][0]
+                cuts.append((start, segments[m - 1][1]))
+        n = max(m, n + 1)
+    for start, end in reversed(cuts):
+        text = text[:start] + "\n\n" + text[end:]
+    return text
 
 
 def clean_body(text) -> str:
@@ -262,8 +348,11 @@ def _hashable(obj):
     return obj
 
 
-def normalize_record(obj: dict, *, path: str, notes: list[str] | None = None) -> dict:
+def normalize_record(obj: dict, *, path: str, notes: list[str] | None = None, markup: bool = True) -> dict:
     """Complete a partial article dict (JSONL record, sidecar-merged page) into a valid article.
+
+    With ``markup`` (records as scraped), HTML entities are decoded in the title and the body, and
+    the body loses crawler Markdown and stray tags; an extracted page passes ``markup=False``.
 
     A value that cannot be used as it is (an implausible comment count, an impossible date, an
     id that is not a string) is replaced, and a one-line note saying so is appended to ``notes``.
@@ -272,8 +361,14 @@ def normalize_record(obj: dict, *, path: str, notes: list[str] | None = None) ->
         raise TypeError("an article record must be a JSON object")
     notes = [] if notes is None else notes
     table = outlets.table()
-    body = clean_body(obj.get("body") if obj.get("body") is not None else obj.get("text"))
-    title = _scalar_text(obj.get("title"), MAX_TITLE_CHARS, "…")
+    body = obj.get("body") if obj.get("body") is not None else obj.get("text")
+    title = obj.get("title")
+    if markup:
+        # Scraped records keep entities and crawler mark-up; decoded once, here, never on extracted pages.
+        body = drop_related_headlines(strip_markup(html.unescape(body))) if isinstance(body, str) else body
+        title = html.unescape(title) if isinstance(title, str) else title
+    body = clean_body(body)
+    title = _scalar_text(title, MAX_TITLE_CHARS, "…")
     if title is None and _stated(obj.get("title")) and not isinstance(obj.get("title"), str):
         notes.append(f"title {_shown(obj.get('title'))} ignored: not a text")
     title_derived = _flag(obj.get("title_derived")) if title else False
@@ -303,7 +398,14 @@ def normalize_record(obj: dict, *, path: str, notes: list[str] | None = None) ->
                      f"(kept the {len(comments)} comments read)")
     persons = obj.get("persons")
     persons = [p for p in (_scalar_text(x) for x in persons) if p] if isinstance(persons, list) else []
-    outlet = table.canonical(_scalar_text(obj.get("outlet")))
+    # Sources put agency credits in the author field ("AFP", "Orange avec AFP"): they go to ``credit``.
+    author, credit = bylines.split_credit(_author(obj.get("author")), table)
+    credit = _scalar_text(obj.get("credit")) or credit
+    outlet = _scalar_text(obj.get("outlet"))
+    if outlet and table.lookup(outlet) is None and "." in outlet and " " not in outlet:
+        # A crawler's host ("beto.cd") the table does not know: the facet shows a readable name, not the host.
+        outlet = outlets.name_from_host(outlet) or outlet
+    outlet = table.canonical(outlet)
     site = _scalar_text(obj.get("site")) or host_of(url)
     record_hash = obj.get("content_hash")
     if not (isinstance(record_hash, str) and re.fullmatch(r"[0-9a-f]{64}", record_hash)):
@@ -319,7 +421,8 @@ def normalize_record(obj: dict, *, path: str, notes: list[str] | None = None) ->
         "title_derived": title_derived,
         "outlet": outlet,
         "site": site.lower() if site and "." in site and " " not in site else site,
-        "author": _author(obj.get("author")),
+        "author": author,
+        "credit": credit,
         "date": date,
         "date_precision": precision,
         "date_estimated": _flag(obj.get("date_estimated")) and date is not None,

@@ -856,8 +856,7 @@ def extract_text(text: str, *, id: str, path: str = "", hints: dict | None = Non
     sig = page.sig
     author = min(sig.authors, key=lambda a: (a[0], a[1]))[2] if sig.authors else None
     outlet = _pick_outlet(sig, table)
-    if author and table.lookup(author):
-        author = None
+    author, credit = bylines.split_credit(author, table)
     date, precision, estimated = _pick_date(sig, body, page.url_date)
     return {
         "id": id,
@@ -868,6 +867,7 @@ def extract_text(text: str, *, id: str, path: str = "", hints: dict | None = Non
         "outlet": outlet,
         "site": page.site,
         "author": author,
+        "credit": credit,
         "date": date,
         "date_precision": precision,
         "date_estimated": estimated,

@@ -194,6 +194,8 @@ def to_document(article: dict, persons=None) -> dict:
         doc["outlet_text"] = doc["outlet"]
     if doc.get("author"):
         doc["author_text"] = doc["author"]
+    if _opt(article.get("credit")) is not None:
+        doc["credit"] = clamp_name(_opt(article.get("credit")))
     return doc
 
 
@@ -208,6 +210,7 @@ def from_stored(fields: dict) -> dict:
         "outlet": fields.get("outlet"),
         "site": fields.get("site"),
         "author": fields.get("author"),
+        "credit": fields.get("credit") or None,
         "date": fields.get("date") or None,
         "date_precision": fields.get("date_precision"),
         "date_estimated": bool(fields.get("date_estimated")),

@@ -12,7 +12,7 @@ from whoosh.fields import BOOLEAN, COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, S
 from search.index import analysis
 
 #: Bumped whenever the schema or the analysis changes in a way that needs a full reindex.
-SCHEMA_VERSION = 4  # 4: the analyzers moved to search.index.analysis (pickled by module path)
+SCHEMA_VERSION = 5  # 5: stored `credit` (agency credits kept out of `author`); 4: analyzers in search.index.analysis
 
 #: Separator inside multi-valued column values (persons); never occurs in a name.
 MULTI_SEP = "\x1f"
@@ -57,6 +57,7 @@ def build_schema(frequent_words=None) -> Schema:
         # facets and filters (exact values, columns for counting without loading documents)
         outlet=ID(stored=True, sortable=True),
         author=ID(stored=True, sortable=True),
+        credit=STORED(),  # agency or outlet credited in the byline ("AFP", "Orange avec AFP"); not a facet
         year=ID(stored=True, sortable=True),  # "2023" or "" when unknown
         month=ID(stored=True, sortable=True),  # "2023-08" or ""
         date=ID(stored=True, sortable=True),  # "2023-08-02", "2023-08", "2023" or ""

