@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from search.persons.names import DATA_DIR
+from search.persons.names import DATA_DIR, file_stamp
 
 _UPPER = "A-ZÀ-ÖØ-Þ"
 _NAME = rf"[{_UPPER}][\w’'-]+"
@@ -21,13 +21,6 @@ _INITIALS = re.compile(r"\s*\(([^\W\d_]{2,6})\)")
 _RUN_START = re.compile(r"[.!?;:\n«\"“(]")
 
 
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
-
-
 @lru_cache(maxsize=8)
 def _read_lines(path: Path, _stamp: float) -> tuple[str, ...]:
     try:
@@ -40,7 +33,7 @@ def _read_lines(path: Path, _stamp: float) -> tuple[str, ...]:
 def _lines(name: str) -> tuple[str, ...]:
     # Read once per edit: the rules run on every span of every article.
     path = DATA_DIR / name
-    return _read_lines(path, _mtime(path))
+    return _read_lines(path, file_stamp(path))
 
 
 @lru_cache(maxsize=4)

@@ -155,7 +155,8 @@ def _acronym_pattern(acronyms: tuple[str, ...]) -> re.Pattern:
     return re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(a) for a in acronyms) + r")(?![\w])")
 
 
-def _mtime(path: Path) -> float:
+def file_stamp(path: Path) -> float:
+    """Return a data file's modification time (0 when absent), so that caches see a user's edits."""
     try:
         return path.stat().st_mtime
     except OSError:
@@ -174,7 +175,7 @@ def load_rules(data_dir: os.PathLike | str | None = None) -> NameRules:
     """Return the rules from ``data_dir`` (default: the package's data folder), reloaded on edit."""
     base = Path(data_dir) if data_dir else DATA_DIR
     files = ("person_titles.txt", "non_persons.txt", "person_aliases.toml")
-    return _cached_rules(str(base), tuple(_mtime(base / f) for f in files))
+    return _cached_rules(str(base), tuple(file_stamp(base / f) for f in files))
 
 
 def _strip_leading(tokens: list[str], rules: NameRules) -> list[str]:
