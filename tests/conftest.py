@@ -13,6 +13,20 @@ SHARED = ROOT.parent / "shared"
 CORPUS = Path(os.environ.get("PRESSE_CORPUS_DIR") or SHARED / "corpus")
 
 
+def stored_documents(index_dir) -> dict[str, dict]:
+    """Return the stored fields of every article of an index folder's live generation, by id."""
+    from whoosh import index as windex
+
+    from search.index import folder
+
+    ix = windex.open_dir(str(folder.live_path(index_dir)))
+    try:
+        with ix.searcher() as searcher:
+            return {fields["id"]: fields for fields in searcher.all_stored_fields()}
+    finally:
+        ix.close()
+
+
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
     """The folder of sample articles shipped with the project."""

@@ -20,6 +20,7 @@ from search.extract import files as extract
 from search.index import reindex as indexer
 from search.index import folder as store
 from search.cli import main
+from tests.conftest import stored_documents
 from tests.query_fixtures import verbatim_iter
 
 
@@ -627,12 +628,7 @@ def test_edited_person_rules_apply_to_unchanged_articles(tmp_path, verbatim, fak
 # --- duplicate ids: one rule whichever run saw the files first ---------------------------------
 
 def _paths(index_dir) -> dict[str, str]:
-    ix = windex.open_dir(str(store.live_path(index_dir)))
-    try:
-        with ix.searcher() as s:
-            return {d["id"]: d["path"] for d in s.documents()}
-    finally:
-        ix.close()
+    return {aid: fields["path"] for aid, fields in stored_documents(index_dir).items()}
 
 
 _CLAIMANTS = {  # four files claiming the ids "p" and "q"

@@ -14,16 +14,15 @@ from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
-from whoosh import index as windex
 
 from search.index import documents
 from search.index import reindex as indexer
 from search.persons import nertext
 from search.persons import ner
 from search.persons import resolve as resolving
-from search.index import folder as store
 from search.cli import main
 from search.persons.nertext import estimate_tokens, ner_chunks, ner_text
+from tests.conftest import stored_documents
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The page of the bug report: 1.25 million characters of one token every 1.25 characters.
@@ -66,12 +65,7 @@ def _write(src: Path, name: str, title: str, body: str) -> None:
 
 
 def _stored_persons(index_dir: Path) -> dict[str, list[str]]:
-    ix = windex.open_dir(str(store.live_path(index_dir)))
-    try:
-        with ix.searcher() as searcher:
-            return {f["id"]: documents.from_stored(f)["persons"] for f in searcher.all_stored_fields()}
-    finally:
-        ix.close()
+    return {aid: documents.from_stored(f)["persons"] for aid, f in stored_documents(index_dir).items()}
 
 
 # --- the NER input ----------------------------------------------------------------------------

@@ -14,11 +14,11 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from whoosh import index as windex
 
 from search.index import reindex as indexer
 from search.index import folder as store
 from search.cli import main
+from tests.conftest import stored_documents
 
 PAGE = ("Bamako : point sur la sécurité numéro {n}\n\nLa sécurité au Mali reste la priorité du "
         "gouvernement de transition, selon le communiqué numéro {n}. Les forces armées ont renforcé "
@@ -76,21 +76,11 @@ def _unblock_fifos(folder: Path) -> None:
 
 def indexed(ix: Path) -> dict[str, str]:
     """Return ``{id: path}`` of every article in the live index."""
-    index = windex.open_dir(str(store.live_path(ix)))
-    try:
-        with index.searcher() as s:
-            return {d["id"]: d["path"] for d in s.documents()}
-    finally:
-        index.close()
+    return {aid: fields["path"] for aid, fields in stored_documents(ix).items()}
 
 
-def stored(ix: Path, aid: str) -> dict:
-    index = windex.open_dir(str(store.live_path(ix)))
-    try:
-        with index.searcher() as s:
-            return s.document(id=aid)
-    finally:
-        index.close()
+def stored(ix: Path, aid: str) -> dict | None:
+    return stored_documents(ix).get(aid)
 
 
 # --- FIFOs and devices ----------------------------------------------------------------------

@@ -13,14 +13,13 @@ import math
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from whoosh import index as windex
 
 from search.index import documents
 from search.index import reindex as indexer
-from search.index import folder as store
 from search.extract.files import extract_text
 from search.extract.records import (MAX_COMMENTS_COUNT, MAX_ID_CHARS, MAX_TITLE_CHARS, MAX_VALUE_CHARS, normalize_record,
                             parse_json, plausible_count)
+from tests.conftest import stored_documents
 
 INT32_MAX = 2**31 - 1
 
@@ -46,13 +45,7 @@ def _id(value):
     return None
 
 
-def _stored(index_dir) -> dict[str, dict]:
-    ix = windex.open_dir(str(store.live_path(index_dir)))
-    try:
-        with ix.searcher() as s:
-            return {f["id"]: f for f in s.all_stored_fields()}
-    finally:
-        ix.close()
+_stored = stored_documents
 
 
 # --- the reindex that used to stop ------------------------------------------------------------

@@ -99,7 +99,9 @@ def clean_body(body: str, author: str | None = None) -> str:
             if len(line) <= 250:
                 continue
             end = _HEADLINE_END.search(line, 0, 300)
-            line = line[end.end():] if end else line
+            if end:
+                line = line[end.end():]
+                key = outlets.line_key(line)
         teaser = _TEASER.search(line)
         if teaser:
             # A marker alone introduces a list of headlines on the next lines.
@@ -107,7 +109,9 @@ def clean_body(body: str, author: str | None = None) -> str:
             line = line[:teaser.start()].strip()
             if not line:
                 continue
-        if table.is_ner_boilerplate(outlets.line_key(line)) or _BYLINE.match(line):
+            key = outlets.line_key(line)
+        # the key of the line as it now stands: cut teasers change what the boilerplate rules see
+        if table.is_ner_boilerplate(key) or _BYLINE.match(line):
             continue
         if author_low and line.lower().strip(" .") in (author_low, "par " + author_low):
             continue
