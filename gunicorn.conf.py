@@ -53,6 +53,8 @@ control_socket_disable = True
 def post_worker_init(worker):
     """Install the French error pages, then open the index and build its caches before the first request."""
     app = worker.wsgi
+    # a long export (webapp/export.py) tells the master it is alive while it streams
+    app.config["HEARTBEAT"] = worker.notify
     try:
         from webapp import gunicorn_pages
 

@@ -99,19 +99,22 @@ def _with_persons(articles):
     from search.persons.resolve import resolve
 
     raw: dict[str, list[str]] = {}
+    runs: dict[str, list[str]] = {}
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
         batch: list[dict] = []
         for art in itertools.chain(articles, [None]):
             if art is not None:
                 batch.append(art)
             if batch and (art is None or len(batch) >= _PERSONS_BATCH):
-                raw.update(ner.raw_mentions(batch))
+                found = ner.raw_mentions(batch)
+                raw.update(found)
+                runs.update(found.runs)
                 spool.writelines(json.dumps(a) + "\n" for a in batch)  # ASCII escapes: lone surrogates too
                 batch = []
         if not raw:  # no article at all: spaCy need not even load
             return
-        by_article = resolve(raw).by_article
-        del raw
+        by_article = resolve(raw, runs=runs).by_article
+        del raw, runs
         spool.seek(0)
         for line in spool:
             art = json.loads(line)
@@ -173,8 +176,12 @@ def reindex(source, index_dir, full, wait, persons, procs, follow_external_links
 @click.option("--outlet", multiple=True, help="Only this outlet (repeat to OR several).")
 @click.option("--year", multiple=True, help="Only this year (repeat to OR several).")
 @click.option("--month", multiple=True, help="Only this month, YYYY-MM (repeat to OR several).")
-@click.option("--person", multiple=True, help="Only articles mentioning this person (repeat to OR several).")
+@click.option("--person", multiple=True, help="Only articles mentioning this person (repeat: all of them).")
 @click.option("--author", multiple=True, help="Only this author (repeat to OR several).")
+@click.option("--from", "date_from", metavar="DATE", help="From this day on: 26/11/2019, 2019-11-26, 2019-11 or 2019.")
+@click.option("--to", "date_to", metavar="DATE", help="Up to this day (same forms; a month or a year: up to its end).")
+@click.option("--no-autocorrect", "autocorrect", flag_value="0", default=None,
+              help="Search the words as typed even when they find nothing and a correction would.")
 @click.option("--not-outlet", multiple=True, help="Exclude this outlet.")
 @click.option("--not-year", multiple=True, help="Exclude this year.")
 @click.option("--not-month", multiple=True, help="Exclude this month, YYYY-MM.")
@@ -219,6 +226,9 @@ def search_cmd(query, as_json, index_dir, **options):
     if as_json:
         _echo_json(data)
         return
+    if data.get("corrected_from"):
+        click.echo(f"Résultats pour : {data['query']} (aucun pour « {data['corrected_from']} » ; "
+                   "--no-autocorrect pour chercher tel quel)")
     click.echo(f"{data['total']} résultat(s) — {data['interpreted']}")
     for warning in data.get("warnings") or []:
         click.echo(f"note : {warning}", err=True)
@@ -232,6 +242,66 @@ def search_cmd(query, as_json, index_dir, **options):
         for snippet in hit.get("snippets") or []:
             text = html.unescape(re.sub(r"</?mark>", "*", snippet["html"]))
             click.echo(f"    {text}")
+
+
+@main.command("export")
+@click.argument("query", nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "ris"]), default="csv", show_default=True,
+              help="CSV for spreadsheets (UTF-8 with BOM), JSON Lines, or RIS for Zotero and other reference managers.")
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="File to write (default: standard output).")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None,
+              help="Index folder. Default: $PRESSE_INDEX_DIR, else var/index.")
+@click.option("--outlet", multiple=True, help="Only this outlet (repeat to OR several).")
+@click.option("--year", multiple=True, help="Only this year (repeat to OR several).")
+@click.option("--month", multiple=True, help="Only this month, YYYY-MM (repeat to OR several).")
+@click.option("--person", multiple=True, help="Only articles mentioning this person (repeat: all of them).")
+@click.option("--author", multiple=True, help="Only this author (repeat to OR several).")
+@click.option("--not-outlet", multiple=True, help="Exclude this outlet.")
+@click.option("--not-year", multiple=True, help="Exclude this year.")
+@click.option("--not-month", multiple=True, help="Exclude this month, YYYY-MM.")
+@click.option("--not-person", multiple=True, help="Exclude articles mentioning this person.")
+@click.option("--not-author", multiple=True, help="Exclude this author.")
+@click.option("--sort", metavar="relevance|newest|oldest", help="Order of hits (default: relevance).")
+@click.option("--scope", metavar="all|articles|comments", help="Where words are looked for (default: all).")
+@click.option("--base-url", default="", metavar="URL",
+              help="Address of the web interface (https://…): makes the search and article links absolute.")
+@click.option("--time-limit", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Seconds the matching may take before the export is refused (0: no limit).")
+def export_cmd(query, fmt, output, index_dir, base_url, time_limit, **options):
+    """Export every hit of a search, in its order, with provenance (same QUERY language and filters as
+    `presse search`). Streamed: any number of hits in constant memory.
+    """
+    from search.query import export as ex
+    from search.query.request import BadParameter, SearchRequest
+    from search.query.service import SearchService
+    from search.query.timelimit import Deadline
+
+    params = {key: list(value) if isinstance(value, tuple) else value for key, value in options.items()
+              if value not in (None, ())}
+    params["q"] = " ".join(query)
+    try:
+        req = SearchRequest.from_params(params)
+        svc = SearchService(index_dir or store.default_index_dir())
+        # the plan comes first: a refused export leaves no half-written file behind
+        plan = ex.plan_with_base(svc, req, base_url, Deadline(time_limit))
+        if output is None:
+            count = ex.write_export(plan, fmt, sys.stdout.buffer)
+        else:
+            with open(output, "wb") as fh:
+                count = ex.write_export(plan, fmt, fh)
+    except BadParameter as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except (store.NoIndex, ex.ExportTooLong) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except BrokenPipeError:  # `presse export … | head`: the reader has all it wants
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        sys.exit(0)
+    click.echo(f"{count} article(s) exporté(s){f' dans {output}' if output else ''}", err=True)
 
 
 @main.command()

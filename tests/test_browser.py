@@ -282,3 +282,80 @@ def test_when_the_cdn_is_unreachable_the_vendored_htmx_loads_and_live_search_wor
         assert t.csp_errors() == []
     finally:
         context.close()
+
+
+def _many_persons() -> list[dict]:
+    from tests.query_fixtures import article
+
+    # thirty persons named twice each, and one named once: a default list never shows that one
+    arts = []
+    for i in range(30):
+        for j in range(2):
+            arts.append(article(f"m{i:02d}{j}", f"Conseil {i}", "Réunion à Bamako.", outlet="Maliweb",
+                                date="2023-01-01", persons=[f"Awa Diallo{chr(65 + i % 26)}{i}"]))
+    arts.append(article("rare", "Ouagadougou", "Le capitaine a parlé.", outlet="Sidwaya", date="2023-02-01",
+                        persons=["Ibrahim Traoré"]))
+    return arts
+
+
+@pytest.fixture(scope="module")
+def persons_server(tmp_path_factory, browser):
+    server, thread = _serve(build_index(tmp_path_factory.mktemp("persons-index"), _many_persons()))
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def test_the_person_filter_box_finds_a_person_the_list_does_not_show(tab, persons_server):
+    page = tab.page
+    page.goto(persons_server + "/search")
+    tab.htmx_loaded()
+    tab.mark()
+    assert page.locator('#facet-person-list li[data-label="Ibrahim Traoré"]').count() == 0
+    page.locator("#filter-person").press_sequentially("traore", delay=30)
+    page.wait_for_selector('#facet-person-list li[data-label="Ibrahim Traoré"]')
+    page.wait_for_url(re.compile(r"person_filter=traore"))
+    assert tab.same_document()
+    page.get_by_label(re.compile(r"^Ibrahim Traoré")).check()
+    page.wait_for_function("() => document.querySelectorAll('.hit').length === 1")
+    assert _hits(page) == ["Ouagadougou"]
+
+
+def test_voir_plus_expands_the_person_facet_only(tab, persons_server):
+    page = tab.page
+    page.goto(persons_server + "/search")
+    tab.htmx_loaded()
+    outlets_before = page.locator("#facet-outlet-list li").count()
+    page.locator("#facet-person-list ~ .facet-more a").click()
+    page.wait_for_url(re.compile(r"more=person"))
+    page.wait_for_function("() => document.querySelectorAll('#facet-person-list li').length === 31")
+    assert page.locator("#facet-outlet-list li").count() == outlets_before
+
+
+def test_on_a_phone_filtrer_opens_the_filters_and_a_tap_shows_the_new_results(browser, web_server):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="fr-FR")
+    context.route(CDN, _cdn_serves_vendored_file)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(web_server + "/search?q=cooperation")
+        page.wait_for_function("() => !!(window.htmx && window.htmx.version)")
+        filtrer = page.locator(".to-filters")
+        assert filtrer.inner_text() == "Filtrer" and filtrer.bounding_box()["y"] < 700  # on the first screen
+        filtrer.click()
+        sidebar, results = page.locator("#filtres"), page.locator("#resultats")
+        assert sidebar.bounding_box()["y"] < results.bounding_box()["y"]  # the filters come first
+        assert filtrer.get_attribute("aria-expanded") == "true"
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "phone-filters-open.png"))
+        page.locator('#facet-outlet-list input[value="APA"]').check()
+        page.wait_for_url(re.compile(r"outlet=APA"))
+        page.wait_for_function("() => [...document.querySelectorAll('.hit-meta .outlet')].every(e => e.textContent === 'APA')")
+        # the new results come on screen, not the end of the facet list
+        page.wait_for_function("() => { const t = document.getElementById('resultats').getBoundingClientRect().top;"
+                               " return t > -5 && t < 740; }")
+        assert sidebar.bounding_box()["y"] > results.bounding_box()["y"]
+        page.screenshot(path=str(ARTIFACTS / "phone-after-filter.png"))
+    finally:
+        context.close()

@@ -494,7 +494,7 @@ def fake_persons(monkeypatch):
         return ner.Mentions({a["id"]: [w[1:].replace("_", " ") for w in a["body"].split() if w.startswith("@")]
                              for a in articles})
 
-    def resolve(raw):
+    def resolve(raw, runs=None):
         full = {}
         for names in raw.values():
             for n in names:

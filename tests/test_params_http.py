@@ -111,7 +111,9 @@ def error_text(resp) -> str:
     ("month=2023-08", {"a1", "a3"}),
     ("month=2023-08&month=2023-05", {"a1", "a2", "a3"}),
     ("person=Sadio+Camara", {"a1", "a4"}),
-    ("person=Sadio+Camara&person=Vladimir+Poutine", {"a1", "a3", "a4"}),
+    ("person=Sadio+Camara&person=Assimi+Go%C3%AFta", {"a1"}),  # persons combine with AND
+    ("person=Sadio+Camara&person=Vladimir+Poutine", set()),
+    ("person=Sadio+Camara&person=Personne+Inconnue", set()),
     ("author=Awa+Traor%C3%A9", {"a1", "a3"}),
     ("author=Awa+Traor%C3%A9&author=Ibrahim+Kon%C3%A9", {"a1", "a3", "a5", "a6"}),
     ("outlet=Maliweb&year=2023", {"a1"}),

@@ -158,7 +158,8 @@ def test_an_excluded_value_removes_its_articles_and_is_flagged(svc):
 
 def test_person_filter_and_exclusion(svc):
     assert set(ids(run(svc, q="", person=["sadio camara"]))) == {"a1", "a3"}
-    assert set(ids(run(svc, q="", person=["Sadio Camara", "Sergueï Lavrov"]))) == {"a1", "a3", "a5"}
+    # two ticked persons: the articles that mention both
+    assert set(ids(run(svc, q="", person=["Sadio Camara", "Sergueï Lavrov"]))) == {"a1"}
     assert "a3" not in ids(run(svc, q="", not_person=["Assimi Goita"], limit=50))
 
 
@@ -497,3 +498,15 @@ def test_the_time_limit_stops_reading_posting_lists(svc):
     spent.end = time.monotonic() - 1
     cut = fm.evaluate(gen.postings, gen.facets.live, query, spent)
     assert spent.hit and not cut.mask.any()  # no guessed hits, and the results say they are partial
+
+
+def test_person_counts_are_co_mentions_while_outlet_counts_stay_disjunctive(svc):
+    res = run(svc, q="", person=["Sadio Camara"])
+    persons = {v["value"]: v["count"] for v in res["facets"]["person"]}
+    mentioning = set(ids(run(svc, q="", person=["Sadio Camara"], limit=50)))
+    for name, count in persons.items():
+        both = set(ids(run(svc, q="", person=["Sadio Camara", name], limit=50)))
+        assert count == len(both) and both <= mentioning
+    assert persons["Sadio Camara"] == len(mentioning)
+    outlets = {v["value"]: v["count"] for v in run(svc, q="", outlet=["Maliweb"])["facets"]["outlet"]}
+    assert outlets == {v["value"]: v["count"] for v in run(svc, q="")["facets"]["outlet"]}

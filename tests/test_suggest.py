@@ -17,7 +17,27 @@ def svc(tmp_path_factory):
 
 
 def suggest(svc, q, **params):
-    return svc.search(SearchRequest.from_params({"q": q, **params})).to_dict()["suggestion"]
+    """Return the "did you mean" of a query searched as typed (no automatic correction)."""
+    return svc.search(SearchRequest.from_params({"q": q, "autocorrect": "0", **params})).to_dict()["suggestion"]
+
+
+@pytest.mark.parametrize("q, corrected", [
+    ("cooperasion militere", "coopération militaire"),
+    ("Lavrof", "Lavrov"),
+])
+def test_a_query_finding_nothing_shows_the_results_of_its_correction_at_once(svc, q, corrected):
+    as_typed = svc.search(SearchRequest.from_params({"q": q, "autocorrect": "0"})).to_dict()
+    fixed = svc.search(SearchRequest.from_params({"q": q})).to_dict()
+    direct = svc.search(SearchRequest.from_params({"q": corrected})).to_dict()
+    assert as_typed["total"] == 0 and as_typed["corrected_from"] is None
+    assert fixed["corrected_from"] == q and fixed["query"] == corrected and fixed["suggestion"] is None
+    assert fixed["total"] == direct["total"] > 0
+    assert [h["id"] for h in fixed["hits"]] == [h["id"] for h in direct["hits"]]
+
+
+def test_a_query_with_hits_is_never_replaced_by_its_correction(svc):
+    res = svc.search(SearchRequest.from_params({"q": "Lavrov"})).to_dict()
+    assert res["corrected_from"] is None and res["query"] == "Lavrov"
 
 
 @pytest.mark.parametrize("q, expected", [
@@ -280,3 +300,18 @@ def test_suggestions_stop_at_the_search_time_limit_without_cutting_the_results(t
     monkeypatch.setattr(sg.Vocabulary, "candidates", real)
     # the result without its suggestion was not cached: with time to spare, the suggestion comes
     assert suggest_text(typo_svc, q) == " ".join(BASES[:4])
+
+
+@pytest.mark.parametrize("typos, correct, offered", [
+    (25, 600, True),  # « presidant macron » 25 hits, « président macron » 625: offered above the results
+    (25, 60, False),  # 85 against 25: not far more, the query stands as typed
+])
+def test_a_query_with_hits_is_offered_a_correction_that_finds_far_more(tmp_path, typos, correct, offered):
+    from tests.query_fixtures import article
+
+    arts = [article(f"t{i}", "Une faute", "Le presidant Macron parle.") for i in range(typos)]
+    arts += [article(f"p{i}", "Le président", "Le président Macron parle.") for i in range(correct)]
+    svc = sound_index(tmp_path, arts)
+    res = svc.search(SearchRequest.from_params({"q": "presidant macron"})).to_dict()
+    assert res["total"] == typos
+    assert (res["suggestion"] is not None and res["suggestion"]["text"] == "président macron") is offered

@@ -258,13 +258,16 @@ def test_a_chip_removes_only_its_own_filter(wclient):
     assert page.select_one(".chip-clear") is not None
 
 
-def test_voir_plus_asks_for_every_value_and_a_filter_box_is_offered_for_long_lists(wclient):
+def test_voir_plus_expands_that_facet_only_and_a_filter_box_is_offered_for_long_lists(wclient):
     page = soup(wclient.get("/search?facet_limit=2"))
-    more = page.select_one(".facet-more a")
-    assert ("facet_limit", "0") in query_of(more["href"])
+    more = page.select_one("#facet-outlet-list ~ .facet-more a")
+    assert ("more", "outlet") in query_of(more["href"])
     assert len(page.select("#facet-outlet-list li")) == 2
     full = soup(wclient.get(more["href"]))
     assert len(full.select("#facet-outlet-list li")) == 5
+    assert len(full.select("#facet-person-list li")) == 2  # the other facets stay as they were
+    less = full.select_one("#facet-outlet-list ~ .facet-more a")
+    assert ("more", "outlet") not in query_of(less["href"])
     box = soup(wclient.get("/search?person_filter=cam")).find("input", id="filter-person")
     assert box["value"] == "cam" and box["name"] == "person_filter"
 
@@ -472,3 +475,69 @@ def test_without_javascript_the_facets_submit_with_the_form(wclient):
     assert form.select('input[type=checkbox][name="outlet"]')
     noscript = form.find("noscript")
     assert noscript is not None and "Appliquer" in noscript.get_text()
+
+
+def test_the_person_page_links_co_mentions_to_a_search_with_both_persons_ticked(wclient):
+    page = soup(wclient.get("/personne/Sadio%20Camara"))
+    links = page.select("a[aria-label^='Articles qui citent']")
+    assert links
+    for link in links:
+        params = query_of(link["href"])
+        assert ("person", "Sadio Camara") in params and [k for k, _ in params].count("person") == 2
+        count = int(link.find_previous("span", class_="count").get_text())
+        assert api(wclient, urlsplit(link["href"]).query)["total"] == count
+
+
+def test_a_typo_finding_nothing_shows_the_corrected_results_and_offers_the_query_as_typed(wclient):
+    page = soup(wclient.get("/search?q=cooperasion+militere"))
+    note = page.select_one(".did-you-mean.corrected")
+    assert note is not None and "Résultats pour" in note.get_text()
+    assert page.select(".hit")
+    as_typed = note.select("a")[-1]["href"]
+    assert ("autocorrect", "0") in query_of(as_typed) and ("q", "cooperasion militere") in query_of(as_typed)
+    typed = soup(wclient.get(as_typed))
+    assert not typed.select(".hit") and "Essayez l’orthographe proposée" in typed.get_text()
+    assert api(wclient, "q=cooperasion+militere")["corrected_from"] == "cooperasion militere"
+
+
+def test_a_hit_found_only_in_a_comment_opens_the_article_at_that_comment(wclient):
+    page = soup(wclient.get("/search?q=accord"))  # only in w01's second comment
+    links = [a["href"] for a in page.select(".hit-title a")]
+    assert len(links) == 1 and links[0].endswith("#c2")
+    plain = soup(wclient.get("/search?q=russie")).select_one(".hit-title a")["href"]
+    assert "#" not in plain  # found in the title: the article opens at its top
+    for href in links:
+        path, anchor = href.split("#")
+        article = soup(wclient.get(path))
+        target = article.find(id=anchor)
+        assert target is not None and "comment" in target.get("class", [])
+        assert target.find("mark") is not None  # the words found are highlighted in it
+
+
+def test_an_article_without_comments_has_no_comment_block_and_a_bodyless_page_says_so(tmp_path):
+    from webapp import create_app
+
+    build_index(tmp_path, [
+        article("plain", "Sans commentaires", "Un texte.", outlet="Maliweb", date="2023-01-01"),
+        article("talk", "Page de commentaires", "", outlet="Lefaso.net", date="2023-01-02",
+                comments=["Bravo au capitaine.", "Je ne suis pas d'accord."]),
+    ])
+    client = create_app({"INDEX_DIR": str(tmp_path), "TESTING": True}).test_client()
+    plain = soup(client.get("/article/plain"))
+    assert plain.find(id="comments-title") is None and plain.select_one(".bodyless") is None
+    talk = soup(client.get("/article/talk"))
+    assert "pas de texte d’article" in talk.select_one(".bodyless").get_text()
+    assert len(talk.select(".comment")) == 2
+
+
+def test_back_to_the_results_keeps_every_filter_the_sort_and_the_page(wclient):
+    search = "/search?q=cooperation&outlet=APA&year=2019&sort=newest&page=2"
+    page = soup(wclient.get(search))
+    href = page.select_one(".hit-title a")["href"]
+    assert ("outlet", "APA") in query_of(href) and ("page", "2") in query_of(href)
+    back = soup(wclient.get(href)).select_one("p.back a")
+    assert sorted(query_of(back["href"])) == sorted(query_of(search))
+    assert "Retour aux résultats pour « cooperation »" in back.get_text()
+    # a parameter the search page would refuse never costs the article page
+    broken = wclient.get(href.split("?")[0] + "?q=mali&page=abc")
+    assert broken.status_code == 200

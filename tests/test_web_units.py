@@ -125,13 +125,22 @@ def test_facets_are_plain_data_with_urls_and_keep_selected_values_visible(ctx):
     assert query(chips[0]["remove_url"]) == [("-person", "X")]
 
 
-def test_a_truncated_facet_offers_voir_plus_with_facet_limit_zero(ctx):
+def test_a_truncated_facet_offers_voir_plus_for_that_facet_only(ctx):
     s = state()
     result = {"facets": {"person": [{"value": f"P{i}", "count": 1} for i in range(10)]},
               "facet_totals": {"person": 25}}
     person = {f["name"]: f for f in build_facets(result, s)}["person"]
-    assert person["truncated"] and ("facet_limit", "0") in query(person["more_url"])
-    assert person["filterable"]
+    assert person["truncated"] and ("more", "person") in query(person["more_url"])
+    assert person["filterable"] and person["hidden_count"] == 0
+
+
+def test_an_expanded_facet_says_how_many_values_the_filter_box_can_find(ctx):
+    s = state(("more", "person"))
+    result = {"facets": {"person": [{"value": f"P{i}", "count": 1} for i in range(100)]},
+              "facet_totals": {"person": 30965}}
+    person = {f["name"]: f for f in build_facets(result, s)}["person"]
+    assert person["more_url"] is None and person["hidden_count"] == 30865
+    assert ("more", "person") not in query(person["less_url"])
 
 
 def test_timeline_fills_missing_years_and_links_each_bar(ctx):

@@ -39,13 +39,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from webapp import api, article, errors, guard, health, links, person, search_page, security, views
+    from webapp import api, article, errors, export, feed, guard, health, links, person, search_page, security, sources, views
 
     views.register(app)
     links.register(app)  # the blueprints' routes use its converter
     security.register(app)
     errors.register(app)
     guard.register(app)  # before any blueprint: refused requests never reach a view
-    for module in (search_page, article, person, api, health):
+    for module in (search_page, article, person, api, health, export, feed, sources):
         app.register_blueprint(module.bp)
     return app

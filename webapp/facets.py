@@ -64,31 +64,53 @@ def build_facets(result: dict, state: SearchState) -> list[dict]:
                 "exclude_url": None if excluded else state.exclude_url(name, value),
             })
         total = int(totals.get(name) or len(values))
-        showing_all = state.facet_limit == 0
-        truncated = total > len(rows) and not showing_all
+        expanded = state.facet_limit == 0 or state.request.more == name
+        truncated = total > len(rows)
         out.append({
             "name": name,
             "label": LABELS[name],
             "options": values,
             "total": total,
             "truncated": truncated,
-            "more_url": state.url(facet_limit=0) if truncated else None,
-            "less_url": state.url(facet_limit=None) if showing_all and total > 10 else None,
+            # « voir plus » expands this facet only; the filter box searches all its values
+            "more_url": state.url(more=name) if truncated and not expanded else None,
+            "hidden_count": total - len(rows) if truncated and expanded else 0,
+            "less_url": state.url(more="", facet_limit=None)
+            if state.request.more == name or state.facet_limit == 0 and total > 10 else None,
             "filterable": name in ("person", "author", "outlet") and (total >= FILTER_BOX_MIN or name in state.filters_text),
             "filter_text": state.filters_text.get(name, ""),
         })
     return out
 
 
+def _story_chip(state: SearchState) -> list[dict]:
+    """Return the chip of a « versions of one article » filter, when there is one."""
+    if not state.request.story:
+        return []
+    return [{"facet": "Versions", "label": "d’un même article", "excluded": False,
+             "remove_url": state.url(story="", collapse=True)}]
+
+
 def build_chips(state: SearchState) -> list[dict]:
-    """Return the active filters as removable chips (label and the URL without it)."""
+    """Return the active filters as removable chips (label and the URL without it).
+
+    Ticked persons combine with AND, and their chips say so: « Personnes : A et B ».
+    """
     chips = []
     for name, values in state.selected.items():
-        for value in values:
-            chips.append({"facet": LABELS[name], "label": value_label(name, value), "excluded": False,
+        joined = name == "person" and len(values) > 1
+        for i, value in enumerate(values):
+            facet = LABELS[name]
+            if joined:
+                facet = "Personnes" if i == 0 else "et"
+            chips.append({"facet": facet, "label": value_label(name, value), "excluded": False,
                           "remove_url": state.toggle_url(name, value)})
     for name, values in state.excluded.items():
         for value in values:
             chips.append({"facet": LABELS[name], "label": f"{EXCLUDED_PREFIX} {value_label(name, value)}",
                           "excluded": True, "remove_url": state.unexclude_url(name, value)})
-    return chips
+    if state.has_dates:
+        lo, hi = ("/".join(reversed(d.split("-"))) for d in (state.request.date_from, state.request.date_to))
+        label = f"Du {lo} au {hi}" if lo and hi else f"Depuis le {lo}" if lo else f"Jusqu’au {hi}"
+        chips.append({"facet": "Période", "label": label, "excluded": False, "remove_url": state.dates_url()})
+    return chips + _story_chip(state)

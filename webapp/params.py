@@ -84,7 +84,12 @@ class SearchState:
     @property
     def has_filters(self) -> bool:
         """True when any filter or exclusion is active."""
-        return any(self.selected.values()) or any(self.excluded.values())
+        return any(self.selected.values()) or any(self.excluded.values()) or self.has_dates
+
+    @property
+    def has_dates(self) -> bool:
+        """True when the « du … au » range has a bound."""
+        return bool(self.request.date_from or self.request.date_to)
 
     # -- URLs --------------------------------------------------------------------------------
 
@@ -98,12 +103,21 @@ class SearchState:
             pairs += [(name, v) for v in getattr(req, name)]
         for name in FILTERS:
             pairs += [(f"-{name}", v) for v in getattr(req, f"not_{name}")]
+        pairs += [(name, v) for name, v in (("from", req.date_from), ("to", req.date_to)) if v]
         if req.sort != "relevance":
             pairs.append(("sort", req.sort))
         if req.scope != "all":
             pairs.append(("scope", req.scope))
         if req.facet_limit != DEFAULT_FACET_LIMIT:
             pairs.append(("facet_limit", str(req.facet_limit)))
+        if req.more:
+            pairs.append(("more", req.more))
+        if not req.autocorrect:
+            pairs.append(("autocorrect", "0"))
+        if not req.collapse:
+            pairs.append(("collapse", "0"))
+        if req.story:
+            pairs.append(("story", req.story))
         if req.limit != self.default_limit:
             pairs.append(("limit", str(req.limit)))
         if page and page > 1:
@@ -154,7 +168,11 @@ class SearchState:
 
     def clear_url(self) -> str:
         """URL with the same words and no filters."""
-        return self._with(selected={n: [] for n in FILTERS}, excluded={n: [] for n in FILTERS})
+        return self._changed({n: [] for n in FILTERS}, {n: [] for n in FILTERS}, date_from="", date_to="").url()
+
+    def dates_url(self, date_from: str = "", date_to: str = "") -> str:
+        """URL with the « du … au » range set to these ISO days ("" for an open end)."""
+        return self._changed(date_from=date_from, date_to=date_to).url()
 
     def page_url(self, page: int) -> str:
         """URL of another page of the same results."""

@@ -138,7 +138,7 @@ def split_persons(value) -> list[str]:
 
 def article_hash(article: dict) -> str:
     """Return a hash of everything indexed from an article except persons (detects changes)."""
-    data = {k: v for k, v in article.items() if k != "persons"}
+    data = {k: v for k, v in article.items() if k not in ("persons", "persons_dictionary")}
     blob = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -196,6 +196,9 @@ def to_document(article: dict, persons=None) -> dict:
         doc["author_text"] = doc["author"]
     if _opt(article.get("credit")) is not None:
         doc["credit"] = clamp_name(_opt(article.get("credit")))
+    by_dictionary = [p for p in clean_persons(article.get("persons_dictionary")) if p in persons]
+    if by_dictionary:
+        doc["persons_dictionary"] = PERSONS_SEP.join(by_dictionary)
     return doc
 
 
@@ -218,5 +221,6 @@ def from_stored(fields: dict) -> dict:
         "comments": list(fields.get("comments_data") or []),
         "comments_count": int(fields.get("comments_count") or 0),
         "persons": split_persons(fields.get("persons")),
+        "persons_dictionary": split_persons(fields.get("persons_dictionary")),
         "content_hash": fields.get("content_hash"),
     }

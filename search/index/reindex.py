@@ -27,6 +27,7 @@ from pathlib import Path
 from search.index import analysis
 from search.index import documents
 from search.index import faults
+from search.index import storyfile
 from search.persons import names, ner
 from search.persons import resolve as resolving
 from search.index import folder as store
@@ -544,8 +545,8 @@ def _renamed_articles(ix, renamed: dict, files: list[SourceFile], ids: dict, to_
 # --- the index state kept beside each generation --------------------------------------------
 
 def persons_data_fingerprint() -> str:
-    """Return a hash of the persons data files (aliases, non-persons, titles)."""
-    h = hashlib.sha256()
+    """Return a hash of the persons data files (aliases, non-persons, titles) and rules version."""
+    h = hashlib.sha256(f"rules {resolving.RULES_VERSION}\0".encode())
     for path in sorted(names.DATA_DIR.glob("*")):
         if path.is_file():
             h.update(path.name.encode() + b"\0")
@@ -619,7 +620,7 @@ def _mentions(articles: list[dict], index_dir: Path, procs: int, report: Reindex
     each keeps the mentions of the last run's state (``last_state()``) and the summary says so.
     """
     if not articles:
-        return {}, set()
+        return {}, set(), {}
     cache = None
     try:
         cache = ner.NerCache(index_dir / "persons-cache.sqlite")
@@ -629,9 +630,9 @@ def _mentions(articles: list[dict], index_dir: Path, procs: int, report: Reindex
     faults.checkpoint("ner")
     try:
         raw = ner.raw_mentions(articles, cache=cache, n_process=procs)
-        failed = dict(raw.failed)
+        failed, runs = dict(raw.failed), raw.runs
     except Exception as exc:  # MemoryError too: the persons step must not wipe the persons
-        raw, failed = {}, dict.fromkeys((a["id"] for a in articles), _reason(exc))
+        raw, failed, runs = {}, dict.fromkeys((a["id"] for a in articles), _reason(exc)), {}
     finally:
         if cache is not None:
             cache.close()
@@ -654,7 +655,7 @@ def _mentions(articles: list[dict], index_dir: Path, procs: int, report: Reindex
         outcome = ("previous persons kept" if kept
                    else "persons not extracted (no previous persons to keep)")
         report.warnings.append(f"persons step failed{which}: {reason}; {outcome}")
-    return mentions, set(failed)
+    return mentions, set(failed), runs
 
 
 def _reason(exc: BaseException) -> str:
@@ -662,9 +663,10 @@ def _reason(exc: BaseException) -> str:
     return text if text == type(exc).__name__ else f"{type(exc).__name__}: {text}"
 
 
-def _resolve(raw_all: dict[str, list[str]], report: ReindexReport):
+def _resolve(gathered: tuple[dict[str, list[str]], dict[str, list[str]]], report: ReindexReport):
+    raw_all, runs = gathered
     try:
-        return resolving.resolve(raw_all)
+        return resolving.resolve(raw_all, runs=runs)
     except Exception as exc:
         report.warnings.append(f"persons step failed: {_reason(exc)} while resolving names; "
                                "persons of unchanged articles kept")
@@ -760,6 +762,8 @@ class _Run:
     deleted: list[str] = field(default_factory=list)
     persons_changed: list[str] = field(default_factory=list)
     resolution: object = None
+    stories: object = None  # the story grouping after this run (search.stories.StoryIndex), None if it failed
+    stories_rebuilt: bool = False  # the live generation had no usable grouping: saved even without changes
 
 
 def _run_state(run: _Run) -> dict:
@@ -775,13 +779,15 @@ def _run(source: Path, index_dir: Path, full: bool, persons: bool, procs: int, p
     _extract(run)
     _compare(run, _corpus_ids(run))
     t_phase = time.monotonic()
-    if run.persons:
+    if run.persons and _persons_outdated(run):
         run.resolution = _resolve(_gather_mentions(run), run.report)
         if run.resolution is None:
             run.persons = False
     _apply_persons(run)
-    if run.persons:
+    if run.resolution is not None:
         run.report.timings["persons"] = time.monotonic() - t_phase
+        run.report.timings["dictionary"] = run.resolution.dictionary_seconds
+    _group_stories(run)
     _write(run)
     report = run.report
     report.total_docs = len(run.current_ids)
@@ -920,8 +926,19 @@ def _compare_article(run: _Run, art: dict, rel: str) -> dict:
     return {"h": h, "m": None, "p": []}
 
 
-def _gather_mentions(run: _Run) -> dict[str, list[str]]:
-    """Return the raw mentions of every article, tagging those written, stale or under changed rules."""
+def _persons_outdated(run: _Run) -> bool:
+    """Return True unless nothing the persons depend on changed (articles, rules, failed NER)."""
+    if run.to_write or run.deleted or not run.state:
+        return True
+    if run.state["meta"].get("persons_data") != persons_data_fingerprint():
+        return True
+    return any(info.get("m_stale") or "r" not in info
+               for entry in run.new_files.values() for info in entry["articles"].values())
+
+
+def _gather_mentions(run: _Run) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Return the raw mentions and name runs of every article, tagging those written, stale or
+    under changed rules."""
     need = list(run.to_write.values())
     state = run.state
     old_rules = state["meta"].get("persons_data") if state else None
@@ -939,9 +956,9 @@ def _gather_mentions(run: _Run) -> dict[str, list[str]]:
                 aid = fields.get("id")
                 if aid in run.current_ids and aid not in run.to_write:
                     need.append(documents.from_stored(fields))
-    raw, failed = _mentions(need, run.index_dir, run.procs, run.report, run.progress,
-                            lambda: state or (load_state(run.live) if run.live is not None else None))
-    raw_all = {}
+    raw, failed, runs = _mentions(need, run.index_dir, run.procs, run.report, run.progress,
+                                  lambda: state or (load_state(run.live) if run.live is not None else None))
+    raw_all, runs_all = {}, {}
     for entry in run.new_files.values():
         for aid, info in entry["articles"].items():
             if aid in raw:
@@ -950,25 +967,59 @@ def _gather_mentions(run: _Run) -> dict[str, list[str]]:
                     info["m_stale"] = True
                 else:
                     info.pop("m_stale", None)
+            if aid in runs:
+                info["r"] = runs[aid]
             raw_all[aid] = info.get("m") or []
-    return raw_all
+            runs_all[aid] = info.get("r") or []
+    return raw_all, runs_all
 
 
 def _apply_persons(run: _Run) -> None:
     """Give every article its persons: resolved, else the source's own; list the re-indexed ones."""
     for entry in run.new_files.values():
         for aid, info in entry["articles"].items():
+            new_d = info.get("pd", [])
             if run.resolution is not None:
                 new_p = documents.clean_persons(run.resolution.by_article.get(aid, []))
+                new_d = documents.clean_persons(run.resolution.by_dictionary.get(aid, []))
             elif aid in run.to_write:  # no NER: keep persons the source itself carries
                 new_p = documents.clean_persons(run.to_write[aid].get("persons"))
+                new_d = []
             else:
                 new_p = info.get("p", [])
             if aid in run.to_write:
                 run.to_write[aid]["persons"] = new_p
-            elif new_p != info.get("p", []):
+                run.to_write[aid]["persons_dictionary"] = new_d
+            elif new_p != info.get("p", []) or new_d != info.get("pd", []):
                 run.persons_changed.append(aid)
             info["p"] = new_p
+            if new_d:
+                info["pd"] = new_d
+            else:
+                info.pop("pd", None)
+
+
+def _group_stories(run: _Run) -> None:
+    """Group the articles into stories, incrementally from the live generation's grouping."""
+    t_phase = time.monotonic()
+    full = run.report.mode == "full"
+    previous = None if full else storyfile.load_or_new(run.live)
+    run.stories_rebuilt = not full and previous is None
+
+    def unchanged():
+        if full or run.ix is None:
+            return
+        with run.ix.searcher() as searcher:
+            for fields in searcher.all_stored_fields():
+                if fields.get("id") in run.current_ids and fields.get("id") not in run.to_write:
+                    yield fields
+
+    try:
+        run.stories = storyfile.update(previous, run.to_write, run.deleted, unchanged)
+    except Exception as exc:  # grouping is a convenience: never the reason a reindex fails
+        run.stories = None
+        run.report.warnings.append(f"stories step failed: {_reason(exc)}; copies not grouped in this run")
+    run.report.timings["stories"] = time.monotonic() - t_phase
 
 
 def _write(run: _Run) -> None:
@@ -980,15 +1031,17 @@ def _write(run: _Run) -> None:
         run.ix.close()
     if report.mode == "full":
         _write_full(run.index_dir, _run_state(run), run.to_write, run.resolution, run.procs, report,
-                    run.progress)
+                    run.progress, stories=run.stories)
     elif changes:
         _write_incremental(run.ix, live, _run_state(run), run.to_write, run.deleted, run.persons_changed,
-                           run.resolution, report, run.progress)
+                           run.resolution, report, run.progress, stories=run.stories)
         report.generation = live.name
     else:
         report.generation = live.name
         if run.new_files != run.old_files or run.new_skipped != run.old_skipped:  # only fingerprints moved
             _write_json(live / STATE_FILE, _run_state(run))
+        if run.stories_rebuilt and run.stories is not None:  # an index from before stories: grouped once
+            storyfile.save(live, run.stories)
     report.timings["write"] = time.monotonic() - t_phase
 
 
@@ -1008,7 +1061,7 @@ def _writer_for(ix, procs: int, ndocs: int):
     return ix.writer(limitmb=256), 1
 
 
-def _write_full(index_dir, state, to_write, resolution, procs, report, progress):
+def _write_full(index_dir, state, to_write, resolution, procs, report, progress, stories=None):
     from whoosh import index as windex
 
     gen = store.new_generation(index_dir)
@@ -1035,6 +1088,8 @@ def _write_full(index_dir, state, to_write, resolution, procs, report, progress)
     # the spelling vocabulary takes seconds to read on a large index: once here, not per search
     suggest.save_vocabulary(gen)
     try:
+        if stories is not None:
+            storyfile.save(gen, stories)
         _write_json(gen / STATE_FILE, state)
         _write_json(gen / PERSONS_FILE, resolution.to_json() if resolution else {})
         faults.checkpoint("swap")
@@ -1096,7 +1151,7 @@ def merge_policy(writer, segments):
 
 
 def _write_incremental(ix, live, state, to_write, deleted, persons_changed, resolution,
-                       report, progress):
+                       report, progress, stories=None):
     new_files = state["files"]
     writer = ix.writer(limitmb=256)
     try:
@@ -1112,7 +1167,7 @@ def _write_incremental(ix, live, state, to_write, deleted, persons_changed, reso
                 writer.update_document(**doc)
             done += 1
         if persons_changed:
-            persons_by_id = {aid: info.get("p", []) for entry in new_files.values()
+            persons_by_id = {aid: (info.get("p", []), info.get("pd", [])) for entry in new_files.values()
                              for aid, info in entry["articles"].items()}
             with ix.searcher() as searcher:
                 for aid in persons_changed:
@@ -1120,7 +1175,8 @@ def _write_incremental(ix, live, state, to_write, deleted, persons_changed, reso
                     if stored is None:
                         continue
                     art = documents.from_stored(stored)
-                    doc = _document(art, report, persons=persons_by_id[aid])
+                    art["persons_dictionary"] = persons_by_id[aid][1]
+                    doc = _document(art, report, persons=persons_by_id[aid][0])
                     if doc is not None:
                         writer.update_document(**doc)
                     report.persons_updated += 1
@@ -1128,6 +1184,10 @@ def _write_incremental(ix, live, state, to_write, deleted, persons_changed, reso
                     if done % 200 == 0:
                         progress("write", done, total)
         progress("write", total, total)
+        if stories is not None:
+            # before the commit, so that a searcher opening it finds the groups it belongs with
+            # (a failed commit leaves groups naming unwritten articles: they are ignored)
+            storyfile.save(live, stories)
         faults.checkpoint("commit")
         writer.commit(mergetype=merge_policy)
     except BaseException:

@@ -12,7 +12,7 @@ from whoosh.fields import BOOLEAN, COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, S
 from search.index import analysis
 
 #: Bumped whenever the schema or the analysis changes in a way that needs a full reindex.
-SCHEMA_VERSION = 5  # 5: stored `credit` (agency credits kept out of `author`); 4: analyzers in search.index.analysis
+SCHEMA_VERSION = 6  # 6: stored `persons_dictionary` (the persons the dictionary pass found); 5: stored `credit` (agency credits kept out of `author`); 4: analyzers in search.index.analysis
 
 #: Separator inside multi-valued column values (persons); never occurs in a name.
 MULTI_SEP = "\x1f"
@@ -68,6 +68,7 @@ def build_schema(frequent_words=None) -> Schema:
         persons=KEYWORD(stored=True, commas=True, lowercase=False),  # exact display names, comma-joined
         persons_col=COLUMN(columns.VarBytesColumn()),  # names joined by MULTI_SEP, UTF-8
         persons_text=TEXT(analyzer=folded_keyword),  # `personne:goita` matches "Assimi Goïta"
+        persons_dictionary=STORED(),  # those of `persons` found by the dictionary pass, not the NER
         outlet_text=TEXT(analyzer=folded_keyword),  # `media:essor` matches "L'Essor"
         author_text=TEXT(analyzer=folded_keyword),
     )

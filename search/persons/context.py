@@ -67,6 +67,12 @@ def _occurrences(span: str, text: str):
     return re.finditer(rf"(?<![\w]){re.escape(span)}(?![\w])", text)
 
 
+def follows_place(text: str, start: int) -> bool:
+    """Return True when the text before ``start`` ends with a place word ("au stade ", "CHU ")."""
+    pattern = _place_pattern(place_words())
+    return bool(pattern and pattern.search(text, max(0, start - 40), start))
+
+
 def names_place(span: str, text: str, words: tuple[str, ...] | None = None) -> bool:
     """Return True when every occurrence of ``span`` in ``text`` follows a place word ("stade X")."""
     pattern = _place_pattern(place_words() if words is None else words)

@@ -206,11 +206,19 @@ def _strip_leading(tokens: list[str], rules: NameRules) -> list[str]:
     return tokens
 
 
+def _singular(word: str) -> str:
+    """Return the singular of a title word ("colonels" → "colonel", "généraux" → "général")."""
+    if word.endswith("aux") and len(word) > 4:
+        return word[:-3] + "al"
+    return word[:-1] if len(word) > 3 and word[-1] in "sx" else word
+
+
 def _title_len(tokens: list[str], rules: NameRules) -> int:
     """Return the number of leading tokens that form a title (longest match), else 0."""
+    # Plural ranks ("les Colonels Goïta et Diaw") are titles too, never part of a name.
     for size in range(min(rules.max_title_len, len(tokens)), 0, -1):
         words = tuple(_word_key(t.replace("’", "'")) for t in tokens[:size])
-        if words in rules.titles:
+        if words in rules.titles or tuple(_singular(w) for w in words) in rules.titles:
             return size
     return 0
 
@@ -228,7 +236,10 @@ def _token_ok(token: str, position: int, count: int) -> bool:
         )
     if not token[:1].isalpha():
         return False
-    return all(_has_upper_start(p) or p.lower() in PARTICLES for p in token.split("-") if p)
+    parts = [p for p in token.split("-") if p]
+    if sum(1 for p in parts if p.lower() not in PARTICLES) >= 3:
+        return False  # "Kwala-Mourdiah-Nara": a chain of places, no person's name
+    return all(_has_upper_start(p) or p.lower() in PARTICLES for p in parts)
 
 
 def clean_mention(text: str, rules: NameRules | None = None) -> str | None:
@@ -257,6 +268,12 @@ def clean_mention(text: str, rules: NameRules | None = None) -> str | None:
             break
     if not tokens:
         return None
+    while (len(tokens) > 2 and is_all_caps(tokens[0]) and tokens[0].isascii() and tokens[0].isalpha()
+           and 2 <= len(tokens[0]) <= 4 and not rules.alias(tokens[0])):
+        tokens = tokens[1:]  # "RN David Rachline", "LR Laurent Wauquiez": a party before the name
+    half = len(tokens) // 2
+    if len(tokens) % 2 == 0 and half >= 2 and [_word_key(t) for t in tokens[:half]] == [_word_key(t) for t in tokens[half:]]:
+        tokens = tokens[:half]  # "Marine Le Pen Marine Le Pen": a name repeated by a caption
     if tokens[-1][-1:] in _APOSTROPHES:  # "Moi j’": an elision, never the end of a name
         return None
     count = len(tokens)

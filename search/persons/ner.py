@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from importlib import metadata
 from pathlib import Path
 
-from search.persons import context, names
+from search.persons import context, gazetteer, names
 from search.persons.nertext import estimate_tokens, ner_chunks, ner_text
 
 MODEL = "fr_core_news_md"
@@ -312,6 +312,8 @@ class Mentions(dict):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.failed: dict[str, str] = {}
+        #: the runs of capitalised words of each article's NER text, for the dictionary pass
+        self.runs: dict[str, list[str]] = {}
 
 
 def raw_mentions(articles, *, cache=None, n_process=1) -> Mentions:
@@ -365,4 +367,5 @@ def raw_mentions(articles, *, cache=None, n_process=1) -> Mentions:
                 seen.add(names.name_key(name))
                 mentions.append(name)
         out[art["id"]] = mentions
+        out.runs[art["id"]] = gazetteer.name_runs(text, art.get("author") if isinstance(art.get("author"), str) else None)
     return out

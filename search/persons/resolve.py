@@ -10,11 +10,16 @@ otherwise get several people counted as one, and the word stays searchable in th
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from search.persons import names, ner
+from search.persons import gazetteer, names, ner, variants
+
+#: Bumped when resolution rules change in code (the name runs kept in the state are then renewed).
+RULES_VERSION = 2  # 2: variant merging and the dictionary pass
+
 
 @dataclass
 class Resolution:
@@ -24,11 +29,15 @@ class Resolution:
     variants: dict[str, dict[str, int]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     unresolved: dict[str, int] = field(default_factory=dict)
+    #: the persons of each article found by the dictionary pass only (the others by the NER)
+    by_dictionary: dict[str, list[str]] = field(default_factory=dict)
+    dictionary_seconds: float = 0.0
 
     def persons(self) -> list[dict]:
-        """Return ``[{name, count, variants}]``, most mentioned first."""
+        """Return ``[{name, count, dictionary, variants}]``, most mentioned first."""
+        from_dictionary = Counter(p for people in self.by_dictionary.values() for p in people)
         rows = [
-            {"name": name, "count": count,
+            {"name": name, "count": count, "dictionary": from_dictionary.get(name, 0),
              "variants": sorted(self.variants.get(name, {}), key=lambda v: (-self.variants[name][v], v))}
             for name, count in self.counts.items()
         ]
@@ -198,20 +207,53 @@ def _resolution(tally: _Tally) -> Resolution:
                       unresolved=dict(tally.unresolved))
 
 
-def resolve(raw_by_id: dict[str, list[str]], rules: names.NameRules | None = None) -> Resolution:
-    """Resolve mentions to corpus-wide canonical persons (surnames, aliases, accents)."""
+def resolve(raw_by_id: dict[str, list[str]], rules: names.NameRules | None = None,
+            runs: dict[str, list[str]] | None = None) -> Resolution:
+    """Resolve mentions to corpus-wide canonical persons (surnames, aliases, accents, variants).
+
+    With ``runs`` (each article's capitalised-word runs, see ``gazetteer.name_runs``) the
+    dictionary pass then tags every article naming a resolved person the NER missed there.
+    """
     rules = rules or names.load_rules()
     per_article = _clean_items(raw_by_id, rules)
     tally = _Tally(by_surname=_surname_inventory(per_article))
     for art_id, items in per_article.items():
         tally.keys_by_article[art_id] = _resolve_article(items, rules, tally)
-    return _resolution(tally)
+    res = _merge_variants(_resolution(tally))
+    if runs:
+        started = time.perf_counter()
+        dictionary = gazetteer.build(res.variants, res.by_article, runs, rules)
+        res.by_dictionary = gazetteer.tag(dictionary, res.by_article, runs)
+        for art_id, added in res.by_dictionary.items():
+            res.by_article[art_id] = list(res.by_article.get(art_id) or ()) + added
+        res.counts = dict(Counter(p for people in res.by_article.values() for p in people))
+        res.dictionary_seconds = time.perf_counter() - started
+    return res
+
+
+def _merge_variants(res: Resolution) -> Resolution:
+    """Return ``res`` with the spellings of one person (transliterations, one-letter slips) merged."""
+    for name in res.counts:
+        res.variants.setdefault(name, {name: res.counts[name]})
+    merges = variants.merge_map(res.by_article, res.counts)
+    if not merges:
+        return res
+    by_article = variants.apply_merges(res.by_article, merges)
+    merged: dict[str, dict[str, int]] = {}
+    for name, surfaces in res.variants.items():
+        bucket = merged.setdefault(merges.get(name, name), {})
+        for surface, n in surfaces.items():
+            bucket[surface] = bucket.get(surface, 0) + n
+    counts = dict(Counter(p for people in by_article.values() for p in people))
+    return Resolution(by_article=by_article, variants={k: v for k, v in merged.items() if k in counts},
+                      counts=counts, unresolved=res.unresolved)
 
 
 def annotate(articles, cache=None) -> None:
     """Fill ``persons`` of each article in place, resolving across the given articles."""
     articles = list(articles)
-    res = resolve(ner.raw_mentions(articles, cache=cache))
+    mentions = ner.raw_mentions(articles, cache=cache)
+    res = resolve(mentions, runs=mentions.runs)
     for art in articles:
         art["persons"] = res.by_article.get(art["id"], [])
 

@@ -12,6 +12,7 @@ import heapq
 from dataclasses import dataclass, field
 from itertools import islice
 
+from rapidfuzz.distance import OSA
 from whoosh import query as wq
 from whoosh.query import SpanNear2
 
@@ -40,6 +41,10 @@ MAX_QUERY_EXPANSION = 600
 MIN_EXPANSION = 5
 MAX_QUERY_SCAN = 120_000
 MIN_PREFIX_SCAN = 1_000
+#: A fuzzy word's other spellings score this much of an exact match per edit (``Goïta~`` finds
+#: « Goïta » first and « Goïtta » after it), every spelling with the idf of the commonest one,
+#: so that a rare neighbour never outranks the word typed because it is rare.
+FUZZY_EDIT_WEIGHT = 0.3
 
 
 @dataclass
@@ -344,7 +349,8 @@ class Builder:
         for f in fields:
             terms = expander(f, key, node)
             if terms:
-                subs.append(wq.Or([wq.Term(f, t) for t in terms]))
+                subs.append(self._fuzzy_or(f, key, terms) if node.mode == "fuzzy" else
+                            wq.Or([wq.Term(f, t) for t in terms]))
                 forms.extend(t for t in terms if t not in forms)
                 if not negated:
                     self._mark(f, terms)
@@ -381,9 +387,33 @@ class Builder:
     def _fuzzy_terms(self, fieldname: str, word: str, node) -> list[str]:
         if not word or not self._has(fieldname):
             return []
-        maxdist = node.dist or (1 if len(word) <= 4 else 2)
-        maxdist = min(maxdist, 3)
+        maxdist = min(node.dist or fuzzy_distance(word), 3)
         if self.fuzzy is not None:
-            return self.fuzzy(fieldname, word, maxdist)[: self.expansion]
-        # without a vocabulary cache: Whoosh's own bounded scan (shared first letter)
-        return sorted(islice(self.reader.terms_within(fieldname, word, maxdist, prefix=1), self.expansion))
+            found = self.fuzzy(fieldname, word, maxdist)
+        else:
+            # without a vocabulary cache: Whoosh's own bounded scan (shared first letter)
+            found = sorted(islice(self.reader.terms_within(fieldname, word, maxdist, prefix=1), 200))
+        return [t for t in found if plausible_spelling(word, t, maxdist)][: self.expansion]
+
+    def _fuzzy_or(self, fieldname: str, word: str, terms: list[str]):
+        """Return the spellings of a fuzzy word, each weighted by its closeness to the word typed."""
+        idfs = {t: self.searcher.idf(fieldname, t) for t in terms}
+        common = min(idfs.values())
+        subs = []
+        for t in terms:
+            edits = OSA.distance(word, t)
+            boost = 1.0 if not edits else FUZZY_EDIT_WEIGHT ** edits * common / idfs[t]
+            subs.append(wq.Term(fieldname, t, boost=boost))
+        return subs[0] if len(subs) == 1 else wq.Or(subs)
+
+
+def fuzzy_distance(word: str) -> int:
+    """Return the edits a fuzzy word allows by default: one up to five letters, two beyond."""
+    return 1 if len(word) <= 5 else 2
+
+
+def plausible_spelling(word: str, candidate: str, maxdist: int) -> bool:
+    """True when ``candidate`` is a plausible spelling of ``word``: within ``maxdist`` edits, and
+    never more than one edit per three letters of the shorter of the two (``goita`` is not ``gta``)."""
+    edits = OSA.distance(word, candidate)
+    return edits <= min(maxdist, max(1, min(len(word), len(candidate)) // 3))

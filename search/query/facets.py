@@ -17,6 +17,10 @@ from search.index import schema as sch
 from search.text import fold_key
 
 FACETS = ("outlet", "year", "month", "person", "author")
+#: Facets whose ticked values combine with AND (articles naming every ticked person) and whose
+#: counts include their own filter (co-mentions); the others are disjunctive: OR within the
+#: facet, counts without its own filter.
+CONJUNCTIVE = frozenset({"person"})
 
 #: Most values one facet may return at once (facet_limit=0 means "all", up to this bound).
 MAX_FACET_VALUES = 5000
@@ -51,6 +55,15 @@ class Facet:
     def code_of(self, value: str) -> int | None:
         """Return the code of a value, matched case- and accent-insensitively."""
         return self.keys.get(fold_key(value)) if value else None
+
+    def mask_all(self, codes: list[int], n: int) -> np.ndarray:
+        """Return the documents having every one of ``codes`` (none when ``codes`` is empty)."""
+        if not codes:
+            return np.zeros(n, dtype=bool)
+        out = self.mask(codes[:1], n)
+        for c in codes[1:]:
+            out &= self.mask([c], n)
+        return out
 
     def mask(self, codes: list[int], n: int) -> np.ndarray:
         """Return the documents having at least one of ``codes``."""
@@ -183,7 +196,12 @@ class Selection:
         inc, exc = self.include.get(facet), self.exclude.get(facet)
         mask = None
         if inc is not None:
-            mask = data.facets[facet].mask(inc, data.n)
+            if facet in CONJUNCTIVE:
+                # a ticked name the index does not hold matches nothing, as in a disjunctive facet
+                mask = (data.facets[facet].mask_all(inc, data.n) if not self.unknown_include.get(facet)
+                        else np.zeros(data.n, dtype=bool))
+            else:
+                mask = data.facets[facet].mask(inc, data.n)
         if exc:
             out = ~data.facets[facet].mask(exc, data.n)
             mask = out if mask is None else mask & out

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import takewhile
 from dataclasses import dataclass, field
 
-from search.text import MONTHS_FR, fold, nfc, real_day
+from search.query import dates
+from search.text import MONTHS_FR, fold, nfc  # noqa: F401 (MONTHS_FR: read by search.query.service)
 
 #: Longest query read, in characters; the rest is dropped with a warning.
 MAX_QUERY_CHARS = 500
@@ -60,7 +62,6 @@ _FIELD = re.compile(r"^([^\W\d_]+):(.*)$", re.U)
 _FIELD_NAMES = re.compile(r"(?<!\w)([^\W\d_]+):", re.U)
 _FUZZY = re.compile(r"^(.+?)~([0-9]?)$", re.S)
 _YEAR_RANGE = re.compile(r"^(\d{4})?(?:\.\.|–|-)(\d{4})?$")
-_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
 
 class ParseError(ValueError):
@@ -316,6 +317,12 @@ class _Parser:
                 self.warnings.append("Expression vide entre guillemets ignorée.")
                 return None
             return Phrase(tok.value, fieldname)
+        if fieldname == "date":
+            self._count()
+            following = [t.value for t in takewhile(lambda t: t.kind == "word", self.toks[self.i : self.i + 4])]
+            node, used = _date_phrase(tok.value, following)
+            self.i += used
+            return node
         return self._word(tok.value, fieldname)
 
     def _field_group(self, fieldname):
@@ -416,47 +423,24 @@ def _date_value(fieldname: str, raw: str):
                 lo, hi = hi, lo
             return YearIs(lo, hi)
         raise ParseError(f"année invalide ({raw})")
-    if ".." in raw:
-        left, _, right = raw.partition("..")
-        lo = _date_bound(left, low=True) if left else None
-        hi = _date_bound(right, low=False) if right else None
-        if lo is None and hi is None:
-            raise ParseError(f"date invalide ({raw})")
-        if lo is not None and hi is not None and lo > hi:
-            lo, hi = _date_bound(right, low=True), _date_bound(left, low=False)
-        return DateRange(lo, hi, f"{_date_label(left) if left else '…'} à {_date_label(right) if right else '…'}")
-    m = re.fullmatch(r"(\d{4})-(\d{4})", raw)
-    if m:
-        return _date_value("date", f"{m.group(1)}..{m.group(2)}")
-    return DateRange(_date_bound(raw, low=True), _date_bound(raw, low=False), _date_label(raw))
+    try:
+        lo, hi = dates.parse_range(raw)
+    except dates.DateError as exc:
+        raise ParseError(str(exc)) from None
+    label = dates.range_label(lo, hi)
+    # normalised here into ranges of date_sort keys, the form search.query.build reads
+    parts = [DateRange(a, b, label) for a, b in dates.point_ranges(*dates.bounds(lo and lo.first, hi and hi.last))]
+    return parts[0] if len(parts) == 1 else Bool("or", parts)
 
 
-def _date_bound(raw: str, low: bool) -> int:
-    m = _DATE.match(raw.strip())
-    if not m:
-        raise ParseError(f"date invalide ({raw})")
-    year = int(m.group(1))
-    month = int(m.group(2)) if m.group(2) else None
-    day = int(m.group(3)) if m.group(3) else None
-    # year 0 is no year (undated articles sort as 0), and 30 February no day
-    if not year or month is not None and not 1 <= month <= 12 or day is not None and not real_day(year, month, day):
-        raise ParseError(f"date invalide ({raw})")
-    if month is None:
-        return year * 10000 + (0 if low else 1299)
-    if day is None:
-        return year * 10000 + month * 100 + (0 if low else 99)
-    return year * 10000 + month * 100 + day
-
-
-def _date_label(raw: str) -> str:
-    m = _DATE.match(raw.strip())
-    if not m:
-        return raw
-    if m.group(3):
-        return f"{int(m.group(3))} {MONTHS_FR[int(m.group(2)) - 1]} {m.group(1)}"
-    if m.group(2):
-        return f"{MONTHS_FR[int(m.group(2)) - 1]} {m.group(1)}"
-    return m.group(1)
+def _date_phrase(value: str, following: list[str]) -> tuple[object, int]:
+    """Return the date read from ``value`` and the most following words it needs (« novembre 2019 »)."""
+    for n in range(min(len(following), 4), 0, -1):
+        try:
+            return _date_value("date", " ".join([value, *following[:n]])), n
+        except ParseError:
+            continue
+    return _date_value("date", value), 0
 
 
 def plain_words(text: str) -> list[str]:
@@ -531,13 +515,15 @@ def _describe(node, notes, top=False) -> str:
         return f"année : {node.lo or '…'} à {node.hi or '…'}"
     if isinstance(node, Not):
         part = _describe(node.child, notes)
-        return "SAUF " + (f"({part})" if isinstance(node.child, Bool) else part)
+        return "SAUF " + (f"({part})" if isinstance(node.child, Bool) and not _one_date(node.child) else part)
+    if _one_date(node):
+        return f"date : {node.children[0].label}"  # one date range cut into index ranges
     if isinstance(node, Bool):
         joiner = " OU " if node.op == "or" else " ET "
         parts = []
         for child in node.children:
             part = _describe(child, notes)
-            if isinstance(child, Bool):
+            if isinstance(child, Bool) and not _one_date(child):
                 part = f"({part})"
             parts.append(part)
         if node.op == "and":
@@ -548,6 +534,12 @@ def _describe(node, notes, top=False) -> str:
             return text
         return joiner.join(parts)
     return str(node)
+
+
+def _one_date(node) -> bool:
+    """True for the ranges one ``date:`` value became (same label): described as one date."""
+    return isinstance(node, Bool) and node.op == "or" and all(isinstance(c, DateRange) for c in node.children) \
+        and len({c.label for c in node.children}) == 1
 
 
 def iter_nodes(tree, negated: bool = False):

@@ -21,7 +21,7 @@ from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
 
 #: Upper bound on cached postings (document entries summed over cached terms) per generation.
-CACHE_POSTINGS = 2_000_000  # 16 bytes each: about 32 MB
+CACHE_POSTINGS = 2_000_000  # 24 bytes each (id, score, weight): about 48 MB
 #: Terms read for one query before giving up and letting Whoosh answer (absurd expansions:
 #: the query language bounds each prefix or fuzzy word to 30 forms in each of 3 fields).
 MAX_TERMS = 5000
@@ -73,7 +73,7 @@ class Postings:
         self._lock = threading.Lock()
         # Whoosh's posting readers seek a shared file: one decoding thread at a time
         self._read_lock = threading.Lock()
-        self._terms: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._terms: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
         self._size = 0
         self._lengths: dict[str, np.ndarray] = {}
 
@@ -112,6 +112,15 @@ class Postings:
 
     def term(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Return (docnums, BM25 scores) of one term, from the cache or decoded now."""
+        ids, scores, _weights = self._entry(fieldname, text)
+        return ids, scores
+
+    def frequencies(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return (docnums, stored weights) of one term: its frequency in each document, times the field boost."""
+        ids, _scores, weights = self._entry(fieldname, text)
+        return ids, weights
+
+    def _entry(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         key = (fieldname, text)
         with self._lock:
             hit = self._terms.get(key)
@@ -121,13 +130,13 @@ class Postings:
         with self._read_lock:
             ids, weights = self._read(fieldname, text)
         scores = self._score(fieldname, text, weights, ids)
-        entry = (ids, scores)
+        entry = (ids, scores, weights)
         with self._lock:
             if key not in self._terms:
                 self._terms[key] = entry
                 self._size += len(ids) + 16
                 while self._size > CACHE_POSTINGS and len(self._terms) > 1:
-                    _k, (old, _s) = self._terms.popitem(last=False)
+                    _k, (old, _s, _w) = self._terms.popitem(last=False)
                     self._size -= len(old) + 16
         return entry
 
@@ -195,6 +204,30 @@ class Postings:
                 if any(all(start + off in ps for off, ps in rest) for start in first):
                     out.append(doc)
         return np.asarray(out, dtype=np.int64)
+
+    def first_positions(self, fieldname: str, text: str, candidates: np.ndarray) -> np.ndarray:
+        """Return the first position of a term in each candidate document (-1 where it is absent)."""
+        out = np.full(len(candidates), -1, dtype=np.int64)
+        if not len(candidates):
+            return out
+        found: dict[int, list[int]] = {}
+        with self._read_lock:
+            for leaf, offset in self.reader.leaf_readers():
+                lo, hi = offset, offset + leaf.doc_count_all()
+                local = candidates[(candidates >= lo) & (candidates < hi)]
+                if not len(local):
+                    continue
+                try:
+                    m = leaf.postings(fieldname, text)
+                except Exception:  # the term is not in this segment
+                    continue
+                m = getattr(m, "child", m) if type(m).__name__ == "FilterMatcher" else m
+                _positions_of(m, local, offset, found)
+        for i, doc in enumerate(candidates.tolist()):
+            ps = found.get(doc)
+            if ps:
+                out[i] = min(ps)
+        return out
 
     def _score(self, fieldname: str, text: str, weights: np.ndarray, ids: np.ndarray) -> np.ndarray:
         if not len(ids):

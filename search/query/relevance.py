@@ -1,16 +1,21 @@
-"""Relevance boosts on top of BM25F: words found together and in the exact form typed rank first.
+"""Relevance on top of BM25F: typed words in the exact form, together, and what the article is about.
 
 Plain words are matched through stems for recall (``coup`` finds « coupe », ``etat`` finds
 « Etats »), which is right for the hit set but wrong for the order: a reader who types
 ``coup d'etat`` wants the articles about « coup d'État » first. So, for the relevance sort only,
-each document's BM25F score gets two additions, computed over the candidates alone:
+each document's BM25F score is adjusted, over the candidates alone:
 
 * an **exact-form** boost: the BM25F score of each typed word (folded, unstemmed) in the
   ``*_exact`` fields, so « coup » beats « coupe » and « État » beats « Etats »;
 * a **proximity** boost: for each two words typed next to each other, the score of that word
   pair in the ``*_pairs`` fields (one term lookup), or, for a pair that is not indexed (a rarer
-  word), a position check on the candidates that contain both words; and the whole score is
-  multiplied by up to ``1 + TOGETHER_FACTOR`` by the share of typed pairs found side by side.
+  word), a position check on the candidates that contain both words; stop words typed between
+  two words join their link (``prix du petrole`` counts only where both ``prix du`` and
+  ``du petrole`` are found); and the whole score is multiplied by up to ``1 + TOGETHER_FACTOR``
+  by the share of typed links found;
+* a **salience** factor: each required word's salience in the article (title, lead, density)
+  multiplies the score, so that an article where a typed word is a passing mention ranks below
+  one about every typed word, names (protected words) counting most (see ``NAME_FLOOR``).
 
 The hit set never changes, only the scores of documents already matched.
 """
@@ -20,19 +25,39 @@ from __future__ import annotations
 import numpy as np
 
 from search.query import language as ql
-from search.index.analysis import PAIR_SEP, STOP_WORDS
+from search.index.analysis import PAIR_SEP, STOP_WORDS, is_protected
 from search.text import fold
 
 #: Weight of the exact-form score relative to the stemmed BM25F score.
 EXACT_WEIGHT = 1.0
 #: Weight of the score of two typed words found side by side, in order.
-PAIR_WEIGHT = 3.0
+PAIR_WEIGHT = 1.0
 #: A document where every typed pair is found side by side has its score multiplied by 1 + this.
-TOGETHER_FACTOR = 1.0
+TOGETHER_FACTOR = 2.0
 #: Most candidates whose positions are checked for a pair that is not indexed.
 MAX_VERIFY = 4000
 #: Longest run of words considered for proximity (longer queries are lists of keywords).
 MAX_RUN = 8
+
+#: Salience of a typed word in an article, from 0 to 1: 1 in the title; up to LEAD_SALIENCE
+#: when the body names it early (in full within LEAD_FULL words, fading to nothing at LEAD_END);
+#: else its density (occurrences per DENSITY_WORDS words, capped at DENSITY_CAP). Each word's
+#: salience s turns into a factor floor + (1 - floor) * s, and the score is multiplied by the
+#: product of the factors, so that an article where one typed word is a passing mention (Niger
+#: attacks that mention Mali once, late, for ``attaque terroriste mali``) ranks below one about
+#: every word; SALIENCE_POWER sharpens the product. A name (a protected word: country, town,
+#: force, person) is what the article must be about, so its floor is lower than a common word's,
+#: which an article may paraphrase.
+LEAD_FULL = 30
+LEAD_END = 120
+LEAD_SALIENCE = 0.9
+DENSITY_WORDS = 100
+DENSITY_CAP = 0.8
+FLOOR = 0.35
+NAME_FLOOR = 0.1
+SALIENCE_POWER = 1.5
+#: Most candidates whose lead is read (the best-scored ones; the others: title and density only).
+MAX_LEAD_CHECK = 3000
 
 EXACT = {"title": "title_exact", "body": "body_exact", "comments": "comments_exact"}
 PAIRS = {"title": "title_pairs", "body": "body_pairs", "comments": "comments_pairs"}
@@ -119,14 +144,12 @@ class Booster:
                 seq = self._exact_run(run, field, mask, extra)
                 if seq:
                     seqs[field] = seq
-            wanted = {pair for seq in seqs.values() for pair in zip(seq, seq[1:])
-                      if not (pair[0] in _STOPS and pair[1] in _STOPS)}
-            for a, b in wanted:
+            for chain in typed_links(seqs):
                 found = np.zeros(n, dtype=bool)
-                for field, seq in seqs.items():
+                for field in seqs:
                     if self._expired():
                         return
-                    self._pair(field, a, b, mask, extra, found)
+                    found |= self._chain(field, chain, mask, extra)
                 together += found
                 pairs_typed += 1
         if pairs_typed:
@@ -134,6 +157,65 @@ class Booster:
             # the words typed found together, whatever the lengths of the fields
             scored.scores *= np.where(mask, 1.0 + TOGETHER_FACTOR * together / pairs_typed, 1.0)
         scored.scores += np.where(mask, extra, 0.0)
+        if self.scope != "comments":
+            factor = self._salience(tree, mask, scored.scores)
+            if factor is not None:
+                scored.scores *= factor
+
+    def _salience(self, tree, mask: np.ndarray, scores: np.ndarray) -> np.ndarray | None:
+        """Return the per-document factor that favours articles where every typed word is salient."""
+        concepts = concept_words(tree)
+        if not concepts or "body" not in self.names or "title" not in self.names:
+            return None
+        cands = np.flatnonzero(mask)
+        if not len(cands):
+            return None
+        body_len = self.p.lengths("body")[cands]
+        # reading positions costs most: beyond MAX_LEAD_CHECK candidates, only the best-scored
+        # ones (those that can reach the first pages) have their lead read
+        lead = np.ones(len(cands), dtype=bool)
+        if len(cands) > MAX_LEAD_CHECK:
+            lead[:] = False
+            lead[np.argsort(-scores[cands], kind="stable")[:MAX_LEAD_CHECK]] = True
+        factor = np.ones(len(cands))
+        for words in concepts:
+            terms = [t for w in words for t in _exact_terms(self.schema, "body", w.text)]
+            if not terms:
+                continue  # a stop word: ignored by the matching too
+            sal = np.zeros(len(cands))
+            for term in terms:
+                if self._expired():
+                    return None
+                sal = np.maximum(sal, self._term_salience(term, cands, body_len, lead))
+            floor = self._floor(words)
+            factor *= floor + (1.0 - floor) * sal
+        out = np.ones(len(mask))
+        out[cands] = factor ** SALIENCE_POWER
+        return out
+
+    @staticmethod
+    def _floor(words: list[ql.Word]) -> float:
+        """Return the salience floor of a concept: NAME_FLOOR when every word of it is a name."""
+        return NAME_FLOOR if all(is_protected(w.text) for w in words) else FLOOR
+
+    def _term_salience(self, term: str, cands: np.ndarray, body_len: np.ndarray, lead: np.ndarray) -> np.ndarray:
+        """Return the salience of one stemmed term in each candidate (title, lead where ``lead``, density)."""
+        sal = np.zeros(len(cands))
+        ids, tf = self.p.frequencies("body", term)
+        if len(ids):
+            pos = np.searchsorted(ids, cands)
+            pos[pos >= len(ids)] = 0
+            has = ids[pos] == cands
+            freq = np.where(has, tf[pos], 0.0)
+            sal = np.minimum(DENSITY_CAP, freq * DENSITY_WORDS / np.maximum(body_len, 1.0))
+            inbody = np.flatnonzero(has & lead)
+            first = self.p.first_positions("body", term, cands[inbody])
+            early = np.clip((LEAD_END - first) / (LEAD_END - LEAD_FULL), 0.0, 1.0) * LEAD_SALIENCE
+            sal[inbody] = np.maximum(sal[inbody], np.where(first >= 0, early, 0.0))
+        tids, _tf = self.p.frequencies("title", term)
+        if len(tids):
+            sal[np.isin(cands, tids, assume_unique=True)] = 1.0
+        return sal
 
     def _add(self, extra: np.ndarray, mask: np.ndarray, ids: np.ndarray, scores: np.ndarray, weight: float) -> None:
         if not len(ids):
@@ -154,6 +236,17 @@ class Booster:
                 ids, s = self.p.term(exact, term)
                 self._add(extra, mask, ids, s, EXACT_WEIGHT)
         return seq
+
+    def _chain(self, field: str, chain: list[tuple[str, str]], mask: np.ndarray, extra: np.ndarray) -> np.ndarray:
+        """Add the scores of a chain of typed pairs in one field where all are found; return where."""
+        scores = np.zeros(len(mask))
+        where = None
+        for a, b in chain:
+            found = np.zeros(len(mask), dtype=bool)
+            self._pair(field, a, b, mask, scores, found)
+            where = found if where is None else where & found
+        extra[where] += scores[where]
+        return where
 
     def _pair(self, field: str, a: str, b: str, mask: np.ndarray, extra: np.ndarray, found: np.ndarray) -> None:
         """Add the score of ``a b`` side by side in one field, and mark the documents where it is."""
@@ -189,3 +282,40 @@ class Booster:
         pair_score[ids_b] += s_b
         extra[found] += PAIR_WEIGHT * pair_score[found]
         found_out[found] = True
+
+
+def typed_links(seqs: dict[str, list[str]]) -> list[list[tuple[str, str]]]:
+    """Return the typed links between two words in a row, each the chain of exact pairs joining them.
+
+    Stop words typed between two words belong to their link (``prix du petrole`` is one link,
+    ``prix du`` + ``du petrole``), so that a pair with a stop word never counts alone: « prix du
+    gaz » does not bring ``prix du petrole`` together.
+    """
+    links: dict[tuple, list[tuple[str, str]]] = {}
+    for seq in seqs.values():
+        content = [i for i, t in enumerate(seq) if t not in _STOPS]
+        for i, j in zip(content, content[1:]):
+            chain = list(zip(seq[i:j], seq[i + 1 : j + 1]))
+            links.setdefault(tuple(chain), chain)
+    return list(links.values())
+
+
+def concept_words(tree) -> list[list[ql.Word]]:
+    """Return the concepts a query requires: each plain word ANDed at the top, or a group of
+    plain words ORed together (any of them will do); other nodes (phrases, prefixes) are left out."""
+
+    def plain(node) -> bool:
+        return isinstance(node, ql.Word) and node.mode == "word" and node.field is None
+
+    def concept(node):
+        if plain(node):
+            return [node]
+        if isinstance(node, ql.Bool) and node.op == "or" and all(plain(c) for c in node.children):
+            return list(node.children)
+        return None
+
+    if isinstance(tree, ql.Bool) and tree.op == "and":
+        found = [concept(c) for c in tree.children]
+    else:
+        found = [concept(tree)]
+    return [c for c in found if c]

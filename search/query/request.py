@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from search.query import dates
 from search.query.facets import MAX_FACET_VALUES
 
 #: Hits per page: default and maximum.
@@ -20,6 +21,8 @@ MAX_LIMIT = 100
 MAX_PAGE = 100_000
 #: Facet values returned by default per facet (``facet_limit=0``: all, up to MAX_FACET_VALUES).
 DEFAULT_FACET_LIMIT = 10
+#: Values of the one facet that « voir plus » expands (``more=person``); the filter box finds the rest.
+MORE_FACET_VALUES = 100
 #: Most values one filter (or its exclusions) may carry, and the longest value: above the longest
 #: name the index holds (search.index.documents.MAX_NAME_CHARS), so that every facet link works.
 MAX_FILTER_VALUES = 50
@@ -46,6 +49,22 @@ _FACET_FILTER_KEY = re.compile(r"facet_filter(?:_|\[|\.)(\w+)\]?|(\w+)_filter")
 
 class BadParameter(ValueError):
     """An invalid request parameter; the message is French and safe to show (HTTP 400)."""
+
+
+def _date_bounds(params: Mapping) -> tuple[str, str]:
+    """Return the « du … au » range as ISO days (``from``/``to`` or ``date_from``/``date_to``), in order."""
+    periods = []
+    for key, label in (("from", "date de début"), ("to", "date de fin")):
+        raw = _scalar(params, key) or _scalar(params, f"date_{key}")
+        try:
+            periods.append(dates.parse_period(raw[:MAX_VALUE_CHARS]) if raw else None)
+        except dates.DateError as exc:
+            raise BadParameter(f"« {key} » ({label}) : {exc} ; "
+                               "JJ/MM/AAAA, AAAA-MM-JJ, AAAA-MM ou AAAA attendu") from None
+    lo, hi = periods
+    if lo is not None and hi is not None and lo.first > hi.last:
+        lo, hi = hi, lo
+    return (dates.iso_day(lo.first) if lo else "", dates.iso_day(hi.last) if hi else "")
 
 
 def clean_text(value) -> str:
@@ -144,6 +163,12 @@ class SearchRequest:
     limit: int = DEFAULT_LIMIT
     facet_limit: int = DEFAULT_FACET_LIMIT
     facet_filter: dict[str, str] = field(default_factory=dict)
+    more: str = ""  # the facet « voir plus » expands
+    date_from: str = ""  # « du … au »: first and last days (YYYY-MM-DD), "" for an open end
+    date_to: str = ""
+    autocorrect: bool = True  # a query finding nothing shows the results of its correction
+    collapse: bool = True  # one hit per story (``collapse=0``: every copy)
+    story: str = ""  # only the articles of one story (« N autres versions »)
 
     @classmethod
     def from_params(cls, params: Mapping | None, *, default_limit: int = DEFAULT_LIMIT) -> SearchRequest:
@@ -161,6 +186,23 @@ class SearchRequest:
         req.facet_limit = _int(params, "facet_limit", DEFAULT_FACET_LIMIT, 0, MAX_FACET_VALUES,
                                "valeurs par facette, 0 = toutes")
         req.facet_filter = _facet_filters(params)
+        req.date_from, req.date_to = _date_bounds(params)
+        more = _values(params, "more")
+        req.more = clean_text(more[0]) if more else ""
+        if req.more and req.more not in LIST_FIELDS:
+            raise BadParameter("facette inconnue pour « more » (outlet, year, month, person ou author)")
+        flag = _values(params, "autocorrect")
+        if flag and clean_text(flag[0]).lower() not in ("", "0", "1", "non", "oui", "false", "true"):
+            raise BadParameter("« autocorrect » vaut 0 ou 1")
+        req.autocorrect = not flag or clean_text(flag[0]).lower() not in ("0", "non", "false")
+        flag = _values(params, "collapse")
+        if flag and clean_text(flag[0]).lower() not in ("", "0", "1", "non", "oui", "false", "true"):
+            raise BadParameter("« collapse » vaut 0 ou 1")
+        req.collapse = not flag or clean_text(flag[0]).lower() not in ("0", "non", "false")
+        story = _values(params, "story")
+        req.story = clean_text(story[0]) if story else ""
+        if len(req.story) > MAX_VALUE_CHARS:
+            raise BadParameter(f"valeur trop longue pour « story » (au plus {MAX_VALUE_CHARS} caractères)")
         return req
 
     def to_params(self) -> dict[str, list[str]]:
@@ -179,4 +221,15 @@ class SearchRequest:
                 out[name] = [str(getattr(self, name))]
         for name, text in self.facet_filter.items():
             out[f"facet_filter_{name}"] = [text]
+        if self.more:
+            out["more"] = [self.more]
+        for name, value in (("from", self.date_from), ("to", self.date_to)):
+            if value:
+                out[name] = [value]
+        if not self.autocorrect:
+            out["autocorrect"] = ["0"]
+        if not self.collapse:
+            out["collapse"] = ["0"]
+        if self.story:
+            out["story"] = [self.story]
         return out

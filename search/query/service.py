@@ -13,7 +13,7 @@ import os
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from html import escape
 from pathlib import Path
 
@@ -22,12 +22,15 @@ import numpy as np
 from search.query import facets as fc
 from search.query import match as fm
 from search.query import language as ql
+from search.query import dates
 from search.query.build import Builder, analyze
 from search.query.relevance import Booster
-from search.query.request import LIST_FIELDS, MAX_FACET_VALUES, MAX_LIMIT, BadParameter, SearchRequest
+from search.query.request import LIST_FIELDS, MAX_FACET_VALUES, MAX_LIMIT, MORE_FACET_VALUES, BadParameter, SearchRequest
 from search.query.similar import SimilarIndex
 from search.query.snippets import MAX_FRAGMENTS, Highlighter, WordAnalyzer, lead
+from search.index import storyfile
 from search.index.folder import IndexHandle
+from search.query.collapse import Stories, rank_key
 from search.index.documents import split_persons
 from search.query.suggest import Vocabulary, best_combinations
 from search.text import fold_key
@@ -40,6 +43,11 @@ TIE_MARGIN = 16
 SCORE_ALL_BELOW = 3000
 #: Suggestions are looked for when a query finds fewer hits than this.
 SUGGEST_BELOW = 20
+#: Other versions listed with a hit (a story rarely has more; the story link shows them all).
+MAX_VERSIONS_LISTED = 20
+#: Above that, a correction is offered only when it finds this many times more articles
+#: (« presidant macron » 162, « president macron » 3,738).
+FAR_MORE = 5
 #: Spellings considered per misspelt word, and combinations tried (one search each) for several
 #: misspelt words; suggestions share the search's time limit and are dropped when it runs out.
 SUGGEST_CANDIDATES = 3
@@ -79,6 +87,11 @@ class SearchResult:
     facet_totals: dict[str, int]
     suggestion: dict | None
     timeline: list[dict]
+    #: the query as typed when it found nothing and these are the results of its correction
+    corrected_from: str | None = None
+    #: stories among the ``total`` articles (one hit per story when ``collapse``)
+    total_stories: int = 0
+    collapse: bool = True
 
     def to_dict(self) -> dict:
         """Return the result as plain data."""
@@ -88,9 +101,10 @@ class SearchResult:
 class _Generation:
     """Everything cached for one searcher: facet arrays, vocabulary, word analysis."""
 
-    def __init__(self, searcher):
+    def __init__(self, searcher, generation=None):
         self.searcher = searcher
         self.facets = fc.FacetData(searcher)
+        self.stories = Stories(storyfile.read_groups(generation), self.facets.docnum_by_id, self.facets.n)
         self.vocab = Vocabulary(searcher)
         self.words = WordAnalyzer(searcher.schema)
         self.postings = fm.Postings(searcher)
@@ -148,7 +162,7 @@ class SearchService:
             with self._lock:
                 gen = self._gen
                 if gen is None or gen.searcher is not searcher:
-                    previous, gen = self._gen, _Generation(searcher)
+                    previous, gen = self._gen, _Generation(searcher, self.handle.generation)
                     self._gen = gen
                     if previous is not None:  # a reindex landed: don't stall a request for this
                         threading.Thread(target=gen.warm, name="presse-warm", daemon=True).start()
@@ -209,6 +223,12 @@ class SearchService:
         exclude = {f: getattr(req, f"not_{f}") for f in LIST_FIELDS if getattr(req, f"not_{f}")}
         sel = fc.select(gen.facets, include, exclude)
         masks = {f: sel.facet_mask(gen.facets, f) for f in fc.FACETS}
+        if req.date_from or req.date_to:
+            # « du … au »: ANDed with every facet and the timeline (search.query.dates has the rule)
+            lo, hi = (dates.day_int(d) if d else None for d in (req.date_from, req.date_to))
+            masks["date"] = dates.in_range(gen.facets.date_sort, *dates.bounds(lo, hi))
+        if req.story:  # « N autres versions »: the articles of one story
+            masks["story"] = gen.stories.mask(req.story, gen.facets.ids)
         return sel, masks
 
     def search(self, req: SearchRequest | None = None) -> SearchResult:
@@ -233,23 +253,78 @@ class SearchService:
         filt = fc.combine(masks.values())
         final = base if filt is None else base & filt
         total = int(final.sum())
+        shown = self._one_per_story(gen, req, final, scored) if gen.stories.any else final
+        total_stories = int(shown.sum())
+        if req.collapse:
+            final_page, listed = shown, total_stories
+        else:
+            final_page, listed = final, total
         offset = (req.page - 1) * req.limit
-        page_docs, scores = self._page(searcher, gen, built.query, final, filt is not None, req, offset, total,
+        page_docs, scores = self._page(searcher, gen, built.query, final_page,
+                                       filt is not None or final_page is not base, req, offset, listed,
                                        scored, deadline)
         hl = Highlighter(gen.words, built.highlight)
         hits = [self._hit(searcher, gen, d, scores.get(d), hl, req.scope) for d in page_docs]
+        self._add_versions(searcher, gen, hits, page_docs, final if req.collapse else None)
         facet_out, totals = self._facets(gen, req, sel, masks, base)
         suggestion = None
-        if total < SUGGEST_BELOW and built.words and not deadline.hit:
+        if built.words and not deadline.hit:
             suggestion = self._suggest(searcher, gen, req, parsed, built, filt, total, deadline.optional())
-        pages = (total + req.limit - 1) // req.limit if total else 0
+            if suggestion and total >= SUGGEST_BELOW and suggestion["total"] < FAR_MORE * total:
+                suggestion = None
+        if suggestion and total == 0 and req.autocorrect and not deadline.hit:
+            # nothing found, its correction finds articles: show them at once, and offer the query as typed
+            fixed = self._search(searcher, gen, replace(req, q=suggestion["text"], autocorrect=False), deadline)
+            return replace(fixed, suggestion=None, corrected_from=req.q)
+        pages = (listed + req.limit - 1) // req.limit if listed else 0
+        # a « du … au » inside one year holds only that year's articles: the timeline shows its months
+        one_year = req.date_from[:4] == req.date_to[:4] != "" and not req.year and not req.month
+        by_month = replace(req, year=[req.date_from[:4]]) if one_year else req
         warnings = list(parsed.warnings) + ([deadline.message()] if deadline.hit else [])
         return SearchResult(
             query=req.q, interpreted=self._interpretation(parsed, built), fallback=parsed.fallback,
             warnings=warnings, total=total, page=req.page, limit=req.limit, pages=pages,
             sort=req.sort, scope=req.scope, hits=hits, facets=facet_out, facet_totals=totals,
-            suggestion=suggestion, timeline=self._timeline(req, facet_out, gen, sel, masks, base),
+            suggestion=suggestion, timeline=self._timeline(by_month, facet_out, gen, sel, masks, base),
+            total_stories=total_stories, collapse=req.collapse,
         )
+
+    # -- stories
+
+    def _one_per_story(self, gen: _Generation, req: SearchRequest, final, scored):
+        """Return ``final`` with the best-ranked copy of each story only."""
+        data = gen.facets
+        order = data.order(final, newest=req.sort != "oldest") if req.sort != "relevance" else None
+        key = rank_key(data.n, scored, order, data.date_sort)
+        return gen.stories.representatives(final, key, data.id_rank)
+
+    def _add_versions(self, searcher, gen: _Generation, hits: list[dict], docnums, final) -> None:
+        """Give each hit its story id and, when collapsed, the other copies among the results."""
+        for hit, doc in zip(hits, docnums):
+            hit["story"] = gen.stories.story_of(doc, hit["id"])
+            hit["versions"] = [] if final is None else self._version_rows(searcher, gen, gen.stories.versions(doc, final))
+
+    def _story_rows(self, searcher, gen: _Generation, docnum: int) -> list[dict]:
+        """Return every copy of an article's story, earliest first, the first publication marked."""
+        docs = gen.stories.members(docnum)
+        if len(docs) < 2:
+            return []
+        rows = self._version_rows(searcher, gen, docs)
+        dated = [r for r in rows if r["date"] and not r["date_estimated"]]
+        for r in rows:
+            r["first"] = bool(dated) and r is dated[0]
+            r["this"] = r["id"] == gen.facets.ids[docnum]
+        return rows
+
+    @staticmethod
+    def _version_rows(searcher, gen: _Generation, docs) -> list[dict]:
+        rows = []
+        for d in docs[:MAX_VERSIONS_LISTED]:
+            f = searcher.stored_fields(int(d))
+            rows.append({"id": f.get("id"), "title": f.get("title") or "", "outlet": f.get("outlet") or None,
+                         "date": f.get("date") or None, "date_estimated": bool(f.get("date_estimated"))})
+        rows.sort(key=lambda r: (r["date"] is None, r["date"] or "", r["id"] or ""))
+        return rows
 
     def _interpretation(self, parsed: ql.Parsed, built) -> str:
         text = ql.describe(parsed.tree, built.notes)
@@ -309,7 +384,7 @@ class SearchService:
                 text = c.get("text") if isinstance(c, dict) else str(c)
                 for s, start, html in hl.fragments("comments", text or "", 2):
                     found = True
-                    snippet = {"where": "comments", "html": html,
+                    snippet = {"where": "comments", "html": html, "comment_index": i,
                                "comment_id": c.get("id") if isinstance(c, dict) else None,
                                "author": c.get("author") if isinstance(c, dict) else None}
                     frags.append((s, 1_000_000 + i, snippet))
@@ -329,7 +404,7 @@ class SearchService:
             "persons": persons, "url": f.get("url") or None,
             "score": round(score, 4) if score is not None else None,
             "matched_in": matched, "snippets": snippets,
-            "comments_count": int(f.get("comments_count") or 0),
+            "comments_count": int(f.get("comments_count") or 0), "bodyless": not body.strip(),
         }
 
     # -- facets
@@ -343,7 +418,7 @@ class SearchService:
             if name == "month" and not one_year:
                 out[name], totals[name] = [], 0
                 continue
-            others = fc.combine(m for k, m in masks.items() if k != name)
+            others = fc.combine(m for k, m in masks.items() if k != name or name in fc.CONJUNCTIVE)
             mask = base if others is None else base & others
             facet = data.facets[name]
             counts = facet.counts(mask)
@@ -361,7 +436,7 @@ class SearchService:
             else:
                 codes.sort(key=lambda c: (-int(counts[c]), fold_key(facet.values[c])))
             totals[name] = len(codes)
-            limit = req.facet_limit or MAX_FACET_VALUES
+            limit = (MORE_FACET_VALUES if name == req.more else req.facet_limit) or MAX_FACET_VALUES
             shown = codes[:limit] + [c for c in codes[limit:] if c in selected or c in excluded]
             rows = []
             for c in shown:
@@ -512,7 +587,9 @@ class SearchService:
             "credit": f.get("credit") or None,
             "date": f.get("date") or None, "date_precision": f.get("date_precision") or None,
             "date_estimated": bool(f.get("date_estimated")), "year": f.get("year") or None,
-            "persons": persons, "body": f.get("body") or "",
+            "persons": persons, "person_sources": _person_sources(persons, f.get("persons_dictionary")),
+            "body": f.get("body") or "", "bodyless": not (f.get("body") or "").strip(),
+            "story": gen.stories.story_of(docnum, f.get("id")), "versions": self._story_rows(searcher, gen, docnum),
             "body_html": hl.html_paragraphs("body", f.get("body") or ""),
             "comments": _thread(comments, hl), "comments_count": int(f.get("comments_count") or 0),
             "query": q or "", "interpreted": ql.describe(parsed.tree, built.notes) if q else "",
@@ -580,10 +657,33 @@ class SearchService:
         return {"name": facet.values[code], "count": count, "timeline": timeline, "undated": undated,
                 "outlets": outlet_rows, "co_persons": co}
 
+    def iter_docnums(self, req: SearchRequest, deadline: Deadline | None = None):
+        """Return (searcher, every hit's document number in the request's order, whether matching was cut short)."""
+        # Export (search/query/export.py) reads every hit, not a page: same matching, filters and
+        # order as ``search``, with the page set to "all of them" and no facets, snippets or cache.
+        searcher, gen = self._current()
+        deadline = deadline if deadline is not None else Deadline(0)
+        _parsed, built, base, scored = self._match(searcher, gen, req.q, req.scope,
+                                                   want_scores=req.sort == "relevance", deadline=deadline)
+        _sel, masks = self._selection(gen, req)
+        filt = fc.combine(masks.values())
+        final = base if filt is None else base & filt
+        total = int(final.sum())
+        everything = SearchRequest(sort=req.sort, scope=req.scope, page=1, limit=max(total, 1))
+        docs, _scores = self._page(searcher, gen, built.query, final, filt is not None, everything, 0, total,
+                                   scored, deadline)
+        return searcher, np.asarray(docs, dtype=np.int64), deadline.hit
+
 
 def _run(deadline: Deadline | None, searcher, query, **kwargs):
     """Return ``searcher.search(query, **kwargs)``, cut short at the deadline when there is one."""
     return deadline.search(searcher, query, **kwargs) if deadline is not None else searcher.search(query, **kwargs)
+
+
+def _person_sources(persons: list[str], by_dictionary) -> dict[str, str]:
+    """Return how each person of an article was found: ``ner`` or ``dictionary``."""
+    found = set(split_persons(by_dictionary))
+    return {p: "dictionary" if p in found else "ner" for p in persons}
 
 
 def _replace_words(text: str, fixes: dict[str, str]) -> str:
@@ -607,7 +707,7 @@ def _thread(comments: list[dict], hl: Highlighter) -> list[dict]:
     nodes = []
     for i, c in enumerate(comments):
         text = str(c.get("text") or "")
-        nodes.append({"id": c.get("id") if c.get("id") is not None else f"c{i}", "author": c.get("author"),
+        nodes.append({"id": c.get("id") if c.get("id") is not None else f"c{i}", "index": i, "author": c.get("author"),
                       "reply_to": c.get("reply_to"), "text": text,
                       "html": hl.html_paragraphs("comments", text), "replies": []})
     return nest(nodes)

@@ -43,7 +43,7 @@ EDIT_COST = 1.0
 FREQ_WEIGHT = 0.5
 #: A word found in RARE_DF documents or more is corrected only to a same-sounding spelling this
 #: many times more frequent (a typo that many articles share, like "presidant").
-COMMON_TYPO_RATIO = 100
+COMMON_TYPO_RATIO = 20
 #: Edits allowed for a candidate that sounds exactly like the typed word.
 SOUND_MAXDIST = 3
 

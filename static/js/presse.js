@@ -57,6 +57,32 @@
     }
   });
 
+  // Phones: « Filtrer » opens the filters above the results (without JS it jumps down to them);
+  // the next swap renders the results first again, at the top of the page.
+  document.addEventListener("click", function (ev) {
+    var link = ev.target && ev.target.closest ? ev.target.closest(".to-filters") : null;
+    if (!link || window.matchMedia("(min-width: 52rem)").matches) { return; }
+    var layout = link.closest(".layout") || document.querySelector(".layout");
+    if (!layout) { return; }
+    ev.preventDefault();
+    var open = layout.classList.toggle("filters-open");
+    link.setAttribute("aria-expanded", open ? "true" : "false");
+    var panel = document.getElementById("filtres");
+    if (open && panel) { panel.focus({ preventScroll: true }); panel.scrollIntoView({ block: "start" }); }
+  });
+
+  // A filter ticked on a phone: once the results are swapped in, show them, not the facet list.
+  var tickedInFilters = false;
+  document.addEventListener("change", function (ev) {
+    tickedInFilters = !!(ev.target && ev.target.closest && ev.target.closest("#filtres"));
+  }, true);
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!tickedInFilters || window.matchMedia("(min-width: 52rem)").matches) { return; }
+    tickedInFilters = false;
+    var results = document.getElementById("resultats");
+    if (results) { results.scrollIntoView({ block: "start" }); }
+  });
+
   // Keep pushed URLs short and shareable: drop empty fields and default values.
   document.addEventListener("htmx:configRequest", function (ev) {
     var p = ev.detail.parameters;

@@ -23,11 +23,17 @@ _DATE_METAS = ("article:published_time", "og:published_time", "og:article:publis
                "publishdate", "publish-date", "publish_date", "pubdate", "date", "dc.date", "dc.date.issued",
                "dcterms.date", "dcterms.created", "dcterms.issued", "article.published", "parsely-pub-date",
                "sailthru.date", "citation_publication_date", "published_time", "original-publish-date",
-               "release_date")
+               "release_date", "citation_date", "bepress_citation_date")
 _AUTHOR_METAS = ("author", "article:author", "og:article:author", "byl", "dc.creator", "dcterms.creator",
                  "sailthru.author", "parsely-author", "citation_author")
 _TITLE_METAS = ("og:title", "twitter:title", "dc.title", "sailthru.title", "parsely-title")
 _SITE_METAS = ("og:site_name", "application-name", "apple-mobile-web-app-title", "publisher", "dc.publisher")
+# Class/id words of an element whose text is the story's publication date, and words that make it another date
+# (an update, a reader comment's).
+_PUBLISHED_WORDS = {"published", "publish", "publication", "pubdate", "parution", "posted", "publishdate"}
+_OTHER_DATE_WORDS = {"updated", "modified", "update", "maj", "modification", "comment", "comments"}
+_PUBLISHED_MARK = re.compile(r"publi|pubdate|parution|posted", re.IGNORECASE)
+_WORD_SPLIT = re.compile(r"[\s_-]+")
 _GENERIC_SITE_NAMES = {"accueil", "home", "wordpress", "blog", "news", "actualites", "actualite", "infos", "info",
                        "site officiel", "journal", "le journal", "page d'accueil", "homepage", "untitled", "index"}
 
@@ -77,6 +83,8 @@ def _meta_tags(nodes: list[Node]) -> dict[str, list[str]]:
             continue
         for attr in ("property", "name", "itemprop", "http-equiv"):
             key = node.get(attr).strip().lower()
+            if key.startswith(("dc:", "dcterms:")):
+                key = key.replace(":", ".", 1)  # Dublin Core is written DC.date and DC:date alike
             if key:
                 found.setdefault(key, []).append(content)
     return found
@@ -157,7 +165,7 @@ def _jsonld_article(objects: list[dict]) -> dict:
 
 
 def _itemprop(nodes: list[Node], prop: str) -> list[Node]:
-    return [n for n in nodes if prop in n.get("itemprop").split()]
+    return [n for n in nodes if "itemprop" in n.attrs and prop in n.attrs["itemprop"].split()]
 
 
 def _value_of(node: Node) -> str | None:
@@ -195,6 +203,24 @@ def _time_elements(region: Node, whole_page: bool) -> list[str]:
         else:
             plain.append(node.get("datetime"))
     return marked if whole_page else marked + plain
+
+
+def _marked_dates(region: Node, whole_page: bool) -> list[str]:
+    """Return the text of elements whose class or id says they hold the publication date ("published-at")."""
+    found = []
+    for node in region.iter():
+        if not node.attrs or node.tag in ("time", "meta") or not _PUBLISHED_MARK.search(node.get("class") +
+                                                                                         " " + node.get("id")):
+            continue
+        words = set(_WORD_SPLIT.split((node.get("class") + " " + node.get("id")).lower()))
+        if not words & _PUBLISHED_WORDS or words & _OTHER_DATE_WORDS:
+            continue
+        if whole_page and any(a.tag in ("aside", "nav", "footer", "li") for a in node.ancestors()):
+            continue
+        text = node.text()
+        if 6 <= len(text) <= 80:
+            found.append(text)
+    return found[:5]
 
 
 def region_date(region: Node) -> tuple[str | None, str | None]:
@@ -239,6 +265,7 @@ def harvest(root: Node, region: Node) -> dict:
     date_values = first(_DATE_METAS[:3]) + [ld.get("date")]
     date_values += [_value_of(n) for n in _itemprop(nodes, "datePublished")[:2]]
     date_values += first(_DATE_METAS[3:]) + _time_elements(region, region is root)
+    date_values += _marked_dates(region, region is root)
     date, precision = _date_of(v for v in date_values if v)
 
     authors: list[str] = []
@@ -268,7 +295,7 @@ def harvest(root: Node, region: Node) -> dict:
 
 # ---------------------------------------------------------------------------- comments
 def _is_comment(node: Node) -> bool:
-    if node.tag not in ("li", "div", "article", "section"):
+    if node.tag not in ("li", "div", "article", "section") or not node.attrs:
         return False
     tokens = set(node.tokens())
     if tokens & _NOT_COMMENT:
@@ -343,6 +370,8 @@ def find_comments(root: Node) -> tuple[list[dict], list[Node], int]:
         })
     stated = 0
     for node in root.iter():
+        if not node.attrs and node.tag not in ("h2", "h3"):
+            continue  # no class, no count attribute, not a heading: nothing to read (most elements of a page)
         tokens = set(node.tokens())
         # An implausible stated count ("9999999999") is a broken widget: the comments read stand.
         if node.get("data-comments-count").strip().isdecimal():  # isdigit() takes "²", which int() refuses

@@ -12,14 +12,22 @@ import re
 from dataclasses import dataclass, field
 
 from search.extract.html import meta as htmlmeta
-from search.extract.html.parse import Node, flatten, measure, parse, squash
+from search.extract.html.parse import Node, flatten, invisible, measure, parse, squash
 from search.text import fold_key
 
 # Class/id words of site chrome: whole words, or a prefix/suffix of a compound class.
 _CHROME_WORD = re.compile(
     r"^(?:(?:sub|top|main|site|primary|mobile|off)?nav(?:bar|igation|menu|s)?|menus?|\w*menu|\w*footer\w*"
     r"|\w*sidebar\w*|\w*cookies?\w*|\w*share\w*|sharing|social\w*|\w*newsletter\w*|advert\w*|ads|ad|adsbygoogle"
-    r"|pub|publicite|breadcrumbs?|popup|modal|related\w*|sponsor\w*|outbrain|taboola|subscribe|promo)$")
+    r"|pub|publicite|breadcrumbs?|popup|modal|related\w*|sponsor\w*|outbrain|taboola|subscribe|promo|aside"
+    r"|carousel\w*)$")
+# Class/id words of an image caption: never article text, whatever other words the class holds ("wp-caption-text").
+_CAPTION_WORD = {"caption", "legende", "figcaption"}
+#: A block holding at least ``MIN_LINKS`` links whose text is mostly link text is a menu or a list of teasers.
+LINK_DENSITY = 0.8
+MIN_LINKS = 3
+_LINK_BLOCKS = frozenset({"div", "ul", "ol", "dl", "section", "table", "p", "center"})
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 # Words that make a class name describe the article's own parts ("pub-date", "menu-title" aside).
 _CONTENT_WORD = {"date", "time", "author", "auteur", "byline", "title", "titre", "headline", "body", "text",
                  "comment", "comments"}
@@ -49,6 +57,11 @@ def _words(node: Node) -> list[str]:
     return words
 
 
+def _says_footer(node: Node) -> bool:
+    # The substring test first: most elements have no class or id that could hold the word.
+    return "footer" in (node.get("class") + node.get("id")).lower() and "footer" in _words(node)
+
+
 def _in_articles(root: Node) -> set[int]:
     """Return the ids of the elements that sit inside an article element (one pass, parents first)."""
     inside: set[int] = set()
@@ -59,18 +72,45 @@ def _in_articles(root: Node) -> set[int]:
     return inside
 
 
-def _chrome(node: Node, in_article: set[int]) -> bool:
+def _link_heavy(root: Node) -> set[int]:
+    """Return the ids of the blocks made mostly of link text (menus, teaser lists, tag clouds), bottom-up.
+
+    Headings do not count: « Les plus lus » over a list of links is still a list of links.
+    """
+    sums: dict[int, tuple[int, int, int]] = {}  # id → (link characters, links, heading characters)
+    heavy: set[int] = set()
+    for node in reversed(root.iter()):
+        if node.tag == "a":
+            chars, count, heads = node.size, 1 if node.size else 0, 0
+        else:
+            chars = count = heads = 0
+            for child in node.children:
+                if not isinstance(child, str) and not invisible(child):
+                    c, n, h = sums[id(child)]
+                    chars, count, heads = chars + c, count + n, heads + h
+            if node.tag in _HEADINGS:
+                heads = node.size - chars  # a heading's own words are neutral, its links (teaser titles) count
+        sums[id(node)] = (chars, count, heads)
+        if count >= MIN_LINKS and node.tag in _LINK_BLOCKS and chars >= LINK_DENSITY * (node.size - heads) > 0:
+            heavy.add(id(node))
+    return heavy
+
+
+def _chrome(node: Node, in_article: set[int], linky: bool = False) -> bool:
+    """Return True for site chrome; ``linky`` says the element is mostly link text (chrome unless named content)."""
     tag = node.tag
-    if tag in ("nav", "aside", "form"):
+    if tag in ("nav", "aside", "form", "figcaption"):
         return True
     if tag in ("header", "footer") and id(node) not in in_article:
         return True  # the site's; an article's own header holds its headline, byline and date
     if node.get("role").lower() in _CHROME_ROLES:
         return True
     words = _words(node)
-    if not words or _CONTENT_WORD & {w.rstrip("s") for w in words} or _CONTENT_WORD & set(words):
-        return False
-    return any(_CHROME_WORD.match(w) for w in words)
+    if _CAPTION_WORD & set(words):
+        return True
+    if _CONTENT_WORD & {w.rstrip("s") for w in words} or _CONTENT_WORD & set(words):
+        return False  # a byline of links, a list of dates: the article's own parts
+    return linky or any(_CHROME_WORD.match(w) for w in words)
 
 
 def _is_article(node: Node) -> bool:
@@ -78,8 +118,8 @@ def _is_article(node: Node) -> bool:
 
 
 def _body_node(root: Node) -> Node | None:
-    cands = [n for n in root.iter() if "articlebody" in n.get("itemprop").lower().split()
-             or _BODY_CLASSES & set(n.tokens())]
+    cands = [n for n in root.iter() if n.attrs and ("articlebody" in n.get("itemprop").lower().split()
+                                                    or _BODY_CLASSES & set(n.tokens()))]
     cands = [n for n in cands if n.size >= _MIN_REGION // 2]
     return max(cands, key=lambda n: n.size) if cands else None
 
@@ -126,6 +166,15 @@ def _headline(root: Node, titles: list[str]) -> Node | None:
     return inside[0] if inside else (heads[0] if len(heads[0].text().split()) >= 3 else None)
 
 
+def _decorates(page_title: str | None, headline: str) -> bool:
+    """Return True when ``page_title`` is ``headline`` with a site name before or after a separator."""
+    title, head = fold_key(page_title or "").lower(), fold_key(headline).lower()
+    if len(head) < 3 or len(title) <= len(head):
+        return False
+    rest = title[len(head):] if title.startswith(head) else title[:-len(head)] if title.endswith(head) else ""
+    return bool(re.fullmatch(r"\s*[-|–—:»·]\s*\S.*|.*\S\s*[-|–—:»·]\s*", rest))
+
+
 def html_page(text: str) -> HtmlPage:
     """Convert the decoded text of an HTML page into page text and metadata signals."""
     root = parse(text)
@@ -134,6 +183,9 @@ def html_page(text: str) -> HtmlPage:
     skip_ids = {id(n) for n in comment_nodes} if comments else set()
     meta = htmlmeta.harvest(root, root)
     headline = _headline(root, [*meta["titles"], meta["page_title"]])
+    if headline is not None and not meta["titles"] and _decorates(meta["page_title"], headline.text()):
+        # No og:title: a <title> that is the <h1> plus the site's name states that the <h1> is the title.
+        meta["titles"].append(squash(headline.text()))
     region = _region(root, headline, {id(n) for n in comment_nodes})
     if region is not root and meta["date"] is None:
         # Inside a marked article region an unmarked <time> is the story's own.
@@ -146,13 +198,14 @@ def html_page(text: str) -> HtmlPage:
         keep |= {id(a) for a in node.ancestors()}
     whole = max(1, region.size)
     in_article = _in_articles(root)
+    link_heavy = _link_heavy(region)
 
     def skip(node: Node) -> bool:
         if id(node) in skip_ids:
             return True
         if id(node) in keep:
             return False
-        if not _chrome(node, in_article):
+        if not _chrome(node, in_article, id(node) in link_heavy):
             return False
         # A "content-with-sidebar" wrapper holding most of the text is the content itself.
         return not (node.size > 0.5 * whole and node.size > 1000)
@@ -162,7 +215,7 @@ def html_page(text: str) -> HtmlPage:
     first = squash(headline.text()) if headline is not None else next(iter(meta["titles"]), meta["page_title"] or "")
     meta["headline"] = squash(headline.text()) if headline is not None else None
     # A site footer is chrome, but its "© Owner" line names the site.
-    meta["copyright"] = [line for node in root.iter() if node.tag == "footer" or "footer" in _words(node)
+    meta["copyright"] = [line for node in root.iter() if node.tag == "footer" or _says_footer(node)
                          for line in flatten(node, lambda n: False).split("\n") if "©" in line or
                          "copyright" in line.lower()][:5]
     page_text = f"{first}\n\n{body}" if first else body

@@ -4,17 +4,22 @@ Scraped pages often arrive as HTML rather than as visible text. This module turn
 the same shape as the text pages (the page title on the first line, then the visible text,
 one block per paragraph) so that ``search.extract.textpage`` reads both alike, and hands over the
 metadata harvested from the markup (``search.extract.html.meta``) as signals that outrank guesses.
-Only the standard library parser is used; the tree builder mends unclosed tags itself.
+libxml2 (through lxml) parses and mends the markup; its tree is copied once into light ``Node`` objects
+whose document order is kept, so that every later pass over the page is a slice, not a walk.
 """
 
 from __future__ import annotations
 
 import codecs
+import gc
 import re
-from html.parser import HTMLParser
+import threading
+from contextlib import contextmanager
 
-#: Deepest element nesting kept; deeper start tags are flattened into their parent.
-MAX_DEPTH = 400
+from lxml import etree
+
+#: Deepest element nesting kept; deeper start tags are flattened into their parent (libxml2 stops at 256).
+MAX_DEPTH = 200
 
 # Elements whose content is never visible text.
 DROP_TAGS = frozenset({
@@ -34,26 +39,6 @@ BLOCK_TAGS = frozenset({
 })
 VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta", "param",
                        "source", "track", "wbr"})
-# A <p> is closed by these start tags (HTML's implied end tags), unless a scope boundary intervenes.
-_CLOSES_P = frozenset({
-    "address", "article", "aside", "blockquote", "center", "details", "dialog", "dir", "div", "dl", "fieldset",
-    "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "main",
-    "menu", "nav", "ol", "p", "pre", "section", "table", "ul",
-})
-_SCOPE = frozenset({"html", "table", "td", "th", "caption", "template", "button", "object", "marquee", "applet"})
-# Start tag → (tags it closes, tags that stop the search for them).
-_IMPLIED = {
-    "li": ({"li"}, _SCOPE | {"ul", "ol", "menu"}),
-    "dt": ({"dt", "dd"}, _SCOPE | {"dl"}),
-    "dd": ({"dt", "dd"}, _SCOPE | {"dl"}),
-    "tr": ({"tr", "td", "th"}, {"table", "tbody", "thead", "tfoot", "html"}),
-    "td": ({"td", "th"}, {"tr", "table", "html"}),
-    "th": ({"td", "th"}, {"tr", "table", "html"}),
-    "option": ({"option"}, {"select", "html"}),
-    "a": ({"a"}, _SCOPE),
-}
-_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-
 _WS = re.compile(r"[ \t\n\r\f\v]+")
 # Markup that survived as text (double-escaped CMS output, injected tags in a title): never text.
 _TAGLIKE = re.compile(r"<\s*(script|style)\b[^>]*>.*?(?:<\s*/\s*\1\s*>|$)|<!--.*?(?:-->|$)"
@@ -82,7 +67,7 @@ def looks_like_html(text: str, *, by_name: bool = False) -> bool:
         return True
     tags = _HTML_TAG.findall(head)
     if by_name:
-        return bool(tags)
+        return bool(tags) or head.lstrip("\ufeff \t\r\n").startswith("<!--")  # a saved page reduced to a comment
     # Only layout tags make a document: a text page may carry injected <script>/<img> or a stray <br />.
     layout = [t for t in tags if _LAYOUT_TAG.match(t)]
     if len(layout) < 2:
@@ -129,30 +114,34 @@ def squash(text: str) -> str:
 class Node:
     """One element of the page tree; ``children`` holds Nodes and text strings."""
 
-    __slots__ = ("tag", "attrs", "children", "parent", "size")
+    __slots__ = ("tag", "attrs", "children", "parent", "size", "_doc", "_start", "_end")
 
-    def __init__(self, tag: str, attrs: dict, parent: Node | None):
+    def __init__(self, tag: str, attrs: dict, parent: Node | None, doc: list | None = None):
         self.tag = tag
         self.attrs = attrs
         self.children: list = []
         self.parent = parent
         self.size = 0  # visible characters below this node (set by measure())
+        # Every element of the page in document order, shared by the tree; this element's span of it
+        # (itself and its descendants) is [_start, _end).
+        if doc is None:
+            doc = []
+        self._doc = doc
+        self._start = len(doc)
+        self._end = self._start + 1
+        doc.append(self)
 
     def get(self, name: str) -> str:
         """Return an attribute's value, "" when absent."""
-        return self.attrs.get(name) or ""
+        return self.attrs.get(name, "")  # libxml2 gives a bare attribute ("<p hidden>") the value ""
 
     def tokens(self) -> list[str]:
         """Return the lower-case class names of the element."""
         return self.get("class").lower().split()
 
-    def iter(self):
-        """Yield this element and every element below it, in document order (no recursion)."""
-        stack = [self]
-        while stack:
-            node = stack.pop()
-            yield node
-            stack.extend(c for c in reversed(node.children) if isinstance(c, Node))
+    def iter(self) -> list[Node]:
+        """Return this element and every element below it, in document order."""
+        return self._doc[self._start:self._end]
 
     def raw_text(self) -> str:
         """Return the concatenated text below this element, hidden parts included."""
@@ -178,92 +167,121 @@ class Node:
             node = node.parent
 
 
-class _TreeBuilder(HTMLParser):
-    """Builds a Node tree, closing the elements HTML closes implicitly and ignoring stray end tags."""
+_XML_DECLARATION = re.compile(r"^\ufeff?\s*<\?xml[^>]*>")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_TAG_TOKEN = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)[^<>]*>")  # [^<>]: linear on "<a<a<a…"
 
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#root", {}, None)
-        self.stack = [self.root]
-        self.open: dict[str, int] = {}  # open elements by tag: most start tags then need no stack scan
 
-    def _close_to(self, index: int) -> None:
-        for node in self.stack[index:]:
-            self.open[node.tag] -= 1
-        del self.stack[index:]
+def _libxml_tree(text: str):
+    """Return ``(lxml root or None, True when libxml2 stopped at its nesting limit)``."""
+    parser = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, collect_ids=False,
+                              default_doctype=False)
+    try:
+        root = etree.fromstring(text, parser)
+    except (etree.LxmlError, ValueError):  # an empty document; a declaration libxml2 refuses
+        return None, False
+    too_deep = any(e.type_name == "ERR_RESOURCE_LIMIT" and "depth" in e.message for e in parser.error_log)
+    return root, too_deep
 
-    def _find_open(self, tags, stops) -> int:
-        if not any(self.open.get(t) for t in tags):
-            return -1
-        for i in range(len(self.stack) - 1, 0, -1):
-            tag = self.stack[i].tag
-            if tag in tags:
-                return i
-            if tag in stops:
-                return -1
-        return -1
 
-    def handle_starttag(self, tag, attrs):
-        tag = tag.lower()
-        if tag in _CLOSES_P:
-            i = self._find_open({"p"}, _SCOPE)
-            if i > 0:
-                self._close_to(i)
-        if tag in _HEADINGS and self.stack[-1].tag in _HEADINGS:
-            self._close_to(len(self.stack) - 1)
-        implied = _IMPLIED.get(tag)
-        if implied:
-            i = self._find_open(*implied)
-            if i > 0:
-                self._close_to(i)
-        if tag == "body":
-            i = self._find_open({"head"}, ())
-            if i > 0:
-                self._close_to(i)
-        values: dict[str, str] = {}
-        for name, value in attrs:
-            values.setdefault(name.lower(), value or "")
-        node = Node(tag, values, self.stack[-1])
-        self.stack[-1].children.append(node)
-        if tag not in VOID_TAGS and len(self.stack) < MAX_DEPTH:
-            self.stack.append(node)
-            self.open[tag] = self.open.get(tag, 0) + 1
+def _flatten_depth(text: str) -> str:
+    """Return the markup with start tags nested deeper than ``MAX_DEPTH`` (and their end tags) removed."""
+    out: list[str] = []
+    open_tags: list[str] = []
+    dropped: dict[str, int] = {}
+    last = 0
+    for m in _TAG_TOKEN.finditer(text):
+        tag = m.group(2).lower()
+        if tag in VOID_TAGS or m.group(0).endswith("/>"):
+            continue
+        drop = False
+        if not m.group(1):
+            if len(open_tags) >= MAX_DEPTH:
+                dropped[tag] = dropped.get(tag, 0) + 1
+                drop = True
+            else:
+                open_tags.append(tag)
+        elif dropped.get(tag):
+            dropped[tag] -= 1
+            drop = True
+        elif tag in open_tags:
+            while open_tags.pop() != tag:
+                pass
+        if drop:
+            out.append(text[last:m.start()])
+            out.append(" ")
+            last = m.end()
+    out.append(text[last:])
+    return "".join(out)
 
-    def handle_startendtag(self, tag, attrs):
-        self.handle_starttag(tag, attrs)
-        if self.stack[-1].tag == tag.lower() and tag.lower() not in VOID_TAGS and len(self.stack) > 1:
-            self._close_to(len(self.stack) - 1)  # <div/>: an empty element, not an unclosed one
 
-    def handle_endtag(self, tag):
-        tag = tag.lower()
-        if tag == "br":  # </br> is read as <br> by browsers
-            self.handle_starttag("br", [])
-            return
-        if not self.open.get(tag):
-            return  # a stray end tag
-        for i in range(len(self.stack) - 1, 0, -1):
-            if self.stack[i].tag == tag:
-                self._close_to(i)
-                return
+_GC_LOCK = threading.Lock()
+_gc_paused = [0, False]  # copies under way, and whether the collector was on before the first
 
-    def handle_data(self, data):
-        children = self.stack[-1].children
-        if children and isinstance(children[-1], str):
-            children[-1] += data
-        else:
-            children.append(data)
+
+@contextmanager
+def _collector_paused():
+    """Pause the cyclic garbage collector while trees are copied (thread-safe, nested copies allowed)."""
+    with _GC_LOCK:
+        if _gc_paused[0] == 0:
+            _gc_paused[1] = gc.isenabled()
+            gc.disable()
+        _gc_paused[0] += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _gc_paused[0] -= 1
+            if _gc_paused[0] == 0 and _gc_paused[1]:
+                gc.enable()
+
+
+def _copy(lroot) -> Node:
+    """Copy an lxml tree into Nodes, recording each element's span of the document order."""
+    # A tree is built from its parents down, so no cycle needs collecting while it is built, and the
+    # cyclic collector, run every few hundred new objects, would double the time.
+    with _collector_paused():
+        return _copy_tree(lroot)
+
+
+def _copy_tree(lroot) -> Node:
+    root = Node("#root", {}, None)
+    doc = root._doc
+    stack = [root]
+    for event, el in etree.iterwalk(lroot, events=("start", "end")):
+        tag = el.tag
+        if event == "start":
+            if not isinstance(tag, str):
+                continue
+            parent = stack[-1]
+            node = Node(tag.lower(), dict(el.items()), parent, doc)
+            parent.children.append(node)
+            if el.text:
+                node.children.append(el.text)
+            stack.append(node)
+            continue
+        if isinstance(tag, str):
+            node = stack.pop()
+            node._end = len(doc)
+        if el.tail:
+            stack[-1].children.append(el.tail)
+    root._end = len(doc)
+    return root
 
 
 def parse(text: str) -> Node:
-    """Return the element tree of an HTML text; malformed markup never raises."""
-    builder = _TreeBuilder()
-    try:
-        builder.feed(text)
-        builder.close()
-    except Exception:  # noqa: BLE001 - the stdlib parser asserts on some broken declarations
-        # Keep what was built; the unparsed tail is better lost than the whole page.
-        pass
-    return builder.root
+    """Return the element tree of an HTML text; malformed markup never raises (an unreadable page is an empty tree)."""
+    if text.startswith(("<?xml", "\ufeff", " ", "\n", "\r", "\t")):
+        text = _XML_DECLARATION.sub("", text, count=1)  # lxml refuses an encoding declaration in a str
+    if "\x00" in text:
+        text = text.replace("\x00", "")  # as browsers do; libxml2 would print each as U+FFFD
+    if _SURROGATE.search(text):
+        text = _SURROGATE.sub("\ufffd", text)  # a lone surrogate makes libxml2 drop the text after it
+    lroot, too_deep = _libxml_tree(text)
+    if too_deep:
+        # Past its nesting limit libxml2 stops reading: flatten the deepest tags, as browsers do, and read again.
+        lroot, _ = _libxml_tree(_flatten_depth(text))
+    return _copy(lroot) if lroot is not None else Node("#root", {}, None)
 
 
 def _hidden(node: Node) -> bool:

@@ -1,0 +1,85 @@
+"""Stories kept beside each index generation: the grouping state and the groups the searcher reads.
+
+The grouping (``search.stories``) keeps each article's evidence, never its body, in
+``stories/``; an incremental reindex loads it, removes the deleted articles, adds the written
+ones, and so a new copy joins its story without a full rebuild.  The groups of two articles or
+more are written to ``stories.json`` (``{"stories": {story id: [article ids, earliest first]}}``),
+small enough for every searcher to read per generation.  Stories are not in the Whoosh schema:
+regrouping never rewrites a document.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from search.stories import StaleStories, StoryIndex
+
+STORIES_DIR = "stories"
+STORIES_FILE = "stories.json"
+
+
+def _evidence(art: dict) -> tuple[str, str, str | None]:
+    date = art.get("date")
+    return str(art.get("title") or ""), str(art.get("body") or ""), date if isinstance(date, str) else None
+
+
+def load_or_new(generation: Path | None) -> StoryIndex | None:
+    """Return the grouping state saved in ``generation``, or None when there is none to use."""
+    if generation is None or not (generation / STORIES_DIR).is_dir():
+        return None
+    try:
+        return StoryIndex.load(generation / STORIES_DIR)
+    except (StaleStories, OSError, ValueError, KeyError):
+        return None  # another evidence version or a damaged file: the caller regroups everything
+
+
+def update(index: StoryIndex | None, to_write: dict[str, dict], deleted, unchanged) -> StoryIndex:
+    """Return the grouping after this run: ``unchanged()`` yields the articles kept, read only when regrouping."""
+    if index is None:
+        index = StoryIndex()
+        for art in unchanged():
+            index.add(str(art["id"]), *_evidence(art))
+    for aid in deleted:
+        index.remove(aid)
+    for aid, art in to_write.items():
+        index.add(aid, *_evidence(art))
+    return index
+
+
+def save(generation: Path, index: StoryIndex) -> None:
+    """Write the grouping state and the groups file into ``generation`` (each replaced whole)."""
+    target = generation / STORIES_DIR
+    tmp = Path(tempfile.mkdtemp(prefix=".stories-", dir=generation))
+    try:
+        index.save(tmp)
+        old = generation / ".stories-old"
+        if target.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            target.rename(old)
+        tmp.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    groups = index.stories()
+    part = generation / (STORIES_FILE + ".part")
+    part.write_text(json.dumps({"stories": groups}, ensure_ascii=False), encoding="utf-8")
+    os.replace(part, generation / STORIES_FILE)
+
+
+def read_groups(generation: Path | None) -> dict[str, list[str]]:
+    """Return ``{story id: member ids}`` of a generation (empty when it has no stories file)."""
+    if generation is None:
+        return {}
+    try:
+        data = json.loads((Path(generation) / STORIES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    groups = data.get("stories") if isinstance(data, dict) else None
+    if not isinstance(groups, dict):
+        return {}
+    return {str(k): [str(m) for m in v] for k, v in groups.items() if isinstance(v, list) and len(v) > 1}

@@ -1,0 +1,104 @@
+"""A ``StoryIndex`` saved as plain files in a folder (beside an index generation's own files).
+
+``stories-meta.json`` (format, evidence parameters, thresholds, article count; written last),
+``stories-ids.json`` (article ids, in row order), ``stories-columns.npz`` (exact key, day span,
+strong-group root and shingle offsets per article, weak links), ``stories-signatures.npy`` (MinHash, uint32) and
+``stories-shingles.npy`` (every shingle set end to end, uint32; memory-mapped on load, so that only
+the sets of candidate pairs are ever read). No body is stored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from search.stories import link, minhash, shingles
+from search.stories.link import Thresholds
+
+FORMAT = 1
+META, IDS, COLUMNS = "stories-meta.json", "stories-ids.json", "stories-columns.npz"
+SIGNATURES, SHINGLES = "stories-signatures.npy", "stories-shingles.npy"
+
+
+class StaleStories(ValueError):
+    """Saved stories built with other evidence parameters: rebuild them from the articles."""
+
+
+def evidence_parameters() -> dict:
+    """Return the parameters a saved signature or shingle set depends on."""
+    return {"format": FORMAT, "shingle_words": shingles.SHINGLE_WORDS, "rows": minhash.ROWS,
+            "bands": minhash.BANDS, "seed": minhash.SEED, "min_words": link.MIN_WORDS}
+
+
+def _replace(path: Path, write) -> None:
+    """Write a file through a temporary name, so that a reader never sees half of it."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        write(fh)
+    os.replace(tmp, path)
+
+
+def save(index, folder) -> None:
+    """Write the live articles of ``index`` (a ``StoryIndex``) into ``folder``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    index._flush()
+    rows = np.flatnonzero(index._alive)
+    renumber = np.full(len(index._ids), -1, dtype=np.int64)
+    renumber[rows] = np.arange(len(rows))
+    # Roots are live rows (a removal relinks its story among the remaining members).
+    roots = renumber[index._roots()[rows]]
+    sets = [index._shingles[r] for r in rows]
+    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([len(s) for s in sets], out=offsets[1:])
+    data = np.concatenate(sets) if sets else np.zeros(0, dtype=np.uint32)
+    ids = [index._ids[r] for r in rows]
+    _replace(folder / IDS, lambda fh: fh.write(json.dumps(ids, ensure_ascii=False).encode("utf-8")))
+    weak = np.array([(renumber[a], renumber[b]) for a, b in index._weak_rows()], dtype=np.int64).reshape(-1, 2)
+    _replace(folder / COLUMNS, lambda fh: np.savez(fh, key=index._key[rows], lo=index._lo[rows],
+                                                    hi=index._hi[rows], root=roots, offsets=offsets, weak=weak))
+    _replace(folder / SIGNATURES, lambda fh: np.save(fh, index._sig[rows]))
+    _replace(folder / SHINGLES, lambda fh: np.save(fh, data.astype(np.uint32, copy=False)))
+    t = index.thresholds
+    meta = {**evidence_parameters(), "count": len(rows),
+            "thresholds": {"jaccard": t.jaccard, "containment": t.containment, "max_days": t.max_days}}
+    _replace(folder / META, lambda fh: fh.write(json.dumps(meta, indent=1).encode("utf-8")))
+
+
+def load(cls, folder, thresholds: Thresholds | None = None):
+    """Return the ``StoryIndex`` (``cls``) saved in ``folder``, relinked if ``thresholds`` changed."""
+    folder = Path(folder)
+    try:
+        meta = json.loads((folder / META).read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise StaleStories(f"{META} illisible : {exc}") from exc
+    wanted = evidence_parameters()
+    if {k: meta.get(k) for k in wanted} != wanted:
+        raise StaleStories("paramètres des histoires différents : reconstruire")
+    ids = json.loads((folder / IDS).read_text(encoding="utf-8"))
+    with np.load(folder / COLUMNS) as columns:
+        cols = {name: columns[name] for name in ("key", "lo", "hi", "root", "offsets", "weak")}
+    sig = np.load(folder / SIGNATURES)
+    data = np.load(folder / SHINGLES, mmap_mode="r")
+    n = meta["count"]
+    if not (len(ids) == n == len(cols["key"]) == len(sig) == len(cols["offsets"]) - 1):
+        raise StaleStories("fichiers des histoires incohérents : reconstruire")
+    saved = Thresholds(**meta["thresholds"])
+    index = cls(thresholds or saved)
+    index._ids = list(ids)
+    index._row = {aid: i for i, aid in enumerate(ids)}
+    index._key, index._lo, index._hi = cols["key"], cols["lo"], cols["hi"]
+    index._alive = np.ones(n, dtype=bool)
+    index._sig = sig
+    offsets = cols["offsets"]
+    index._shingles = [data[offsets[i]:offsets[i + 1]] for i in range(n)]
+    if index.thresholds == saved:
+        index._parent = cols["root"].astype(np.int64)
+        index._weak = {(int(a), int(b)) for a, b in cols["weak"]}
+    else:
+        index._parent = np.arange(n, dtype=np.int64)
+        index._link(np.arange(n, dtype=np.int64), np.arange(n, dtype=np.int64))
+    return index
