@@ -182,6 +182,8 @@ def reindex(source, index_dir, full, wait, persons, procs, follow_external_links
 @click.option("--to", "date_to", metavar="DATE", help="Up to this day (same forms; a month or a year: up to its end).")
 @click.option("--no-autocorrect", "autocorrect", flag_value="0", default=None,
               help="Search the words as typed even when they find nothing and a correction would.")
+@click.option("--collapse", metavar="1|0", help="One hit per story (1, the default) or every copy (0).")
+@click.option("--story", metavar="ID", help="Only the copies of one story.")
 @click.option("--not-outlet", multiple=True, help="Exclude this outlet.")
 @click.option("--not-year", multiple=True, help="Exclude this year.")
 @click.option("--not-month", multiple=True, help="Exclude this month, YYYY-MM.")
@@ -229,7 +231,9 @@ def search_cmd(query, as_json, index_dir, **options):
     if data.get("corrected_from"):
         click.echo(f"Résultats pour : {data['query']} (aucun pour « {data['corrected_from']} » ; "
                    "--no-autocorrect pour chercher tel quel)")
-    click.echo(f"{data['total']} résultat(s) — {data['interpreted']}")
+    grouped = data.get("collapse") and data.get("total_stories", data["total"]) < data["total"]
+    stories = f" ({data['total_stories']} après regroupement des copies ; --collapse 0 pour toutes)" if grouped else ""
+    click.echo(f"{data['total']} résultat(s){stories} — {data['interpreted']}")
     for warning in data.get("warnings") or []:
         click.echo(f"note : {warning}", err=True)
     if data.get("suggestion"):
@@ -239,6 +243,9 @@ def search_cmd(query, as_json, index_dir, **options):
         if hit.get("date_estimated"):
             date = f"≈ {date}"
         click.echo(f"- [{hit['id']}] {hit['title']} ({hit.get('outlet') or '?'}, {date})")
+        if hit.get("versions"):
+            outlets = ", ".join(dict.fromkeys(v.get("outlet") or "?" for v in hit["versions"]))
+            click.echo(f"    + {len(hit['versions'])} autre(s) version(s) : {outlets} (--story {hit['story']})")
         for snippet in hit.get("snippets") or []:
             text = html.unescape(re.sub(r"</?mark>", "*", snippet["html"]))
             click.echo(f"    {text}")

@@ -197,6 +197,7 @@ def test_a_finger_sliding_across_bars_selects_their_range(browser, server):  # n
         page.goto(server + "/search")
         t.htmx_loaded()
         t.mark()
+        page.locator("figure.tl").scroll_into_view_if_needed()
         start, end = _bar(page, "2019").bounding_box(), _bar(page, "2021").bounding_box()
         y = start["y"] + start["height"] - 8
         cdp = t.context.new_cdp_session(page)

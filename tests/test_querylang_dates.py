@@ -78,6 +78,7 @@ def test_each_french_date_finds_the_articles_of_that_period(svc, q, expected):
     ("date:..15/12/2019", "date : jusqu'au 15 décembre 2019"),
     ("date:2020..", "date : à partir de 2020"),
     ("mali -date:2019-11-01..2019-12-15", "mali SAUF date : du 1er novembre 2019 au 15 décembre 2019"),
+    ("mali OU date:01/11/2019..15/12/2019", "mali OU date : du 1er novembre 2019 au 15 décembre 2019"),
 ])
 def test_the_interpretation_names_the_period_in_french(q, interpreted):
     assert ql.describe(ql.parse(q).tree) == interpreted

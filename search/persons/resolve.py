@@ -18,7 +18,7 @@ from pathlib import Path
 from search.persons import gazetteer, names, ner, variants
 
 #: Bumped when resolution rules change in code (the name runs kept in the state are then renewed).
-RULES_VERSION = 2  # 2: variant merging and the dictionary pass
+RULES_VERSION = 3  # 3: verified variant merges; 2: variant merging and the dictionary pass
 
 
 @dataclass

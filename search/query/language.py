@@ -393,7 +393,7 @@ def _simplify(node):
             child = _simplify(child)
             if child is None:
                 continue
-            if isinstance(child, Bool) and child.op == node.op:
+            if isinstance(child, Bool) and child.op == node.op and not _one_date(child):
                 kids.extend(child.children)
             else:
                 kids.append(child)
