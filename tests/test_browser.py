@@ -359,3 +359,14 @@ def test_on_a_phone_filtrer_opens_the_filters_and_a_tap_shows_the_new_results(br
         page.screenshot(path=str(ARTIFACTS / "phone-after-filter.png"))
     finally:
         context.close()
+
+
+def test_the_help_link_opens_the_help(tab, web_server):
+    page = tab.page
+    page.goto(web_server + "/search?q=cooperation")
+    assert not page.locator("#aide").evaluate("d => d.open")
+    page.get_by_role("link", name="Aide à la recherche").click()
+    page.wait_for_function("() => document.getElementById('aide').open")
+    assert page.locator("#aide dl.help-list").is_visible()  # the help text is shown
+    page.goto(web_server + "/search?q=mali#aide")
+    page.wait_for_function("() => document.getElementById('aide').open")

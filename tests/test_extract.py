@@ -266,12 +266,27 @@ def test_pages_of_other_outlets_keep_only_the_article_in_the_body(text, forbidde
         assert word not in body, word
 
 
-def test_wordpress_comments_carry_their_authors():
+def test_wordpress_comments_carry_their_authors_and_dates():
     comments = extract_text(WORDPRESS, id="x")["comments"]
-    assert [(c["author"], c["text"]) for c in comments] == [
-        ("Issa Ouédraogo", "Il faut que le gouvernement écoute les enseignants."),
-        ("Awa Sawadogo", "Les élèves sont les premières victimes de cette grève."),
+    assert [(c["author"], c["date"], c["text"]) for c in comments] == [
+        ("Issa Ouédraogo", "2023-11-21", "Il faut que le gouvernement écoute les enseignants."),
+        ("Awa Sawadogo", "2023-11-22", "Les élèves sont les premières victimes de cette grève."),
     ]
+
+
+def test_a_comment_date_reaches_the_article_page(tmp_path):
+    from bs4 import BeautifulSoup
+
+    from search.index.reindex import reindex
+    from webapp import create_app
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "greve.txt").write_text(WORDPRESS, encoding="utf-8")
+    reindex(tmp_path / "src", tmp_path / "ix", persons=False)
+    client = create_app({"INDEX_DIR": str(tmp_path / "ix"), "TESTING": True}).test_client()
+    page = BeautifulSoup(client.get("/article/greve").get_data(as_text=True), "html.parser")
+    assert [t["datetime"] for t in page.select(".comment time.comment-date")] == ["2023-11-21", "2023-11-22"]
+    assert "21 novembre 2023" in page.select_one(".comment").get_text()
 
 
 def test_unknown_outlet_is_null_not_a_guess():

@@ -265,11 +265,12 @@ def test_parameters_accept_flask_lists_and_cli_values():
 def test_result_has_the_documented_json_shape(svc):
     res = json.loads(json.dumps(run(svc, q="sécurité")))
     assert {"query", "interpreted", "fallback", "warnings", "total", "page", "limit", "pages", "sort", "scope",
-            "hits", "facets", "facet_totals", "suggestion", "timeline"} <= set(res)
+            "hits", "facets", "facet_totals", "suggestion", "timeline", "total_stories", "collapse",
+            "corrected_from"} <= set(res)
     hit = res["hits"][0]
     assert {"id", "title", "outlet", "date", "persons", "score", "matched_in", "snippets", "site", "author",
-            "date_estimated", "year", "url", "comments_count"} <= set(hit)
-    assert set(res["facets"]) == {"outlet", "year", "month", "person", "author"}
+            "date_estimated", "year", "url", "comments_count", "story", "versions", "bodyless"} <= set(hit)
+    assert set(res["facets"]) == {"outlet", "year", "month", "person", "author", "comments"}
     assert {"value", "count", "selected", "excluded"} <= set(res["facets"]["outlet"][0])
     assert isinstance(hit["score"], float)
 

@@ -541,3 +541,16 @@ def test_back_to_the_results_keeps_every_filter_the_sort_and_the_page(wclient):
     # a parameter the search page would refuse never costs the article page
     broken = wclient.get(href.split("?")[0] + "?q=mali&page=abc")
     assert broken.status_code == 200
+
+
+def test_the_avec_commentaires_filter_keeps_articles_with_reader_comments(wclient):
+    every = api(wclient, "q=")
+    assert every["facets"]["comments"][0]["count"] == 3  # w01, w04, w05 have comments
+    only = api(wclient, "comments=1&collapse=0")
+    assert only["total"] == 3 and {h["id"] for h in only["hits"]} == {"w01", "w04", "w05"}
+    page = soup(wclient.get("/search?comments=1"))
+    box = page.select_one('input[name="comments"][value="1"]')
+    assert box is not None and box.has_attr("checked")
+    chip = [c for c in page.select(".chips a.chip") if "avec commentaires" in c.get_text()]
+    assert chip and ("comments", "1") not in query_of(chip[0]["href"])
+    assert wclient.get("/search?comments=peut-etre").status_code == 400

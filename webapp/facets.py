@@ -80,7 +80,20 @@ def build_facets(result: dict, state: SearchState) -> list[dict]:
             "filterable": name in ("person", "author", "outlet") and (total >= FILTER_BOX_MIN or name in state.filters_text),
             "filter_text": state.filters_text.get(name, ""),
         })
+    out.append(_comments_facet(facets.get("comments") or [], state))
     return out
+
+
+def _comments_facet(rows: list[dict], state: SearchState) -> dict:
+    """Return the « avec commentaires » filter: one value, the articles with reader comments."""
+    count = int(rows[0].get("count") or 0) if rows else 0
+    selected = state.request.with_comments
+    option = {"value": "1", "label": "avec commentaires des lecteurs", "count": count, "estimated": 0,
+              "selected": selected, "excluded": False, "id": "f-comments",
+              "toggle_url": state.url(with_comments=not selected), "exclude_url": None}
+    return {"name": "comments", "label": "Commentaires", "options": [option] if count or selected else [],
+            "total": 1, "truncated": False, "more_url": None, "hidden_count": 0, "less_url": None,
+            "filterable": False, "filter_text": ""}
 
 
 def _story_chip(state: SearchState) -> list[dict]:
@@ -113,4 +126,7 @@ def build_chips(state: SearchState) -> list[dict]:
         lo, hi = ("/".join(reversed(d.split("-"))) for d in (state.request.date_from, state.request.date_to))
         label = f"Du {lo} au {hi}" if lo and hi else f"Depuis le {lo}" if lo else f"Jusqu’au {hi}"
         chips.append({"facet": "Période", "label": label, "excluded": False, "remove_url": state.dates_url()})
+    if state.request.with_comments:
+        chips.append({"facet": "Commentaires", "label": "avec commentaires", "excluded": False,
+                      "remove_url": state.url(with_comments=False)})
     return chips + _story_chip(state)

@@ -84,7 +84,8 @@ class SearchState:
     @property
     def has_filters(self) -> bool:
         """True when any filter or exclusion is active."""
-        return any(self.selected.values()) or any(self.excluded.values()) or self.has_dates
+        return (any(self.selected.values()) or any(self.excluded.values()) or self.has_dates
+                or self.request.with_comments or bool(self.request.story))
 
     @property
     def has_dates(self) -> bool:
@@ -118,6 +119,8 @@ class SearchState:
             pairs.append(("collapse", "0"))
         if req.story:
             pairs.append(("story", req.story))
+        if req.with_comments:
+            pairs.append(("comments", "1"))
         if req.limit != self.default_limit:
             pairs.append(("limit", str(req.limit)))
         if page and page > 1:
@@ -168,7 +171,8 @@ class SearchState:
 
     def clear_url(self) -> str:
         """URL with the same words and no filters."""
-        return self._changed({n: [] for n in FILTERS}, {n: [] for n in FILTERS}, date_from="", date_to="").url()
+        return self._changed({n: [] for n in FILTERS}, {n: [] for n in FILTERS}, date_from="", date_to="",
+                             with_comments=False, story="").url()
 
     def dates_url(self, date_from: str = "", date_to: str = "") -> str:
         """URL with the « du … au » range set to these ISO days ("" for an open end)."""

@@ -68,7 +68,8 @@ class _Thread:
         self.items: list[dict] = []
         self.indents: list[int] = []
 
-    def open(self, indent: int, text: str, *, reply_to_current: bool = False, author: str | None = None) -> None:
+    def open(self, indent: int, text: str, *, reply_to_current: bool = False, author: str | None = None,
+             date: str | None = None) -> None:
         reply_to = None
         if reply_to_current and self.items:
             reply_to = self.items[-1]["id"]
@@ -77,7 +78,8 @@ class _Thread:
                 if item_indent < indent:
                     reply_to = item["id"]
                     break
-        self.items.append({"text": text, "author": author, "reply_to": reply_to, "id": f"c{len(self.items) + 1}"})
+        self.items.append({"text": text, "author": author, "reply_to": reply_to, "id": f"c{len(self.items) + 1}",
+                           "date": date})
         self.indents.append(indent)
 
     def extend(self, text: str, paragraph: bool) -> None:
@@ -113,7 +115,7 @@ def _numbered(lines: list[str]) -> list[dict]:
 def _plain(lines: list[str]) -> list[dict]:
     """Read WordPress-like blocks: an author line, an optional date line, then the text."""
     thread = _Thread()
-    author = None
+    author = date = None
     fresh = True  # the next text line opens a new comment
     gap = False
     for raw in lines:
@@ -131,12 +133,13 @@ def _plain(lines: list[str]) -> list[dict]:
             author, fresh, gap = says.group(1).strip(" ,:"), True, False
             continue
         if _is_date_line(line):
+            date = find_dates(line)[0][1]  # the comment's own date, shown with it
             fresh = True
             gap = False
             continue
         if fresh or not thread.items or (gap and author is None):
-            thread.open(indent, line, author=author)
-            author, fresh = None, False
+            thread.open(indent, line, author=author, date=date)
+            author, date, fresh = None, None, False
         else:
             thread.extend(line, paragraph=gap)
         gap = False

@@ -94,7 +94,7 @@ def normalise_comments(comments) -> list[dict]:
         if not text:
             continue
         out.append({"text": text, "author": _opt(c.get("author")),
-                    "reply_to": _opt(c.get("reply_to")), "id": _opt(c.get("id"))})
+                    "reply_to": _opt(c.get("reply_to")), "id": _opt(c.get("id")), "date": _opt(c.get("date"))})
     return out
 
 

@@ -178,6 +178,8 @@ class Builder:
             return self._word(node, negated)
         if isinstance(node, ql.Phrase):
             return self._phrase(node, negated)
+        if isinstance(node, ql.Near):
+            return self._near(node, negated)
         if isinstance(node, ql.DateRange):
             # 0 means undated: never in a range, whatever bounds a caller passes (date:0000, ..0000)
             lo = max(node.lo or 0, 1)
@@ -281,6 +283,37 @@ class Builder:
             self.built.ignored.append(node.text)
             return None
         return subs[0] if len(subs) == 1 else wq.Or(subs)
+
+    def _near(self, node: ql.Near, negated: bool):
+        """``barkhane PROCHE/10 macron``: the parts at most ``distance`` words apart in one field."""
+        fields = set.intersection(*(set(self._text_fields(c.field)) for c in node.children))
+        subs = []
+        for f in sorted(fields):
+            parts = [self._span_part(f, c) for c in node.children]
+            if any(p is None for p in parts):
+                continue
+            self.built.positional = True
+            subs.append(SpanNear2(parts, slop=node.distance, ordered=False, mindist=1))
+            if not negated:
+                for c in node.children:
+                    self._mark(f, {t for g in analyze(self.schema, f, c.text) for t in g})
+        if not negated:
+            self.built.words.extend(c for c in node.children if isinstance(c, ql.Word))
+        if not subs:
+            self.built.ignored.append(ql.describe(node))
+            return None
+        return subs[0] if len(subs) == 1 else wq.Or(subs)
+
+    def _span_part(self, fieldname: str, child):
+        """Return one part of a proximity query as a span query (a word, or a phrase in order)."""
+        groups = [g for g in analyze(self.schema, fieldname, child.text) if g]
+        if not groups:
+            return None
+        terms = [wq.Term(fieldname, g[0]) if len(g) == 1 else wq.Or([wq.Term(fieldname, t) for t in g])
+                 for g in groups]
+        if len(terms) == 1:
+            return terms[0]
+        return SpanNear2(terms, slop=1, ordered=True)
 
     def _pair_query(self, fieldname: str, groups: list[list[str]]):
         """Return the phrase as word pairs (one term for two words), or None without a pair field."""

@@ -4,7 +4,8 @@ Grammar (operators are upper case so that French words such as « et », « ou �
 
     query   := or_expr
     or_expr := and_expr (("OR" | "OU") and_expr)*
-    and_expr:= unary (("AND" | "ET")? unary)*
+    and_expr:= near (("AND" | "ET")? near)*
+    near    := unary (("PROCHE" | "NEAR") ["/" n] unary)*     (words or phrases at most n words apart)
     unary   := ("NOT" | "SAUF" | "-") unary | primary
     primary := "(" or_expr ")" | field ":" primary | "…" | « … » | “…” | word | word* | word~[n]
 
@@ -52,6 +53,11 @@ FIELD_LABELS = {
 
 OPERATORS = {"AND": "and", "ET": "and", "&&": "and", "OR": "or", "OU": "or", "||": "or",
              "NOT": "not", "SAUF": "not"}
+
+#: ``barkhane PROCHE/10 macron``: at most this many words apart by default, and at most.
+NEAR_DEFAULT = 10
+NEAR_MAX = 100
+_NEAR = re.compile(r"^(?:PROCHE|NEAR)(?:/(\d{1,4}))?$")
 
 #: Opening quote → accepted closing quotes.
 QUOTES = {'"': '"”“', "«": "»", "“": "”\"", "„": "“”\"", "‘‘": "’’"}
@@ -104,6 +110,14 @@ class YearIs:
 
     lo: str | None
     hi: str | None
+
+
+@dataclass
+class Near:
+    """Words or phrases found at most ``distance`` words apart, in any order, in one field."""
+
+    children: list
+    distance: int = NEAR_DEFAULT
 
 
 @dataclass
@@ -208,6 +222,9 @@ def lex(text: str) -> list[_Tok]:
         if chunk in OPERATORS:
             toks.append(_Tok("op", OPERATORS[chunk]))
             continue
+        if (near := _NEAR.match(chunk)) is not None:
+            toks.append(_Tok("near", int(near.group(1) or NEAR_DEFAULT)))
+            continue
         if chunk.strip("-") == "" and j < n and (text[j] == "(" or _closing_quote(text, j) is not None):
             toks.append(_Tok("minus"))  # -(niger OU sahel), -"forces armées": a dash alone stays a dash
             continue
@@ -260,14 +277,32 @@ class _Parser:
         return _simplify(Bool("or", children))
 
     def and_expr(self):
-        children = [self.unary()]
+        children = [self.near()]
         while (tok := self.peek()) is not None and tok.kind != "rparen":
             if tok.kind == "op" and tok.value == "or":
                 break
             if tok.kind == "op" and tok.value == "and":
                 self.take()
-            children.append(self.unary())
+            children.append(self.near())
         return _simplify(Bool("and", children))
+
+    def near(self):
+        node = self.unary()
+        if (tok := self.peek()) is None or tok.kind != "near":
+            return node
+        children, distance = [node], NEAR_MAX
+        while (tok := self.peek()) is not None and tok.kind == "near":
+            self.take()
+            if self.peek() is None:
+                raise ParseError("PROCHE sans second terme")
+            distance = min(distance, tok.value)
+            children.append(self.unary())
+        if not all(isinstance(c, (Word, Phrase)) and c.field not in ("person", "outlet", "author", "year", "date")
+                   and (not isinstance(c, Word) or c.mode == "word") for c in children):
+            raise ParseError("PROCHE relie des mots ou des expressions, sans groupe ni exclusion")
+        if distance > NEAR_MAX:
+            raise ParseError(f"PROCHE au plus /{NEAR_MAX}")
+        return Near(children, max(1, distance))
 
     def unary(self):
         negations = 0
@@ -286,6 +321,8 @@ class _Parser:
             raise ParseError("terme manquant")
         if tok.kind == "op":
             raise ParseError(f"opérateur mal placé ({tok.value.upper()})")
+        if tok.kind == "near":
+            raise ParseError("PROCHE mal placé")
         if tok.kind == "rparen":
             raise ParseError("parenthèse fermante en trop")
         self.take()
@@ -447,7 +484,7 @@ def plain_words(text: str) -> list[str]:
     """Return the words of ``text`` with every operator and syntax character removed."""
     words = []
     for chunk in re.split(r"[\s()]+", text):
-        if chunk in OPERATORS:
+        if chunk in OPERATORS or _NEAR.match(chunk):
             continue
         # "titre:" is syntax, not a word to search, also inside a group: "(titre:(mali"
         chunk = _FIELD_NAMES.sub(lambda m: "" if fold(m.group(1)).lower() in FIELD_ALIASES else m.group(0), chunk)
@@ -513,6 +550,8 @@ def _describe(node, notes, top=False) -> str:
         if node.lo == node.hi:
             return f"année : {node.lo}"
         return f"année : {node.lo or '…'} à {node.hi or '…'}"
+    if isinstance(node, Near):
+        return f" à {node.distance} mots au plus de ".join(_describe(c, notes) for c in node.children)
     if isinstance(node, Not):
         part = _describe(node.child, notes)
         return "SAUF " + (f"({part})" if isinstance(node.child, Bool) and not _one_date(node.child) else part)
@@ -546,7 +585,7 @@ def iter_nodes(tree, negated: bool = False):
     """Yield ``(node, negated)`` for every leaf of the tree."""
     if tree is None:
         return
-    if isinstance(tree, Bool):
+    if isinstance(tree, (Bool, Near)):
         for child in tree.children:
             yield from iter_nodes(child, negated)
     elif isinstance(tree, Not):

@@ -169,6 +169,7 @@ class SearchRequest:
     autocorrect: bool = True  # a query finding nothing shows the results of its correction
     collapse: bool = True  # one hit per story (``collapse=0``: every copy)
     story: str = ""  # only the articles of one story (« N autres versions »)
+    with_comments: bool = False  # only articles with reader comments (``comments=1``)
 
     @classmethod
     def from_params(cls, params: Mapping | None, *, default_limit: int = DEFAULT_LIMIT) -> SearchRequest:
@@ -199,6 +200,10 @@ class SearchRequest:
         if flag and clean_text(flag[0]).lower() not in ("", "0", "1", "non", "oui", "false", "true"):
             raise BadParameter("« collapse » vaut 0 ou 1")
         req.collapse = not flag or clean_text(flag[0]).lower() not in ("0", "non", "false")
+        flag = _values(params, "comments") + _values(params, "avec_commentaires")
+        if flag and clean_text(flag[0]).lower() not in ("", "0", "1", "non", "oui", "false", "true"):
+            raise BadParameter("« comments » vaut 0 ou 1")
+        req.with_comments = bool(flag) and clean_text(flag[0]).lower() in ("1", "oui", "true")
         story = _values(params, "story")
         req.story = clean_text(story[0]) if story else ""
         if len(req.story) > MAX_VALUE_CHARS:
@@ -232,4 +237,6 @@ class SearchRequest:
             out["collapse"] = ["0"]
         if self.story:
             out["story"] = [self.story]
+        if self.with_comments:
+            out["comments"] = ["1"]
         return out

@@ -229,6 +229,8 @@ class SearchService:
             masks["date"] = dates.in_range(gen.facets.date_sort, *dates.bounds(lo, hi))
         if req.story:  # « N autres versions »: the articles of one story
             masks["story"] = gen.stories.mask(req.story, gen.facets.ids)
+        if req.with_comments:  # « avec commentaires »
+            masks["comments"] = gen.facets.has_comments
         return sel, masks
 
     def search(self, req: SearchRequest | None = None) -> SearchResult:
@@ -451,6 +453,11 @@ class SearchService:
                 rows.append({"value": value, "count": 0, "selected": True, "excluded": False,
                              **({"estimated": 0} if name == "year" else {})})
             out[name] = rows
+        others = fc.combine(m for k, m in masks.items() if k != "comments")
+        with_comments = (base if others is None else base & others) & data.has_comments
+        out["comments"] = [{"value": "avec commentaires", "count": int(with_comments.sum()),
+                            "selected": req.with_comments, "excluded": False}]
+        totals["comments"] = 1
         return out, totals
 
     @staticmethod
@@ -708,6 +715,7 @@ def _thread(comments: list[dict], hl: Highlighter) -> list[dict]:
     for i, c in enumerate(comments):
         text = str(c.get("text") or "")
         nodes.append({"id": c.get("id") if c.get("id") is not None else f"c{i}", "index": i, "author": c.get("author"),
+                      "date": c.get("date"),
                       "reply_to": c.get("reply_to"), "text": text,
                       "html": hl.html_paragraphs("comments", text), "replies": []})
     return nest(nodes)

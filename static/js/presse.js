@@ -71,6 +71,18 @@
     if (open && panel) { panel.focus({ preventScroll: true }); panel.scrollIntoView({ block: "start" }); }
   });
 
+  // « Aide à la recherche » opens the help (a <details>), from its link or from a #aide URL.
+  function openHelp() {
+    var help = document.getElementById("aide");
+    if (help && help.tagName === "DETAILS") { help.open = true; }
+  }
+  document.addEventListener("click", function (ev) {
+    var a = ev.target && ev.target.closest ? ev.target.closest('a[href="#aide"]') : null;
+    if (a) { openHelp(); }
+  });
+  window.addEventListener("hashchange", function () { if (location.hash === "#aide") { openHelp(); } });
+  if (location.hash === "#aide") { openHelp(); }
+
   // A filter ticked on a phone: once the results are swapped in, show them, not the facet list.
   var tickedInFilters = false;
   document.addEventListener("change", function (ev) {
