@@ -370,3 +370,27 @@ def test_the_help_link_opens_the_help(tab, web_server):
     assert page.locator("#aide dl.help-list").is_visible()  # the help text is shown
     page.goto(web_server + "/search?q=mali#aide")
     page.wait_for_function("() => document.getElementById('aide').open")
+
+
+def test_back_to_the_results_from_an_article_keeps_filters_sort_and_page(tab, web_server):
+    page = tab.page
+    search = web_server + "/search?q=cooperation&outlet=APA&sort=newest&page=2"
+    page.goto(search)
+    first = page.locator(".hit-title a").first
+    title = first.inner_text()
+    first.click()
+    page.wait_for_url(re.compile(r"/article/"))
+    page.get_by_role("link", name=re.compile("Retour aux résultats")).click()
+    page.wait_for_url(lambda url: "outlet=APA" in url and "sort=newest" in url and "page=2" in url)
+    assert title in _hits(page)
+
+
+def test_a_hit_found_in_a_comment_opens_the_article_at_that_comment_highlighted(tab, web_server):
+    page = tab.page
+    page.goto(web_server + "/search?q=accord")
+    page.locator(".hit-title a").first.click()
+    page.wait_for_url(re.compile(r"#c2$"))
+    target = page.locator(".comment:target")
+    assert target.count() == 1 and target.locator("mark").count() >= 1
+    box = target.bounding_box()
+    assert box is not None and 0 <= box["y"] < 900  # scrolled to it

@@ -554,3 +554,9 @@ def test_the_avec_commentaires_filter_keeps_articles_with_reader_comments(wclien
     chip = [c for c in page.select(".chips a.chip") if "avec commentaires" in c.get_text()]
     assert chip and ("comments", "1") not in query_of(chip[0]["href"])
     assert wclient.get("/search?comments=peut-etre").status_code == 400
+
+
+def test_two_ticked_persons_read_as_personnes_a_et_b(wclient):
+    page = soup(wclient.get("/search?person=Sadio+Camara&person=Vladimir+Poutine"))
+    chips = " ".join(c.get_text(" ", strip=True) for c in page.select(".chips a.chip"))
+    assert "Personnes : Sadio Camara" in chips and "et Vladimir Poutine" in chips

@@ -113,10 +113,10 @@ def build_chips(state: SearchState) -> list[dict]:
     for name, values in state.selected.items():
         joined = name == "person" and len(values) > 1
         for i, value in enumerate(values):
-            facet = LABELS[name]
-            if joined:
-                facet = "Personnes" if i == 0 else "et"
-            chips.append({"facet": facet, "label": value_label(name, value), "excluded": False,
+            facet, joiner = LABELS[name], None
+            if joined:  # « Personnes : A et B »
+                facet, joiner = ("Personnes", None) if i == 0 else (None, "et")
+            chips.append({"facet": facet, "joiner": joiner, "label": value_label(name, value), "excluded": False,
                           "remove_url": state.toggle_url(name, value)})
     for name, values in state.excluded.items():
         for value in values:
