@@ -168,31 +168,43 @@ def reindex(source, index_dir, full, wait, persons, procs, follow_external_links
     click.echo(report.summary())
 
 
+_SEARCH_OPTIONS = [
+    click.option("--outlet", multiple=True, help="Only this outlet (repeat to OR several)."),
+    click.option("--year", multiple=True, help="Only this year (repeat to OR several)."),
+    click.option("--month", multiple=True, help="Only this month, YYYY-MM (repeat to OR several)."),
+    click.option("--person", multiple=True, help="Only articles mentioning this person (repeat: all of them)."),
+    click.option("--author", multiple=True, help="Only this author (repeat to OR several)."),
+    click.option("--from", "date_from", metavar="DATE", help="From this day on: 26/11/2019, 2019-11-26, 2019-11 or 2019."),
+    click.option("--to", "date_to", metavar="DATE", help="Up to this day (same forms; a month or a year: up to its end)."),
+    click.option("--comments", metavar="1", help="Only articles with reader comments (1)."),
+    click.option("--no-autocorrect", "autocorrect", flag_value="0", default=None,
+                 help="Search the words as typed even when they find nothing and a correction would."),
+    click.option("--collapse", metavar="1|0", help="One hit per story (1, the default) or every copy (0)."),
+    click.option("--story", metavar="ID", help="Only the copies of one story."),
+    click.option("--not-outlet", multiple=True, help="Exclude this outlet."),
+    click.option("--not-year", multiple=True, help="Exclude this year."),
+    click.option("--not-month", multiple=True, help="Exclude this month, YYYY-MM."),
+    click.option("--not-person", multiple=True, help="Exclude articles mentioning this person."),
+    click.option("--not-author", multiple=True, help="Exclude this author."),
+    click.option("--sort", metavar="relevance|newest|oldest", help="Order of hits (default: relevance)."),
+    click.option("--scope", metavar="all|articles|comments",
+                 help="Search titles, bodies and comments (all, the default), articles only, or reader comments only."),
+]
+
+
+def _search_options(command):
+    """Add the options a search takes (filters, sort, scope) to a command; the query layer's parser checks them."""
+    for option in reversed(_SEARCH_OPTIONS):
+        command = option(command)
+    return command
+
+
 @main.command("search")
 @click.argument("query", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (same shape as /api/search).")
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None,
               help="Index folder. Default: $PRESSE_INDEX_DIR, else var/index.")
-@click.option("--outlet", multiple=True, help="Only this outlet (repeat to OR several).")
-@click.option("--year", multiple=True, help="Only this year (repeat to OR several).")
-@click.option("--month", multiple=True, help="Only this month, YYYY-MM (repeat to OR several).")
-@click.option("--person", multiple=True, help="Only articles mentioning this person (repeat: all of them).")
-@click.option("--author", multiple=True, help="Only this author (repeat to OR several).")
-@click.option("--from", "date_from", metavar="DATE", help="From this day on: 26/11/2019, 2019-11-26, 2019-11 or 2019.")
-@click.option("--to", "date_to", metavar="DATE", help="Up to this day (same forms; a month or a year: up to its end).")
-@click.option("--no-autocorrect", "autocorrect", flag_value="0", default=None,
-              help="Search the words as typed even when they find nothing and a correction would.")
-@click.option("--collapse", metavar="1|0", help="One hit per story (1, the default) or every copy (0).")
-@click.option("--story", metavar="ID", help="Only the copies of one story.")
-@click.option("--not-outlet", multiple=True, help="Exclude this outlet.")
-@click.option("--not-year", multiple=True, help="Exclude this year.")
-@click.option("--not-month", multiple=True, help="Exclude this month, YYYY-MM.")
-@click.option("--not-person", multiple=True, help="Exclude articles mentioning this person.")
-@click.option("--not-author", multiple=True, help="Exclude this author.")
-# Values are checked by the query layer's parser, as for a URL: same limits, same French messages.
-@click.option("--sort", metavar="relevance|newest|oldest", help="Order of hits (default: relevance).")
-@click.option("--scope", metavar="all|articles|comments",
-              help="Search titles, bodies and comments (all, the default), articles only, or reader comments only.")
+@_search_options
 @click.option("--page", metavar="N", help="Page number (default: 1).")
 @click.option("--limit", metavar="N", help="Hits per page (default 20, at most 100).")
 @click.option("--facet-limit", metavar="N", help="Values per facet (default 10, 0: all).")
@@ -259,18 +271,7 @@ def search_cmd(query, as_json, index_dir, **options):
               help="File to write (default: standard output).")
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None,
               help="Index folder. Default: $PRESSE_INDEX_DIR, else var/index.")
-@click.option("--outlet", multiple=True, help="Only this outlet (repeat to OR several).")
-@click.option("--year", multiple=True, help="Only this year (repeat to OR several).")
-@click.option("--month", multiple=True, help="Only this month, YYYY-MM (repeat to OR several).")
-@click.option("--person", multiple=True, help="Only articles mentioning this person (repeat: all of them).")
-@click.option("--author", multiple=True, help="Only this author (repeat to OR several).")
-@click.option("--not-outlet", multiple=True, help="Exclude this outlet.")
-@click.option("--not-year", multiple=True, help="Exclude this year.")
-@click.option("--not-month", multiple=True, help="Exclude this month, YYYY-MM.")
-@click.option("--not-person", multiple=True, help="Exclude articles mentioning this person.")
-@click.option("--not-author", multiple=True, help="Exclude this author.")
-@click.option("--sort", metavar="relevance|newest|oldest", help="Order of hits (default: relevance).")
-@click.option("--scope", metavar="all|articles|comments", help="Where words are looked for (default: all).")
+@_search_options
 @click.option("--base-url", default="", metavar="URL",
               help="Address of the web interface (https://…): makes the search and article links absolute.")
 @click.option("--time-limit", type=click.FloatRange(min=0), default=0.0, show_default=True,

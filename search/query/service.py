@@ -247,13 +247,17 @@ class SearchService:
             gen.cache_result(key, result)
         return result
 
-    def _search(self, searcher, gen: _Generation, req: SearchRequest, deadline: Deadline) -> SearchResult:
-        data = gen.facets
+    def _filtered(self, searcher, gen: _Generation, req: SearchRequest, deadline: Deadline):
+        """Return the matching and filtering of a request: what both a page and an export start from."""
         parsed, built, base, scored = self._match(searcher, gen, req.q, req.scope,
                                                   want_scores=req.sort == "relevance", deadline=deadline)
         sel, masks = self._selection(gen, req)
         filt = fc.combine(masks.values())
         final = base if filt is None else base & filt
+        return parsed, built, base, scored, sel, masks, filt, final
+
+    def _search(self, searcher, gen: _Generation, req: SearchRequest, deadline: Deadline) -> SearchResult:
+        parsed, built, base, scored, sel, masks, filt, final = self._filtered(searcher, gen, req, deadline)
         total = int(final.sum())
         shown = self._one_per_story(gen, req, final, scored) if gen.stories.any else final
         total_stories = int(shown.sum())
@@ -670,11 +674,7 @@ class SearchService:
         # order as ``search``, with the page set to "all of them" and no facets, snippets or cache.
         searcher, gen = self._current()
         deadline = deadline if deadline is not None else Deadline(0)
-        _parsed, built, base, scored = self._match(searcher, gen, req.q, req.scope,
-                                                   want_scores=req.sort == "relevance", deadline=deadline)
-        _sel, masks = self._selection(gen, req)
-        filt = fc.combine(masks.values())
-        final = base if filt is None else base & filt
+        _parsed, built, _base, scored, _sel, _masks, filt, final = self._filtered(searcher, gen, req, deadline)
         total = int(final.sum())
         everything = SearchRequest(sort=req.sort, scope=req.scope, page=1, limit=max(total, 1))
         docs, _scores = self._page(searcher, gen, built.query, final, filt is not None, everything, 0, total,
