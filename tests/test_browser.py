@@ -394,3 +394,16 @@ def test_a_hit_found_in_a_comment_opens_the_article_at_that_comment_highlighted(
     assert target.count() == 1 and target.locator("mark").count() >= 1
     box = target.bounding_box()
     assert box is not None and 0 <= box["y"] < 900  # scrolled to it
+
+
+def test_from_the_search_box_two_tabs_reach_the_first_result(tab, web_server):
+    page = tab.page
+    page.goto(web_server + "/search?q=cooperation")
+    tab.htmx_loaded()
+    page.locator("#q").focus()
+    page.keyboard.press("Tab")  # the search button
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Aller aux résultats"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('.hit') !== null")
