@@ -94,3 +94,12 @@ def test_bad_story_parameters_are_a_french_400(index, params):
     client = create_app({"INDEX_DIR": str(ix), "TESTING": True}).test_client()
     resp = client.get("/search", query_string=params)
     assert resp.status_code == 400 and "Requête incorrecte" in resp.get_data(as_text=True)
+
+
+def test_the_results_heading_counts_articles_and_stories(index):
+    _src, ix = index
+    client = create_app({"INDEX_DIR": str(ix), "TESTING": True}).test_client()
+    html = client.get("/search?q=calendrier+electoral").get_data(as_text=True)
+    assert "2 résultats" in html and "1 sans les copies" in html
+    html = client.get("/search?q=calendrier+electoral&collapse=0").get_data(as_text=True)
+    assert "sans les copies" not in html
