@@ -145,10 +145,14 @@ def reindex(source, index_dir, full, wait, persons, procs, follow_external_links
     articles whose file is gone deleted. Skipped files are listed with their reason; the exit
     status is non-zero only when the index could not be written.
     """
+    from search import engines
     from search.index import reindex as indexer
 
     source = source or store.default_source_dir()
     index_dir = index_dir or store.default_index_dir()
+    if engines.engine_name() == "opensearch":
+        _reindex_opensearch(source, index_dir, persons)
+        return
     try:
         report = indexer.reindex(source, index_dir, full=full, wait=wait, persons=persons, procs=procs,
                                  progress=indexer.make_progress(sys.stderr),
@@ -199,6 +203,41 @@ def _search_options(command):
     return command
 
 
+def _engine_for(index_dir: Path, whoosh_service):
+    """Return the engine PRESSE_ENGINE configures: the index folder's service, or the OpenSearch cluster."""
+    from search import engines
+
+    return engines.get_engine() if engines.engine_name() == "opensearch" else whoosh_service(index_dir)
+
+
+def _reindex_opensearch(source: Path, index_dir: Path, persons: bool) -> None:
+    """Reindex into the OpenSearch cluster PRESSE_OPENSEARCH_URL names: a new index, then the alias moved."""
+    from search import engines
+    from search.index import reindex as indexer
+
+    engine = engines.get_engine()
+    index_dir.mkdir(parents=True, exist_ok=True)  # the NER cache stays on this machine
+    try:
+        report = engine.reindex(source, persons=persons, progress=indexer.make_progress(sys.stderr),
+                                ner_cache=index_dir / "persons-cache.sqlite")
+    except KeyboardInterrupt:
+        click.echo("interrupted: the previous index is still the live one", err=True)
+        sys.exit(130)
+    except Exception as exc:  # the cluster refused: the alias still names the previous index
+        click.echo(f"error: the OpenSearch index could not be written ({type(exc).__name__}: {exc}); "
+                   "the previous index is still the live one", err=True)
+        sys.exit(2)
+    click.echo(f"reindex into OpenSearch ({engines.opensearch_url()}): {report.get('index')} "
+               f"now behind the alias {engines.opensearch_alias()}")
+    click.echo(f"{report.get('articles', 0)} articles indexed, {len(report.get('failed') or {})} failed, "
+               f"{len(report.get('skipped') or [])} skipped; "
+               + ", ".join(f"{k} {v:.1f} s" for k, v in (report.get("timings") or {}).items()))
+    for where, why in list((report.get("failed") or {}).items())[:50]:
+        click.echo(f"  failed: {where}: {why}")
+    for where, why in (report.get("skipped") or [])[:50]:
+        click.echo(f"  skipped: {where}: {why}")
+
+
 @main.command("search")
 @click.argument("query", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (same shape as /api/search).")
@@ -229,7 +268,7 @@ def search_cmd(query, as_json, index_dir, **options):
     params["q"] = " ".join(query)
     try:
         req = SearchRequest.from_params(params)
-        result = SearchService(index_dir).search(req)
+        result = _engine_for(index_dir, SearchService).search(req)
     except BadParameter as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -21,10 +21,14 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the web app; ``config`` may set INDEX_DIR (default: PRESSE_INDEX_DIR) and TESTING."""
+    """Build the web app; ``config`` may set INDEX_DIR (default: PRESSE_INDEX_DIR), ENGINE and
+    OPENSEARCH_URL (default: PRESSE_ENGINE, PRESSE_OPENSEARCH_URL) and TESTING."""
     app = PresseFlask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
     app.config.from_mapping(
         INDEX_DIR=str(store.default_index_dir()),
+        ENGINE=None,  # None: PRESSE_ENGINE, else whoosh
+        OPENSEARCH_URL=None,
+        OPENSEARCH_INDEX=None,  # the alias searched (default: PRESSE_OPENSEARCH_INDEX, else presse)
         TESTING=False,
         HITS_PER_PAGE=20,
         JSON_AS_ASCII=False,

@@ -17,6 +17,7 @@ TITLES = {
     414: "Adresse trop longue",
     431: "En-têtes trop volumineux",
     500: "Erreur interne",
+    501: "Non disponible avec ce moteur",
     503: "Service indisponible",
 }
 MESSAGES = {

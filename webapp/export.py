@@ -54,6 +54,9 @@ def export():
     """Stream every hit of the search in the URL, in its order, as CSV, JSON Lines or RIS."""
     fmt = export_format()
     req = parse_state().request
+    if not service.supports("export"):
+        return error_response(501, "L’export n’est pas encore disponible avec le moteur OpenSearch : "
+                                   "il l’est avec l’index intégré (PRESSE_ENGINE=whoosh).")
     search_url = request.host_url.rstrip("/") + ex.search_path(req, url_for("search.search"))
     try:
         # matching is bounded like a search's; writing rows is not (see search/query/export.py)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
-from flask import current_app
+from flask import current_app, has_app_context
 
 from search.index import folder as store
 from search.query.request import BadParameter
@@ -30,8 +31,32 @@ def _index_errors() -> tuple[type[BaseException], ...]:
 INDEX_ERRORS = _index_errors()
 
 
+def engine_environ(config) -> dict:
+    """Return the environment the engine is chosen from, with the app's config taking precedence."""
+    env = dict(os.environ)
+    if config.get("ENGINE"):
+        env["PRESSE_ENGINE"] = str(config["ENGINE"])
+    if config.get("OPENSEARCH_URL"):
+        env["PRESSE_OPENSEARCH_URL"] = str(config["OPENSEARCH_URL"])
+    if config.get("OPENSEARCH_INDEX"):
+        env["PRESSE_OPENSEARCH_INDEX"] = str(config["OPENSEARCH_INDEX"])
+    return env
+
+
+def _open_engine(config):
+    """Return the configured engine: SearchService over the index folder, or an OpenSearch cluster."""
+    from search import engines
+
+    env = engine_environ(config)
+    if engines.engine_name(env) == "opensearch":
+        return engines.get_engine(environ=env)
+    from search.query.service import SearchService
+
+    return SearchService(config["INDEX_DIR"])
+
+
 def get_service():
-    """Return the app's SearchService, creating it on first use (raise IndexUnavailable if it cannot)."""
+    """Return the app's search engine, creating it on first use (raise IndexUnavailable if it cannot)."""
     app = current_app
     svc = app.extensions.get("presse.service")
     if svc is not None:
@@ -39,14 +64,22 @@ def get_service():
     with _lock:
         svc = app.extensions.get("presse.service")
         if svc is None:
-            from search.query.service import SearchService
-
             try:
-                svc = SearchService(app.config["INDEX_DIR"])
+                svc = _open_engine(app.config)
             except INDEX_ERRORS as exc:
                 raise IndexUnavailable(str(exc)) from exc
             app.extensions["presse.service"] = svc
     return svc
+
+
+def supports(feature: str) -> bool:
+    """Return True when the app's engine has ``feature`` (the Whoosh index has them all)."""
+    try:
+        svc = get_service()
+    except IndexUnavailable:
+        return True  # the page will say the index is unavailable, not that a feature is missing
+    caps = getattr(svc, "capabilities", None)
+    return caps is None or feature in caps
 
 
 def call(method: str, *args, **kwargs):
@@ -74,8 +107,18 @@ def index_readable(index_dir) -> tuple[bool, str]:
     """Return (True, generation name) when the index opens and answers, else (False, reason).
 
     Besides opening every segment, it reads the first and last stored document of each, so that a
-    segment cut short is found even when its table of contents still reads.
+    segment cut short is found even when its table of contents still reads.  On OpenSearch, the
+    alias must answer.
     """
+    svc = current_app.extensions.get("presse.service") if _in_app() else None
+    if svc is None and _in_app():
+        from search import engines
+
+        env = engine_environ(current_app.config)
+        if engines.engine_name(env) == "opensearch":
+            svc = get_service()
+    if svc is not None and hasattr(svc, "health"):
+        return svc.health()
     handle = store.IndexHandle(index_dir)
     try:
         searcher = handle.searcher()
@@ -92,3 +135,7 @@ def index_readable(index_dir) -> tuple[bool, str]:
         return False, f"{type(exc).__name__}: {exc}"
     finally:
         handle.close()
+
+
+def _in_app() -> bool:
+    return has_app_context()

@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, render_template
 
 from search.text import fold_key
 from webapp import service
+from webapp.errors import error_response
 from webapp.dates import display_date
 
 bp = Blueprint("sources", __name__)
@@ -20,6 +21,8 @@ _NO_DATE = np.iinfo(np.int64).max
 
 def index_built_at(svc) -> datetime | None:
     """Return when the live index generation was last written (its newest commit), or None."""
+    if not hasattr(svc, "handle"):
+        return None  # another engine: no index folder to date
     svc.handle.searcher()  # opens the index (and notices a new generation)
     gen = svc.handle.generation
     if gen is None:
@@ -117,6 +120,9 @@ def _built_text(moment: datetime | None) -> str:
 @bp.get("/sources")
 def sources():
     """The sources page: outlets with counts and first/last dates, articles per year, index build time."""
+    if not service.supports("sources"):
+        return error_response(501, "La page des sources n’est pas encore disponible avec le moteur OpenSearch : "
+                                   "la recherche, ses filtres et sa frise montrent la même couverture.")
     try:
         cov = coverage(service.get_service())
     except service.INDEX_ERRORS as exc:

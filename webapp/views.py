@@ -93,7 +93,10 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["marked_blocks"] = marked_blocks
     app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.filters["plural"] = plural
+    from webapp.service import supports
+
     app.jinja_env.globals.update(
+        supports=supports,
         display_date=display_date,
         where_label=lambda w: WHERE_LABELS.get(w, w),
         htmx_version=HTMX_VERSION,

@@ -1,0 +1,486 @@
+"""The OpenSearch engine: reindex into a new index behind an alias, search with the /api/search JSON.
+
+A full reindex extracts every source with the product's own code (``walk_sources``,
+``extract_file``, the duplicate-id rule, the NER and corpus-wide person resolution, story
+grouping), writes a new index ``<alias>-<timestamp>``, and only when every article is written
+moves the alias in one ``_aliases`` call: the previous index keeps serving until then, and after
+a failure. Searches return ``search.query.service.SearchResult`` exactly as ``SearchService``
+builds it; what this engine does not do yet (spelling suggestions, similar articles, export) is
+absent from ``capabilities``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import replace
+from html import escape
+from pathlib import Path
+
+from search.engines import opensearch_index as osi
+from search.engines import opensearch_query as osq
+from search.query import facets as fc
+from search.query import language as ql
+from search.query.request import MAX_FACET_VALUES, MORE_FACET_VALUES, SearchRequest
+from search.query.service import MAX_VERSIONS_LISTED, MONTHS_FR, SearchResult, _month_label
+from search.query.snippets import FRAGMENT_CHARS, MAX_FRAGMENTS, lead
+from search.query.threads import nest
+from search.text import fold_key
+
+#: Highlight sentinels: control characters never survive indexing (``documents._text``), so the
+#: text can be escaped by the product's rule and the sentinels turned into ``<mark>`` after.
+PRE, POST = "\x02", "\x03"
+HIGHLIGHTED = ("title", "body", "comments")
+VERSION_FIELDS = ["id", "title", "outlet", "date", "date_estimated"]
+#: Hit fields read from ``_source`` (not the bodies of the comments).
+HIT_FIELDS = ["id", "title", "body", "comments", "comments_data", "outlet", "site", "author", "credit",
+              "date", "date_precision", "date_estimated", "year", "persons", "url", "comments_count", "story"]
+BULK_SIZE = 500
+#: A page past the index's ``max_result_window`` comes back empty, with its totals and facets
+#: (deeper paging would need ``search_after``).
+MAX_WINDOW = osi.MAX_WINDOW
+
+
+def marked_html(fragment: str) -> str:
+    """Return a highlighted fragment escaped (``&``, ``<``, ``>``) with its matches in ``<mark>``."""
+    return escape(fragment, quote=False).replace(PRE, "<mark>").replace(POST, "</mark>")
+
+
+def _paragraphs(text: str) -> str:
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text or "") if p.strip()]
+    return "".join("<p>" + marked_html(p).replace("\n", "<br>") + "</p>" for p in paragraphs)
+
+
+class OpenSearchEngine:
+    """presse's search over an OpenSearch cluster (one alias, one index per full reindex)."""
+
+    name = "opensearch"
+    capabilities = frozenset({"search", "facets", "timeline", "highlight", "article", "person", "stories",
+                              "similar"})
+
+    def __init__(self, url: str, alias: str = "presse", client: osi.Client | None = None,
+                 shards: int = 1, replicas: int = 0):
+        self.client = client or osi.Client(url)
+        self.alias = alias
+        self.shards = shards
+        self.replicas = replicas
+
+    # ------------------------------------------------------------------ reindex
+
+    def reindex(self, source, *, persons: bool = True, progress=None, articles=None, ner_cache=None) -> dict:
+        """Index every article of ``source`` (or the given article dicts) into a new index and move the alias.
+
+        ``ner_cache``: the path of an NER mention cache (``search.persons.ner.NerCache``) kept between runs.
+        """
+        t0 = time.monotonic()
+        progress = progress or (lambda *args, **kwargs: None)
+        report = {"engine": self.name, "articles": 0, "failed": {}, "skipped": [], "timings": {}}
+        if articles is None:
+            articles, report["skipped"] = extract_articles(Path(source))
+        else:
+            articles = [dict(a) for a in articles]
+        report["timings"]["extract"] = time.monotonic() - t0
+        progress("extract", len(articles), len(articles))
+        if persons:
+            progress("persons", 0, len(articles))
+            t = time.monotonic()
+            from search.persons import ner
+            from search.persons.resolve import annotate
+
+            cache = ner.NerCache(Path(ner_cache)) if ner_cache else None
+            try:
+                annotate(articles, cache=cache)
+            finally:
+                if cache is not None:
+                    cache.close()
+            report["timings"]["persons"] = time.monotonic() - t
+            progress("persons", len(articles), len(articles))
+        from search.stories import group
+
+        stories = group(articles)
+        sources = []
+        for art in articles:
+            try:
+                sources.append(osi.to_source(art, stories.get(art.get("id"))))
+            except ValueError as exc:  # one bad record costs that record, as in the Whoosh index
+                report["skipped"].append((f"{art.get('path') or '?'}:{art.get('id') or '?'}", f"not indexed: {exc}"))
+        t = time.monotonic()
+        report["index"] = self._publish(sources, report, progress)
+        report["timings"]["write"] = time.monotonic() - t
+        report["timings"]["total"] = time.monotonic() - t0
+        report["articles"] = len(sources)
+        return report
+
+    def _publish(self, sources: list[dict], report: dict, progress) -> str:
+        """Write ``sources`` into a new index, then move the alias to it; return its name."""
+        name = f"{self.alias}-{time.strftime('%Y%m%d-%H%M%S')}-{int(time.time() * 1000) % 1000:03d}"
+        self.client.request("PUT", f"/{name}", osi.index_body(self.shards, self.replicas))
+        try:
+            for start in range(0, len(sources), BULK_SIZE):
+                report["failed"].update(osi.bulk(self.client, name, sources[start:start + BULK_SIZE]))
+                progress("write", min(start + BULK_SIZE, len(sources)), len(sources))
+            if report["failed"]:
+                raise osi.OpenSearchError(f"{len(report['failed'])} article(s) not written: "
+                                          + ", ".join(sorted(report["failed"])[:5]))
+            self.client.request("POST", f"/{name}/_refresh")
+            old = self._alias_targets()
+            actions = [{"remove": {"index": i, "alias": self.alias}} for i in old]
+            actions.append({"add": {"index": name, "alias": self.alias}})
+            self.client.request("POST", "/_aliases", {"actions": actions})
+        except Exception:
+            # never a partial index behind the alias: the previous one keeps serving
+            self.client.request("DELETE", f"/{name}", ok=(200, 404))
+            raise
+        for i in old:
+            self.client.request("DELETE", f"/{i}", ok=(200, 404))
+        return name
+
+    def _alias_targets(self) -> list[str]:
+        try:
+            return sorted(self.client.request("GET", f"/_alias/{self.alias}"))
+        except osi.OpenSearchError as exc:
+            if exc.status == 404:
+                return []
+            raise
+
+    # ------------------------------------------------------------------ search
+
+    def search(self, req: SearchRequest | None = None) -> SearchResult:
+        """Run a search and return hits, facets and timeline as ``SearchService.search`` does."""
+        req = req or SearchRequest()
+        parsed = ql.parse(req.q)
+        tr = osq.Translator(req.scope).translate(parsed.tree)
+        filters = osq.facet_filters(req)
+        must = [tr.query] if tr.query is not None else [osq.MATCH_ALL]
+        query = {"bool": {"must": must, "filter": osq.global_filters(req)}}
+        size = MAX_FACET_VALUES
+        aggs = osq.facet_aggs(req, filters, size)
+        aggs |= self._known_aggs(req)
+        body = {
+            "query": query, "post_filter": {"bool": {"filter": osq.others(filters, set())}},
+            "aggs": aggs, "track_total_hits": True, "from": (req.page - 1) * req.limit, "size": req.limit,
+            "sort": osq.sort_clause(req, tr.query is not None), "_source": HIT_FIELDS,
+            "highlight": self._highlight(req.scope, tr.query),
+        }
+        if body["from"] + body["size"] > MAX_WINDOW:
+            body["from"], body["size"] = 0, 0
+        if req.collapse:
+            body["collapse"] = {"field": "story", "inner_hits": {
+                "name": "versions", "size": MAX_VERSIONS_LISTED + 1, "_source": VERSION_FIELDS,
+                "sort": [{"date_sort": {"order": "asc", "missing": "_last"}}, {"id": "asc"}]}}
+        answer = self.client.request("POST", f"/{self.alias}/_search", body)
+        total = int(answer["hits"]["total"]["value"])
+        total_stories = int(answer["aggregations"]["stories"]["n"]["value"])
+        listed = total_stories if req.collapse else total
+        hits = [self._hit(h, req) for h in answer["hits"]["hits"]]
+        facet_out, totals = self._facets(req, answer["aggregations"])
+        one_year = req.date_from[:4] == req.date_to[:4] != "" and not req.year and not req.month
+        by_month = replace(req, year=[req.date_from[:4]]) if one_year else req
+        interpreted = ql.describe(parsed.tree, tr.notes)
+        if parsed.fallback and parsed.tree is not None:
+            interpreted = "mots simples : " + interpreted
+        return SearchResult(
+            query=req.q, interpreted=interpreted, fallback=parsed.fallback, warnings=list(parsed.warnings),
+            total=total, page=req.page, limit=req.limit, pages=(listed + req.limit - 1) // req.limit if listed else 0,
+            sort=req.sort, scope=req.scope, hits=hits, facets=facet_out, facet_totals=totals, suggestion=None,
+            timeline=self._timeline(by_month, answer["aggregations"]["timeline"]),
+            total_stories=total_stories, collapse=req.collapse,
+        )
+
+    def _known_aggs(self, req) -> dict:
+        """Which selected or excluded values the index holds at all (an unknown ticked value counts 0)."""
+        aggs = {}
+        for name, fieldname in osq.FACET_FIELDS.items():
+            values = list(dict.fromkeys(getattr(req, name) + getattr(req, f"not_{name}")))
+            if values:
+                aggs[f"known_{name}"] = {"global": {}, "aggs": {"v": {"terms": {
+                    "field": fieldname, "include": values, "size": len(values)}}}}
+        return aggs
+
+    @staticmethod
+    def _highlight(scope: str, query: dict | None) -> dict:
+        fields = {}
+        for name in HIGHLIGHTED:
+            if (name == "comments" and scope == "articles") or (name != "comments" and scope == "comments"):
+                continue
+            whole = name == "title"
+            spec = {"number_of_fragments": 0} if whole else {
+                "fragment_size": FRAGMENT_CHARS, "number_of_fragments": MAX_FRAGMENTS if name == "body" else 2,
+                "no_match_size": 0}
+            fields[name] = spec
+            fields[f"{name}.exact"] = dict(spec)
+        out = {"pre_tags": [PRE], "post_tags": [POST], "type": "unified", "require_field_match": True,
+               "fields": fields}
+        if query is not None:
+            out["highlight_query"] = query
+        return out
+
+    def _hit(self, h: dict, req: SearchRequest) -> dict:
+        src = h.get("_source") or {}
+        hl = h.get("highlight") or {}
+        title = src.get("title") or ""
+        body = src.get("body") or ""
+        matched, snippets = [], []
+
+        def frags(name):
+            return hl.get(name) or hl.get(f"{name}.exact") or []
+
+        title_frags = frags("title") if req.scope != "comments" else []
+        if title_frags:
+            matched.append("title")
+        if req.scope != "comments" and frags("body"):
+            matched.append("body")
+            snippets += [{"where": "body", "html": marked_html(f)} for f in frags("body")]
+        comments = src.get("comments_data") or []
+        if req.scope != "articles" and frags("comments"):
+            matched.append("comments")
+            for f in frags("comments"):
+                plain = f.replace(PRE, "").replace(POST, "")
+                i = next((k for k, c in enumerate(comments) if plain in (c.get("text") or "")), None)
+                c = comments[i] if i is not None else {}
+                snippets.append({"where": "comments", "html": marked_html(f), "comment_index": i,
+                                 "comment_id": c.get("id"), "author": c.get("author")})
+        if not snippets and req.scope != "comments" and body:
+            snippets = [{"where": "body", "html": lead(body)}]
+        score = h.get("_score")
+        versions = []
+        if req.collapse:
+            inner = (h.get("inner_hits") or {}).get("versions", {}).get("hits", {}).get("hits", [])
+            versions = [self._version_row(v.get("_source") or {}) for v in inner
+                        if (v.get("_source") or {}).get("id") != src.get("id")][:MAX_VERSIONS_LISTED]
+            versions.sort(key=lambda r: (r["date"] is None, r["date"] or "", r["id"] or ""))
+        return {
+            "id": src.get("id"), "title": title,
+            "title_html": marked_html(title_frags[0]) if title_frags else escape(title, quote=False),
+            "outlet": src.get("outlet") or None, "site": src.get("site") or None,
+            "author": src.get("author") or None, "credit": src.get("credit") or None,
+            "date": src.get("date") or None, "date_precision": src.get("date_precision") or None,
+            "date_estimated": bool(src.get("date_estimated")), "year": src.get("year") or None,
+            "persons": list(src.get("persons") or []), "url": src.get("url") or None,
+            "score": round(score, 4) if isinstance(score, (int, float)) and req.sort == "relevance" and req.q
+            else None,
+            "matched_in": matched, "snippets": snippets[:MAX_FRAGMENTS],
+            "comments_count": int(src.get("comments_count") or 0), "bodyless": not body.strip(),
+            "story": src.get("story") or src.get("id"), "versions": versions,
+        }
+
+    @staticmethod
+    def _version_row(src: dict) -> dict:
+        return {"id": src.get("id"), "title": src.get("title") or "", "outlet": src.get("outlet") or None,
+                "date": src.get("date") or None, "date_estimated": bool(src.get("date_estimated"))}
+
+    # ------------------------------------------------------------------ facets
+
+    def _facets(self, req, aggs: dict):
+        out, totals = {}, {}
+        years = set(req.year) | {m[:4] for m in req.month}
+        one_year = years if len(years) == 1 else set()
+        for name in fc.FACETS:
+            if name == "month" and not one_year:
+                out[name], totals[name] = [], 0
+                continue
+            buckets = aggs[name]["values"]["buckets"]
+            counts = {b["key"]: b["doc_count"] for b in buckets}
+            est = {b["key"]: b["estimated"]["doc_count"] for b in buckets} if name == "year" else {}
+            known = {b["key"] for b in aggs.get(f"known_{name}", {}).get("v", {}).get("buckets", [])}
+            selected = [v for v in dict.fromkeys(getattr(req, name)) if v in known]
+            excluded = {v for v in getattr(req, f"not_{name}") if v in known}
+            unknown = [v for v in dict.fromkeys(getattr(req, name)) if v not in known]
+            values = sorted(set(counts) | set(selected) | excluded)
+            if name == "month":
+                values = [v for v in values if v[:4] in one_year or v in selected]
+            needle = fold_key(req.facet_filter.get(name, ""))
+            if needle:
+                values = [v for v in values if needle in fold_key(v) or v in selected or v in excluded]
+            if name in ("year", "month"):
+                values.sort(reverse=True)
+            else:
+                values.sort(key=lambda v: (-counts.get(v, 0), fold_key(v)))
+            totals[name] = len(values)
+            limit = (MORE_FACET_VALUES if name == req.more else req.facet_limit) or MAX_FACET_VALUES
+            shown = values[:limit] + [v for v in values[limit:] if v in selected or v in excluded]
+            rows = []
+            for v in shown:
+                row = {"value": v, "count": counts.get(v, 0), "selected": v in selected, "excluded": v in excluded}
+                if name == "year":
+                    row["estimated"] = est.get(v, 0)
+                if name == "month":
+                    row["label"] = _month_label(v)
+                rows.append(row)
+            for v in unknown:
+                rows.append({"value": v, "count": 0, "selected": True, "excluded": False,
+                             **({"estimated": 0} if name == "year" else {})})
+            out[name] = rows
+        out["comments"] = [{"value": "avec commentaires", "count": int(aggs["comments"]["doc_count"]),
+                            "selected": req.with_comments, "excluded": False}]
+        totals["comments"] = 1
+        return out, totals
+
+    @staticmethod
+    def _timeline(req, agg: dict) -> list[dict]:
+        years = set(req.year) | {m[:4] for m in req.month}
+        if len(years) == 1:
+            (year,) = years
+            months = {b["key"]: b for b in agg["months"]["buckets"]}
+            rows = []
+            for m in range(1, 13):
+                value = f"{year}-{m:02d}"
+                b = months.get(value)
+                rows.append({"value": value, "label": MONTHS_FR[m - 1], "count": b["doc_count"] if b else 0,
+                             "estimated": b["estimated"]["doc_count"] if b else 0})
+            return rows
+        present = {b["key"]: b for b in agg["years"]["buckets"] if str(b["key"]).isdigit() and b["doc_count"]}
+        if not present:
+            return []
+        lo, hi = min(int(y) for y in present), max(int(y) for y in present)
+        span = [str(y) for y in range(lo, hi + 1)] if hi - lo <= 60 else sorted(present)
+        return [{"value": y, "label": y, "count": present[y]["doc_count"] if y in present else 0,
+                 "estimated": present[y]["estimated"]["doc_count"] if y in present else 0} for y in span]
+
+    # ------------------------------------------------------------------ article and person
+
+    def article(self, article_id: str, q: str = "") -> dict | None:
+        """Return the full article with ``body_html`` (query terms marked) and threaded comments, or None."""
+        if not isinstance(article_id, str) or not article_id:
+            return None
+        parsed = ql.parse(q or "")
+        tr = osq.Translator("all").translate(parsed.tree)
+        hl = self._highlight("all", tr.query)
+        for spec in hl["fields"].values():
+            spec.clear()
+            spec["number_of_fragments"] = 0
+        body = {"query": {"ids": {"values": [article_id]}}, "size": 1, "highlight": hl}
+        answer = self.client.request("POST", f"/{self.alias}/_search", body)
+        found = answer["hits"]["hits"]
+        if not found:
+            return None
+        src, marks = found[0]["_source"], found[0].get("highlight") or {}
+
+        def whole(name, text):
+            for f in marks.get(name) or marks.get(f"{name}.exact") or []:
+                if f.replace(PRE, "").replace(POST, "") == text:
+                    return f
+            return text
+
+        title, text = src.get("title") or "", src.get("body") or ""
+        nodes = []
+        for i, c in enumerate(src.get("comments_data") or []):
+            ctext = str(c.get("text") or "")
+            nodes.append({"id": c.get("id") if c.get("id") is not None else f"c{i}", "index": i,
+                          "author": c.get("author"), "date": c.get("date"), "reply_to": c.get("reply_to"),
+                          "text": ctext, "html": _paragraphs(whole("comments", ctext)), "replies": []})
+        persons = list(src.get("persons") or [])
+        by_dict = set(src.get("persons_dictionary") or [])
+        versions = self._story_rows(src)
+        return {
+            "id": src.get("id"), "path": src.get("path"), "url": src.get("url") or None, "title": title,
+            "title_html": marked_html(whole("title", title)),
+            "outlet": src.get("outlet") or None, "site": src.get("site") or None, "author": src.get("author") or None,
+            "credit": src.get("credit") or None,
+            "date": src.get("date") or None, "date_precision": src.get("date_precision") or None,
+            "date_estimated": bool(src.get("date_estimated")), "year": src.get("year") or None,
+            "persons": persons, "person_sources": {p: "dictionary" if p in by_dict else "ner" for p in persons},
+            "body": text, "bodyless": not text.strip(), "story": src.get("story") or src.get("id"),
+            "versions": versions, "body_html": _paragraphs(whole("body", text)),
+            "comments": nest(nodes), "comments_count": int(src.get("comments_count") or 0),
+            "query": q or "", "interpreted": ql.describe(parsed.tree, tr.notes) if q else "",
+        }
+
+    def _story_rows(self, src: dict) -> list[dict]:
+        story = src.get("story")
+        if not story:
+            return []
+        body = {"query": {"term": {"story": story}}, "size": MAX_VERSIONS_LISTED, "_source": VERSION_FIELDS}
+        docs = [h["_source"] for h in self.client.request("POST", f"/{self.alias}/_search", body)["hits"]["hits"]]
+        if len(docs) < 2:
+            return []
+        rows = sorted((self._version_row(d) for d in docs),
+                      key=lambda r: (r["date"] is None, r["date"] or "", r["id"] or ""))
+        dated = [r for r in rows if r["date"] and not r["date_estimated"]]
+        for r in rows:
+            r["first"] = bool(dated) and r is dated[0]
+            r["this"] = r["id"] == src.get("id")
+        return rows
+
+    def more_like_this(self, article_id: str, limit: int = 5) -> list[dict]:
+        """Return up to ``limit`` articles about the same things (OpenSearch's more_like_this; copies left out)."""
+        if not isinstance(article_id, str) or not article_id:
+            return []
+        targets = self._alias_targets()
+        if not targets:
+            return []
+        src = self.client.request("POST", f"/{self.alias}/_search",
+                                  {"query": {"ids": {"values": [article_id]}}, "size": 1, "_source": ["story"]})
+        found = src["hits"]["hits"]
+        if not found:
+            return []
+        story = found[0]["_source"].get("story")
+        body = {"size": limit, "_source": VERSION_FIELDS, "query": {"bool": {
+            "must": [{"more_like_this": {"fields": ["title", "body"], "like": [{"_index": found[0]["_index"],
+                                                                               "_id": found[0]["_id"]}],
+                                         "min_term_freq": 1, "max_query_terms": 25, "min_doc_freq": 2}}],
+            "must_not": [{"term": {"story": story}}] if story else []}}}
+        hits = self.client.request("POST", f"/{self.alias}/_search", body)["hits"]["hits"]
+        return [self._version_row(h["_source"]) for h in hits]
+
+    def health(self) -> tuple[bool, str]:
+        """Return (True, index name and article count) when the alias answers, else (False, why)."""
+        try:
+            targets = self._alias_targets()
+            if not targets:
+                return False, f"no index behind the alias {self.alias!r}: run `presse reindex` first"
+            count = self.client.request("GET", f"/{self.alias}/_count")["count"]
+            return True, f"{targets[0]} ({count} documents)"
+        except Exception as exc:  # an unreachable cluster, a red index: the page says 503
+            return False, f"{type(exc).__name__}: {exc}"
+
+    def person(self, name: str) -> dict | None:
+        """Return a person's article count, timeline per year, outlets and co-mentioned persons, or None."""
+        if not isinstance(name, str) or not name:
+            return None
+        est = {"estimated": {"filter": {"term": {"date_estimated": True}}}}
+        body = {"query": {"term": {"persons": name}}, "size": 0, "track_total_hits": True, "aggs": {
+            "years": {"terms": {"field": "year", "size": MAX_FACET_VALUES}, "aggs": est},
+            "outlets": {"terms": {"field": "outlet", "size": MAX_FACET_VALUES}},
+            "persons": {"terms": {"field": "persons", "size": MAX_FACET_VALUES}}}}
+        answer = self.client.request("POST", f"/{self.alias}/_search", body)
+        count = int(answer["hits"]["total"]["value"])
+        if not count:
+            return None
+        aggs = answer["aggregations"]
+        timeline = sorted(({"value": b["key"], "label": b["key"], "count": b["doc_count"],
+                            "estimated": b["estimated"]["doc_count"]} for b in aggs["years"]["buckets"]),
+                          key=lambda r: r["value"])
+        outlets = sorted(({"value": b["key"], "count": b["doc_count"]} for b in aggs["outlets"]["buckets"]),
+                         key=lambda r: (-r["count"], fold_key(r["value"])))
+        co = sorted(({"value": b["key"], "count": b["doc_count"]} for b in aggs["persons"]["buckets"]
+                     if b["key"] != name), key=lambda r: (-r["count"], fold_key(r["value"])))[:20]
+        return {"name": name, "count": count, "timeline": timeline, "undated": count - sum(r["count"] for r in timeline),
+                "outlets": outlets, "co_persons": co}
+
+
+def extract_articles(source: Path) -> tuple[list[dict], list[tuple[str, str]]]:
+    """Return every article of a source folder, ids made unique by the indexer's rule, and what was skipped."""
+    from search.index.reindex import _assign_ids, extract_file, walk_sources
+
+    files, _ignored, skipped = walk_sources(source)
+    skipped = list(skipped)
+    per_file, claims = [], []
+    for order, sf in enumerate(files):
+        arts, bad, reason = extract_file(sf)
+        skipped += bad
+        if reason:
+            skipped.append((sf.rel, reason))
+            continue
+        rank = 0 if sf.kind == "page" else 1
+        for art in arts:
+            claims.append((str(art.get("id")), rank, order, sf.rel))
+        per_file.append((sf, arts))
+    ids = _assign_ids(claims)
+    articles = []
+    for sf, arts in per_file:
+        for art in arts:
+            art["id"] = ids.get((sf.rel, str(art.get("id"))), art.get("id"))
+            art["path"] = sf.rel
+            articles.append(art)
+    return articles, skipped

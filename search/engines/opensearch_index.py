@@ -1,0 +1,291 @@
+"""OpenSearch side of indexing: the HTTP client, French analysis settings, the mapping, bulk writes.
+
+The analysis follows ``search.index.analysis`` as closely as OpenSearch's filters allow, with the
+same word lists (elisions, stop words, protected words) read from that module:
+
+* ``N'Diaye`` → ``ndiaye`` (a capital after ``N'``/``M'``, or a protected joined word, marks a
+  name: never stemmed, and indexed with ``diaye`` at the same position, as Whoosh does), then
+  elision of ``l' d' qu' jusqu'``… before ``'`` and ``’``, other apostrophes dropped (``aujourdhui``);
+* lower case, stop words (accented, and their folded forms for words typed without accents,
+  so ``meme`` is a stop word but ``maïs`` is not), ASCII folding;
+* protected words marked as keywords, the accent of ``-ée/-ité/-ière`` restored (the Snowball
+  stemmer needs it), the French Snowball stemmer, folded again.
+
+Differences with the Whoosh analyzer: a protected name is recognised after ``n'``/``m'`` only when
+typed without accents; only one elision is stripped per word (``qu'aujourd'hui`` → ``aujourdhui``
+in both, but ``l'd'x`` differs); tokens follow Lucene's standard tokenizer (Unicode word breaks)
+instead of ``search.index.analysis``'s regular expression. Index and query analyzers differ
+only by the name parts (``presse_french`` / ``presse_french_query``, ``presse_exact`` /
+``presse_exact_query``), as Whoosh's index and query modes do.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+
+from search.index import analysis
+from search.index import documents
+
+# --------------------------------------------------------------------------- HTTP
+
+
+class OpenSearchError(RuntimeError):
+    """An OpenSearch request failed (status and the server's reason in the message)."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+class Client:
+    """A minimal JSON-over-HTTP client (urllib only): one base URL, a timeout, retries on 429/5xx."""
+
+    def __init__(self, url: str, timeout: float = 30.0, retries: int = 3):
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.retries = retries
+
+    def request(self, method: str, path: str, body=None, *, ndjson: bool = False, ok=(200, 201)) -> dict:
+        """Send one request and return its JSON answer; OpenSearchError on failure."""
+        if ndjson:
+            data = body.encode("utf-8")
+            ctype = "application/x-ndjson"
+        else:
+            data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
+            ctype = "application/json"
+        delay = 0.5
+        for attempt in range(self.retries + 1):
+            req = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers={"Content-Type": ctype, "Accept": "application/json"})
+            try:
+                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                    raw = resp.read()
+                    return json.loads(raw) if raw else {}
+            except urllib.error.HTTPError as exc:
+                raw = exc.read()
+                if exc.code in ok:
+                    return json.loads(raw) if raw else {}
+                if exc.code in (429, 502, 503, 504) and attempt < self.retries:
+                    time.sleep(delay)
+                    delay *= 2
+                    continue
+                raise OpenSearchError(f"{method} {path}: HTTP {exc.code}: {_reason(raw)}", exc.code) from None
+            except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+                if attempt < self.retries:
+                    time.sleep(delay)
+                    delay *= 2
+                    continue
+                raise OpenSearchError(f"{method} {path}: {getattr(exc, 'reason', exc)}") from None
+        raise OpenSearchError(f"{method} {path}: no answer")
+
+    def exists(self, path: str) -> bool:
+        """Return True when HEAD ``path`` answers 200."""
+        try:
+            self.request("HEAD", path)
+            return True
+        except OpenSearchError as exc:
+            if exc.status == 404:
+                return False
+            raise
+
+
+def _reason(raw: bytes) -> str:
+    try:
+        err = json.loads(raw).get("error")
+        if isinstance(err, dict):
+            return f"{err.get('type')}: {err.get('reason')}"
+        return str(err)[:300]
+    except (ValueError, AttributeError):
+        return raw[:300].decode("utf-8", "replace")
+
+
+# --------------------------------------------------------------------------- analysis
+
+_APOSTROPHES = "'’ʼ‘`´"
+#: Deepest hit a search may page to (``index.max_result_window``).
+MAX_WINDOW = 100_000
+
+
+def _stop_words() -> list[str]:
+    # an ASCII word typed without accents is a stop word when its folded form is one (meme);
+    # the filter runs before folding, so an accented word is a stop only if listed (maïs ≠ mais)
+    return sorted(analysis.STOP_WORDS | {analysis.fold(w) for w in analysis.STOP_WORDS})
+
+
+#: Marks the apostrophe of a name (``N'Diaye``) so that elision leaves it; a letter (U+A78C
+#: saltillo) that the standard tokenizer keeps inside the word and that presse's texts never hold.
+NAME_MARK = "\ua78c"
+
+
+def _name_char_filters(apos: str) -> dict:
+    """Return char filters marking ``N'Diaye``/``M'Bodj``: a capital follows, or the joined word is protected."""
+    out = {"presse_name_capital": {"type": "pattern_replace", "pattern": f"\\b([NnMm]){apos}(?=\\p{{Lu}})",
+                                   "replacement": f"$1{NAME_MARK}"}}
+    for letter in "nm":
+        rests = sorted(w[1:] for w in analysis.protected_words() if w[:1] == letter and len(w) > 1)
+        if rests:
+            out[f"presse_name_{letter}"] = {
+                "type": "pattern_replace", "pattern": f"(?i)\\b({letter}){apos}(?=(?:{'|'.join(rests)})\\b)",
+                "replacement": f"$1{NAME_MARK}"}
+    return out
+
+
+def analysis_settings() -> dict:
+    """Return the ``settings.analysis`` block: presse_french, presse_exact, presse_names (index and query each)."""
+    apos = "[" + _APOSTROPHES + "]"
+    names = _name_char_filters(apos)
+    # presse reads every apostrophe-like sign as one; Lucene's elision knows only ' and ’
+    names["presse_apostrophes"] = {"type": "mapping",
+                                   "mappings": [f"{a}=>'" for a in _APOSTROPHES if a not in "'’"]}
+    chars = ["presse_apostrophes"] + sorted(n for n in names if n != "presse_apostrophes")
+    head = ["presse_elision", "lowercase", "presse_name_keyword"]
+    tail = ["presse_drop_apostrophes"]
+    stem = ["presse_stop", "asciifolding", "presse_length", "presse_protected", "presse_restore_iere",
+            "presse_restore_ite", "presse_restore_ee", "presse_stem", "asciifolding"]
+    exact = ["asciifolding", "presse_length"]
+
+    def analyzer(filters):
+        return {"type": "custom", "char_filter": chars, "tokenizer": "standard", "filter": filters}
+
+    return {
+        "char_filter": names,
+        "filter": {
+            "presse_elision": {"type": "elision", "articles_case": True,
+                               "articles": sorted(analysis.ELISIONS)},
+            # a name is never stemmed; at index time its part after the apostrophe is added at the
+            # same position, so a lower-case n'guessan (read as an elision: guessan) still finds it
+            "presse_name_keyword": {"type": "keyword_marker", "keywords_pattern": f"^[nm]{NAME_MARK}.+$"},
+            "presse_name_parts": {"type": "pattern_capture", "preserve_original": True,
+                                  "patterns": [f"^[nm]{NAME_MARK}(.+)$"]},
+            "presse_drop_apostrophes": {"type": "pattern_replace", "pattern": f"[{_APOSTROPHES}{NAME_MARK}]",
+                                        "replacement": ""},
+            "presse_stop": {"type": "stop", "stopwords": _stop_words(), "ignore_case": True},
+            "presse_protected": {"type": "keyword_marker", "ignore_case": True,
+                                 "keywords": sorted(analysis.protected_words()) or ["_"]},
+            "presse_restore_iere": {"type": "pattern_replace", "pattern": "^(.{2,})iere(s?)$",
+                                    "replacement": "$1ière$2"},
+            "presse_restore_ite": {"type": "pattern_replace", "pattern": "^(.{2,})ite(s?)$",
+                                   "replacement": "$1ité$2"},
+            "presse_restore_ee": {"type": "pattern_replace", "pattern": "^(.{2,})ee(s?)$",
+                                  "replacement": "$1ée$2"},
+            "presse_stem": {"type": "stemmer", "language": "french"},
+            "presse_length": {"type": "length", "max": 60},
+        },
+        "analyzer": {
+            "presse_french": analyzer(head + ["presse_name_parts"] + tail + stem),
+            "presse_french_query": analyzer(head + tail + stem),
+            "presse_exact": analyzer(head + ["presse_name_parts"] + tail + exact),
+            "presse_exact_query": analyzer(head + tail + exact),
+            "presse_names": analyzer(head + ["presse_name_parts"] + tail + ["presse_stop"] + exact),
+            "presse_names_query": analyzer(head + tail + ["presse_stop"] + exact),
+        },
+    }
+
+
+def _text(exact: bool = True) -> dict:
+    spec = {"type": "text", "analyzer": "presse_french", "search_analyzer": "presse_french_query"}
+    if exact:
+        spec["fields"] = {"exact": {"type": "text", "analyzer": "presse_exact",
+                                    "search_analyzer": "presse_exact_query"}}
+    return spec
+
+
+def _keyword_with_words() -> dict:
+    return {"type": "keyword", "fields": {"words": {"type": "text", "analyzer": "presse_names",
+                                                    "search_analyzer": "presse_names_query"}}}
+
+
+def mapping() -> dict:
+    """Return the index mapping: stemmed text with ``.exact`` copies, names and facets as keywords."""
+    kw = {"type": "keyword"}
+    return {
+        "dynamic": "strict",
+        "properties": {
+            "id": kw, "path": kw, "url": kw, "site": kw, "credit": kw, "content_hash": kw,
+            "title": _text(), "body": _text(), "comments": _text(),
+            "comments_data": {"type": "object", "enabled": False},
+            "comments_count": {"type": "integer"}, "has_comments": {"type": "boolean"},
+            "title_derived": {"type": "boolean"},
+            "outlet": _keyword_with_words(), "author": _keyword_with_words(), "persons": _keyword_with_words(),
+            "persons_dictionary": kw,
+            "year": kw, "month": kw, "date": kw, "date_precision": kw,
+            "date_sort": {"type": "integer"}, "date_end": {"type": "integer"},
+            "date_estimated": {"type": "boolean"}, "story": kw,
+        },
+    }
+
+
+def index_body(shards: int = 1, replicas: int = 0) -> dict:
+    """Return the create-index body (settings and mapping)."""
+    return {"settings": {"index": {"number_of_shards": shards, "number_of_replicas": replicas,
+                                   "max_result_window": MAX_WINDOW},
+                         "analysis": analysis_settings()},
+            "mappings": mapping()}
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def date_end(date_sort: int) -> int:
+    """Return the last day key of a ``date_sort`` period (a month ends at ..99, a year at ..1299)."""
+    if not date_sort:
+        return 0
+    return date_sort + (99 if date_sort % 100 == 0 else 0) + (1200 if date_sort % 10000 == 0 else 0)
+
+
+def to_source(article: dict, story: str | None = None) -> dict:
+    """Return the OpenSearch document of an article dict (ValueError when it cannot be indexed)."""
+    doc = documents.to_document(article)
+    comments = doc["comments_data"]
+    src = {
+        "id": doc["id"], "title": doc["title"], "body": doc["body"],
+        "comments": [c["text"] for c in comments], "comments_data": comments,
+        "comments_count": doc["comments_count"], "has_comments": bool(doc["comments_count"]),
+        "title_derived": doc["title_derived"],
+        "persons": documents.split_persons(doc["persons"]),
+        "year": doc["year"] or None, "month": doc["month"] or None, "date": doc["date"] or None,
+        "date_precision": doc["date_precision"], "date_sort": doc["date_sort"] or None,
+        "date_end": date_end(doc["date_sort"]) or None, "date_estimated": doc["date_estimated"],
+        "story": story or doc["id"],
+    }
+    for key in ("path", "url", "site", "content_hash", "outlet", "author", "credit"):
+        if doc.get(key):
+            src[key] = doc[key]
+    if doc.get("persons_dictionary"):
+        src["persons_dictionary"] = documents.split_persons(doc["persons_dictionary"])
+    return src
+
+
+def bulk(client: Client, index: str, sources: list[dict], retries: int = 3) -> dict[str, str]:
+    """Write documents with the bulk API, retrying rejected ones; return id → reason of each failure."""
+    pending = {s["id"]: s for s in sources}
+    failed: dict[str, str] = {}
+    delay = 0.5
+    for attempt in range(retries + 1):
+        if not pending:
+            break
+        lines = []
+        for doc_id, src in pending.items():
+            lines.append(json.dumps({"index": {"_index": index, "_id": doc_id}}))
+            lines.append(json.dumps(src, ensure_ascii=False))
+        answer = client.request("POST", "/_bulk", "\n".join(lines) + "\n", ndjson=True)
+        retry = {}
+        for item in answer.get("items", []):
+            res = item.get("index") or {}
+            doc_id = res.get("_id")
+            if res.get("status", 500) < 300:
+                pending.pop(doc_id, None)
+                failed.pop(doc_id, None)
+                continue
+            err = res.get("error") or {}
+            failed[doc_id] = f"{err.get('type')}: {err.get('reason')}" if isinstance(err, dict) else str(err)
+            if res.get("status") in (429, 503) and doc_id in pending:
+                retry[doc_id] = pending[doc_id]
+        pending = retry
+        if pending and attempt < retries:
+            time.sleep(delay)
+            delay *= 2
+    return failed
