@@ -256,6 +256,7 @@ def annotate(articles, cache=None) -> None:
     res = resolve(mentions, runs=mentions.runs)
     for art in articles:
         art["persons"] = res.by_article.get(art["id"], [])
+        art["persons_dictionary"] = res.by_dictionary.get(art["id"], [])
 
 
 PERSONS_FILE = "persons.json"

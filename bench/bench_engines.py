@@ -1,0 +1,101 @@
+"""Both engines side by side in one run: uncached latency by query kind, the relevance run of each,
+and how much their top 10 overlap.
+
+Usage:
+    python bench/bench_engines.py --index DIR --opensearch URL [--alias presse] [--repeat 5]
+        [--queries ../shared/relevance/queries.tsv --run-prefix OUT]
+
+``--index`` is a Whoosh index folder and ``--opensearch`` a cluster holding the same articles
+(``PRESSE_ENGINE=opensearch presse reindex --source …``).  Each query goes through the engine's
+``search`` as the web app calls it (facets, 20 hits, snippets), the Whoosh result cache off, the
+two engines alternating query by query so that a noisy machine weighs on both alike.  With
+``--queries`` it writes ``OUT-whoosh.run`` and ``OUT-opensearch.run`` for ``compare.sh``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import search.query.service as service_module  # noqa: E402
+from bench.bench_query import FACETED, QUERIES  # noqa: E402
+from search.engines.opensearch import OpenSearchEngine  # noqa: E402
+from search.query.request import SearchRequest  # noqa: E402
+from search.query.service import SearchService  # noqa: E402
+
+
+def _kinds() -> dict[str, list[dict]]:
+    kinds = {kind: [{"q": q} for q in qs] for kind, qs in QUERIES.items()}
+    kinds["faceted"] = [{"q": q, **facets} for q, facets in FACETED]
+    return kinds
+
+
+def _time(engine, params: dict) -> float:
+    start = time.perf_counter()
+    engine.search(SearchRequest.from_params(params))
+    return (time.perf_counter() - start) * 1000
+
+
+def _pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p * (len(values) - 1))))]
+
+
+def latency(engines: dict, repeat: int) -> None:
+    """Print p50/p95 per query kind for each engine, measured alternately."""
+    print(f"{'kind':12} " + " ".join(f"{name + ' p50':>16} {name + ' p95':>16}" for name in engines))
+    for kind, queries in _kinds().items():
+        times = {name: [] for name in engines}
+        for params in queries:
+            for engine in engines.values():
+                engine.search(SearchRequest.from_params(params))  # warm-up, as a server's first request
+            for _ in range(repeat):
+                for name, engine in engines.items():
+                    times[name].append(_time(engine, params))
+        print(f"{kind:12} " + " ".join(f"{_pct(t, 0.5):14.1f}ms {_pct(t, 0.95):14.1f}ms" for t in times.values()))
+
+
+def runs(engines: dict, queries: Path, prefix: str) -> None:
+    """Write each engine's top 10 for the judged queries and print the mean top-10 overlap."""
+    tops: dict[str, dict[str, list[str]]] = {name: {} for name in engines}
+    for line in queries.read_text(encoding="utf-8").splitlines():
+        qid, _, q = line.partition("\t")
+        if not q or qid == "qid":
+            continue
+        for name, engine in engines.items():
+            res = engine.search(SearchRequest.from_params({"q": q, "limit": "10"}))
+            tops[name][qid] = [h["id"] for h in res.hits]
+    for name, top in tops.items():
+        with open(f"{prefix}-{name}.run", "w", encoding="utf-8") as out:
+            for qid, ids in top.items():
+                out.writelines(f"{qid}\t{i}\t{aid}\t{10 - i}\n" for i, aid in enumerate(ids, 1))
+    a, b = list(tops.values())[:2]
+    overlaps = [len(set(a[q]) & set(b[q])) / max(1, min(len(a[q]), len(b[q]), 10)) for q in a if a[q] or b[q]]
+    print(f"top-10 overlap, mean over {len(overlaps)} queries: {statistics.mean(overlaps):.2f}")
+
+
+def main(argv=None) -> int:
+    """Measure both engines side by side."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--index", required=True, type=Path)
+    ap.add_argument("--opensearch", required=True)
+    ap.add_argument("--alias", default="presse")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--queries", type=Path)
+    ap.add_argument("--run-prefix", default="engines")
+    args = ap.parse_args(argv)
+    service_module.RESULT_CACHE_SIZE = 0  # uncached, as for a request a server has not seen
+    engines = {"whoosh": SearchService(args.index), "opensearch": OpenSearchEngine(args.opensearch, alias=args.alias)}
+    latency(engines, args.repeat)
+    if args.queries:
+        runs(engines, args.queries, args.run_prefix)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
