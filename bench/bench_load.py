@@ -2,7 +2,8 @@
 
 Mix: 70% searches with facets, 20% article pages, 10% JSON API. Runs each client count for
 a fixed duration, then the same again while a full reindex runs, and prints throughput,
-p50/p95/p99 latency and errors as a Markdown table.
+p50/p95/p99 latency and errors as a Markdown table, with whether the index was built with
+persons (read from its state file: persons make the person facet and person filters real work).
 
     python bench/bench_load.py --corpus PATH/articles.jsonl.gz --workdir var/bench-load
 
@@ -83,6 +84,21 @@ def build_mix(index_dir: Path, size: int, seed: int) -> list[str]:
     return paths
 
 
+def persons_state(index_dir: Path) -> str:
+    """Say whether the index was built with persons (its state file), and how many it names."""
+    from search.index import folder as store
+    from search.index import reindex as indexer
+    from search.query.request import SearchRequest
+    from search.query.service import SearchService
+
+    live = store.live_path(index_dir)
+    state = indexer.load_state(live) if live else None
+    flag = (state or {}).get("meta", {}).get("persons")
+    totals = SearchService(index_dir).search(SearchRequest.from_params({"q": "", "limit": "1"})).facet_totals
+    word = "unknown" if flag is None else ("on" if flag else "off")
+    return f"{word} ({totals.get('person', 0)} persons in the index)"
+
+
 def wait_healthy(url: str, timeout: float = 60) -> None:
     """Wait until ``url`` answers 200."""
     deadline = time.monotonic() + timeout
@@ -148,6 +164,7 @@ def main(argv=None) -> int:
         t0 = time.monotonic()
         report = indexer.reindex(source, index_dir, full=True, persons=args.persons)
         print(f"built index in {time.monotonic() - t0:.0f}s: {report.summary().splitlines()[0]}", file=sys.stderr)
+    persons_on = persons_state(index_dir)
     mix = build_mix(index_dir, 5000, seed=42)
     mix_file = args.workdir / "mix.txt"
     mix_file.write_text("\n".join(mix) + "\n", encoding="utf-8")
@@ -189,7 +206,8 @@ def main(argv=None) -> int:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     print(f"\ncorpus: {args.corpus.name} ({'all' if args.limit is None else args.limit} records), "
-          f"gunicorn {args.workers} workers x {args.threads} threads, wrk {args.duration}s per row\n")
+          f"persons {persons_on}, gunicorn {args.workers} workers x {args.threads} threads, "
+          f"wrk {args.duration}s per row\n")
     print("| phase | clients | req/s | p50 ms | p95 ms | p99 ms | errors (5xx) |")
     print("|---|---|---|---|---|---|---|")
     for phase, n, r in rows:
@@ -203,7 +221,7 @@ def main(argv=None) -> int:
               f"index before: {reindex_info['before']}; after (4 requests): {reindex_info['after']}")
     out = args.workdir / "bench_load.json"
     out.write_text(json.dumps({"rows": [{"phase": p, "clients": n, **r} for p, n, r in rows],
-                               "reindex": reindex_info}, indent=1))
+                               "reindex": reindex_info, "persons": persons_on}, indent=1))
     return 0
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import prepare_source  # noqa: E402
-from search import store  # noqa: E402
+from search.index import folder as store  # noqa: E402
 from search.index import analysis
 from search.index import reindex as indexer
 

@@ -143,9 +143,9 @@ def test_messy_source_folder_indexes_every_good_file_and_names_every_skipped_one
 
     real_extract = indexer.extract_file
 
-    def extract_then_delete(sf):  # a file disappears while the run is under way
+    def extract_then_delete(sf, **kw):  # a file disappears while the run is under way
         (src / "zz" / f"{doomed}.txt").unlink(missing_ok=True)
-        return real_extract(sf)
+        return real_extract(sf, **kw)
 
     monkeypatch.setattr(indexer, "extract_file", extract_then_delete)
     result = CliRunner().invoke(main, reindex_args(src, ix, "--no-persons"))

@@ -20,7 +20,7 @@ from search.extract import files as extract
 from search.index import reindex as indexer
 from search.index import folder as store
 from search.cli import main
-from tests.conftest import stored_documents
+from tests.conftest import SEEDS, stored_documents
 from tests.query_fixtures import verbatim_iter
 
 
@@ -257,7 +257,7 @@ def test_rerun_with_nothing_changed_reads_no_file(tmp_path, verbatim, monkeypatc
     src, ix = tmp_path / "src", tmp_path / "ix"
     _jsonl(src / "bulk.jsonl", [_art(str(i)) for i in range(20)])
     indexer.reindex(src, ix, persons=False)
-    monkeypatch.setattr(indexer, "extract_file", lambda sf: pytest.fail(f"{sf.rel} re-read"))
+    monkeypatch.setattr(indexer, "extract_file", lambda sf, **kw: pytest.fail(f"{sf.rel} re-read"))
     r = indexer.reindex(src, ix, persons=False)
     assert not r.changed and r.unchanged == 20 and "nothing changed" in r.summary()
 
@@ -267,7 +267,7 @@ def test_touched_file_with_same_content_is_not_reextracted(tmp_path, verbatim, m
     _jsonl(src / "bulk.jsonl", [_art("a")])
     indexer.reindex(src, ix, persons=False)
     os.utime(src / "bulk.jsonl", ns=(time.time_ns(), time.time_ns() + 10**9))
-    monkeypatch.setattr(indexer, "extract_file", lambda sf: pytest.fail("re-read"))
+    monkeypatch.setattr(indexer, "extract_file", lambda sf, **kw: pytest.fail("re-read"))
     assert not indexer.reindex(src, ix, persons=False).changed
 
 
@@ -587,7 +587,7 @@ def test_skipped_file_is_reported_again_without_being_reread(tmp_path, verbatim,
     (src / "good.txt").write_text("Titre\nTexte.", "utf-8")
     (src / "empty.txt").write_text("", "utf-8")
     indexer.reindex(src, ix, persons=False)
-    monkeypatch.setattr(indexer, "extract_file", lambda sf: pytest.fail(f"{sf.rel} re-read"))
+    monkeypatch.setattr(indexer, "extract_file", lambda sf, **kw: pytest.fail(f"{sf.rel} re-read"))
     r = indexer.reindex(src, ix, persons=False)
     assert r.skipped == [("empty.txt", "empty file")] and not r.changed
     monkeypatch.undo()
@@ -771,3 +771,37 @@ def test_incremental_runs_keep_few_segments_and_few_deleted_documents(tmp_path, 
         assert svc.search(SearchRequest.from_params({"q": "texte"})).total == 400
         assert svc.search(SearchRequest.from_params({"q": word})).total == 20
         assert svc.search(SearchRequest.from_params({"q": "revise"})).total == 20 * (run + 1)
+
+
+def _postings(index_dir):
+    """Return every term's postings (ids, weights, values) and every field length, by field."""
+    ix = windex.open_dir(str(store.live_path(index_dir)))
+    try:
+        with ix.reader() as r:
+            postings = {}
+            for fieldname, text in r.all_terms():
+                m = r.postings(fieldname, text)
+                rows = []
+                while m.is_active():
+                    # the block statistics too: Whoosh's top-k pruning reads them
+                    rows.append((m.id(), m.weight(), m.value(), m.block_min_length(),
+                                 m.block_max_length(), m.block_max_weight()))
+                    m.next()
+                postings[(fieldname, text)] = rows
+            lengths = {f: [r.doc_field_length(d, f) for d in range(r.doc_count_all())]
+                       for f in ix.schema.scorable_names()}
+            codecs = {type(seg.codec()).__name__ for seg in ix._segments()}
+            return postings, lengths, codecs
+    finally:
+        ix.close()
+
+
+def test_the_write_codec_writes_the_same_postings_as_whoosh_and_names_the_stock_codec(tmp_path, monkeypatch):
+    from whoosh.codec.whoosh3 import W3Codec
+
+    indexer.reindex(SEEDS, tmp_path / "fast", full=True, persons=False)
+    monkeypatch.setattr(indexer, "WriteCodec", W3Codec)  # the stock writer, through the same run
+    indexer.reindex(SEEDS, tmp_path / "stock", full=True, persons=False)
+    fast, stock = _postings(tmp_path / "fast"), _postings(tmp_path / "stock")
+    assert len(fast[0]) > 1000 and fast[0] == stock[0] and fast[1] == stock[1]
+    assert fast[2] == stock[2] == {"W3Codec"}  # readers need nothing of search.index.codec

@@ -127,11 +127,11 @@ def test_a_page_that_becomes_a_fifo_after_the_scan_is_skipped_without_hanging(tm
     write_page(src / "b.txt", 1)
     real = indexer.extract_file
 
-    def swap_then_extract(sf):  # the race the type check before opening cannot see
+    def swap_then_extract(sf, **kw):  # the race the type check before opening cannot see
         if sf.rel == "b.txt":
             sf.path.unlink()
             os.mkfifo(sf.path)
-        return real(sf)
+        return real(sf, **kw)
 
     monkeypatch.setattr(indexer, "extract_file", swap_then_extract)
     report = bounded_reindex(src, ix)

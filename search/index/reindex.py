@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -25,15 +26,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from search.index import analysis
+from search.index.codec import WriteCodec, report_merge
 from search.index import documents
 from search.index import faults
 from search.index import storyfile
 from search.persons import names, ner
 from search.persons import resolve as resolving
 from search.index import folder as store
-from search.query import suggest
+from search.query import arrays, suggest
 from search.index.progress import Progress, make_progress
 from search.index.schema import SCHEMA_VERSION, build_schema
+from search.index.spool import ArticleSpool, Pending
 
 __all__ = ["reindex", "ReindexReport", "IndexWriteError", "SourceError", "make_progress",
            "walk_sources", "STATE_FILE", "PERSONS_FILE"]
@@ -55,6 +58,8 @@ HTML_EXTS = (".html", ".htm")  # pages too, converted from HTML by search.extrac
 #: and document building stay in the parent, so the workers idle half the time.  The cores
 #: are used where it pays: spaCy NER runs with ``n_process=procs``.
 WRITER_PROCS = 1
+#: Articles sent to the NER at a time: a batch's texts are all that the persons step holds.
+NER_BATCH = 500
 #: Below this many documents a multiprocess writer never pays for its start-up.
 MP_MIN_DOCS = 2000
 
@@ -405,8 +410,12 @@ def _one_line(exc: BaseException) -> str:
     return text[:300] or type(exc).__name__
 
 
-def extract_file(sf: SourceFile) -> tuple[list[dict], list[tuple[str, str]], str | None]:
-    """Return ``(articles, skipped_records, whole_file_reason)`` for one source file."""
+def extract_file(sf: SourceFile, into=None) -> tuple[list, list[tuple[str, str]], str | None]:
+    """Return ``(articles, skipped_records, whole_file_reason)`` for one source file.
+
+    With ``into``, each article is handed to ``into(article)`` as soon as it is read (a bulk file
+    is never held whole in memory) and the list holds what ``into`` returned.
+    """
     from search.extract import files as extract
 
     articles, skipped = [], []
@@ -417,7 +426,7 @@ def extract_file(sf: SourceFile) -> tuple[list[dict], list[tuple[str, str]], str
             items = extract.iter_file(sf.path)
         for item in items:
             if isinstance(item, dict):
-                articles.append(item)
+                articles.append(item if into is None else into(item))
             else:  # SkippedRecord(where, reason)
                 where = str(getattr(item, "where", None) or sf.rel)
                 for prefix in (str(sf.path), sf.path.name):  # name it relative to the source
@@ -438,19 +447,40 @@ def extract_file(sf: SourceFile) -> tuple[list[dict], list[tuple[str, str]], str
     return articles, skipped, None
 
 
-def _file_bases(articles: list[dict], sf: SourceFile) -> list[str]:
-    """Return the base id of each article of one file: the extractor's, unique within the file."""
-    bases, seen = [], set()
-    for n, article in enumerate(articles, start=1):
-        base = documents._text(article.get("id")).strip() or Path(sf.rel).stem or "article"
+class _BaseIds:
+    """Give each article of one file, in order, its base id: the extractor's, unique within the file."""
+
+    def __init__(self, sf: SourceFile):
+        self.stem = Path(sf.rel).stem or "article"
+        self.seen: set[str] = set()
+        self.n = 0
+
+    def __call__(self, article: dict) -> str:
+        self.n += 1
+        base = documents._text(article.get("id")).strip() or self.stem
         base = " ".join(base.split())[:200]
         cand, k = base, 1
-        while cand in seen:  # as search.extract.files does for a repeated id in a bulk file
-            cand = f"{base}-{n}" if k == 1 else f"{base}-{n}-{k}"
+        while cand in self.seen:  # as search.extract.files does for a repeated id in a bulk file
+            cand = f"{base}-{self.n}" if k == 1 else f"{base}-{self.n}-{k}"
             k += 1
-        seen.add(cand)
-        bases.append(cand)
-    return bases
+        self.seen.add(cand)
+        return cand
+
+
+def _file_bases(articles: list[dict], sf: SourceFile) -> list[str]:
+    """Return the base id of each article of one file: the extractor's, unique within the file."""
+    base_of = _BaseIds(sf)
+    return [base_of(article) for article in articles]
+
+
+@dataclass(slots=True)
+class _Extracted:
+    """One article read in this run, as kept in memory: where it is spooled, never its text."""
+
+    offset: int
+    base: str
+    hash: str  # ``documents.article_hash`` with the base id as its id
+    persons: list | None  # the persons the source itself carries (used without NER)
 
 
 _SUFFIXED = re.compile(r"~[0-9a-f]{8}$")
@@ -510,8 +540,8 @@ def _hash_or_reason(sf: SourceFile) -> tuple[str | None, str | None]:
         return None, f"unreadable: {exc.strerror or exc}"
 
 
-def _renamed_articles(ix, renamed: dict, files: list[SourceFile], ids: dict, to_write: dict,
-                      report: ReindexReport) -> int:
+def _renamed_articles(ix, renamed: dict, files: list[SourceFile], ids: dict, to_write: Pending,
+                      report: ReindexReport, source_persons: dict) -> int:
     """Queue the articles of unchanged files whose id changed, rebuilt from their stored fields.
 
     An article missing from the index (the state and the index disagree, e.g. after a crash
@@ -527,6 +557,8 @@ def _renamed_articles(ix, renamed: dict, files: list[SourceFile], ids: dict, to_
             art = documents.from_stored(stored)
             art["id"] = new_id
             to_write[new_id] = art
+            if art.get("persons"):
+                source_persons[new_id] = documents.clean_persons(art["persons"])
     by_rel = {sf.rel: sf for sf in files}
     for rel in sorted({renamed[new_id][0] for new_id in missing}):
         sf = by_rel[rel]
@@ -539,6 +571,8 @@ def _renamed_articles(ix, renamed: dict, files: list[SourceFile], ids: dict, to_
             if aid in missing:
                 art["id"], art["path"] = aid, rel
                 to_write[aid] = art
+                if art.get("persons"):
+                    source_persons[aid] = documents.clean_persons(art["persons"])
     return sum(1 for new_id in renamed if new_id in to_write)
 
 
@@ -612,32 +646,55 @@ def _full_reason(live: Path | None, state: dict | None, persons: bool, full: boo
 
 # --- persons ---------------------------------------------------------------------------------
 
-def _mentions(articles: list[dict], index_dir: Path, procs: int, report: ReindexReport, progress,
-              last_state=lambda: None) -> tuple[dict[str, list[str]], set[str]]:
-    """Return raw person mentions by article id, and the ids whose NER failed (given the last run's).
+def _ner_batches(articles, size: int):
+    """Yield lists of at most ``size`` articles (one batch in memory at a time)."""
+    batch = []
+    for art in articles:
+        batch.append(art)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
-    A failure (MemoryError, an error in spaCy, a killed worker) costs only the articles it hits:
-    each keeps the mentions of the last run's state (``last_state()``) and the summary says so.
+
+def _mentions(articles, total: int, index_dir: Path, procs: int, report: ReindexReport, progress,
+              last_state=lambda: None) -> tuple[dict[str, list[str]], set[str], dict]:
+    """Return raw person mentions by article id, the ids whose NER failed (given the last run's),
+    and the name runs by article id.
+
+    The articles (an iterable of ``total``) go to the NER batch by batch.  A failure (MemoryError,
+    an error in spaCy, a killed worker) costs only the articles it hits: each keeps the mentions
+    of the last run's state (``last_state()``) and the summary says so.
     """
-    if not articles:
+    if not total:
         return {}, set(), {}
     cache = None
     try:
         cache = ner.NerCache(index_dir / "persons-cache.sqlite")
     except Exception as exc:  # a broken cache costs speed, not the run
         report.warnings.append(f"NER cache unavailable: {_one_line(exc)}")
-    progress("persons", 0, len(articles))
-    faults.checkpoint("ner")
+    progress("persons", 0, total)
+    mentions, failed, runs, done, words = {}, {}, {}, 0, 0
+    started = time.monotonic()
     try:
-        raw = ner.raw_mentions(articles, cache=cache, n_process=procs)
-        failed, runs = dict(raw.failed), raw.runs
-    except Exception as exc:  # MemoryError too: the persons step must not wipe the persons
-        raw, failed, runs = {}, dict.fromkeys((a["id"] for a in articles), _reason(exc)), {}
+        faults.checkpoint("ner")  # inside: a failure here must close the cache too
+        for batch in _ner_batches(articles, NER_BATCH):
+            words += sum(len(str(a.get("body") or "").split()) for a in batch)
+            try:
+                raw = ner.raw_mentions(batch, cache=cache, n_process=procs)
+                failed.update(raw.failed)
+                runs.update(raw.runs)
+                mentions.update((k, [str(m) for m in (v or [])]) for k, v in raw.items() if k not in raw.failed)
+            except Exception as exc:  # MemoryError too: the persons step must not wipe the persons
+                failed.update(dict.fromkeys((a["id"] for a in batch), _reason(exc)))
+            done += len(batch)
+            rate = words / max(time.monotonic() - started, 1e-6)
+            progress("persons", done, total, detail=f"{words / 1000:.0f}k mots, {rate:.0f} mots/s")
     finally:
         if cache is not None:
             cache.close()
-    progress("persons", len(articles), len(articles))
-    mentions = {k: [str(m) for m in (v or [])] for k, v in raw.items() if k not in failed}
+    progress("persons", done, done)
     if failed:
         last = last_state() or {}
         before = {aid: info for entry in (last.get("files") or {}).values()
@@ -647,8 +704,8 @@ def _mentions(articles: list[dict], index_dir: Path, procs: int, report: Reindex
             old = (before.get(aid) or {}).get("m")
             kept += isinstance(old, list)
             mentions[aid] = [str(m) for m in old] if isinstance(old, list) else []
-        which = "" if len(failed) == len(articles) else (
-            f" for {len(failed)} of {len(articles)} articles ("
+        which = "" if len(failed) == done else (
+            f" for {len(failed)} of {done} articles ("
             + ", ".join(sorted(failed)[:3]) + (", …" if len(failed) > 3 else "") + ")")
         reasons = list(failed.values())
         reason = max(dict.fromkeys(reasons), key=reasons.count)  # the most common
@@ -663,10 +720,17 @@ def _reason(exc: BaseException) -> str:
     return text if text == type(exc).__name__ else f"{type(exc).__name__}: {text}"
 
 
-def _resolve(gathered: tuple[dict[str, list[str]], dict[str, list[str]]], report: ReindexReport):
+def _resolve(gathered: tuple[dict[str, list[str]], dict[str, list[str]]], report: ReindexReport,
+             progress):
     raw_all, runs = gathered
+    n = len(raw_all)
+    mentions = sum(len(m) for m in raw_all.values())
+    # one call of the resolver: its start and its end (with the dictionary pass's share) are shown
+    progress("resolve", 0, n, detail=f"{mentions} mentions")
     try:
-        return resolving.resolve(raw_all, runs=runs)
+        res = resolving.resolve(raw_all, runs=runs)
+        progress("resolve", n, n, detail=f"{mentions} mentions, dictionnaire {res.dictionary_seconds:.1f} s")
+        return res
     except Exception as exc:
         report.warnings.append(f"persons step failed: {_reason(exc)} while resolving names; "
                                "persons of unchanged articles kept")
@@ -752,12 +816,14 @@ class _Run:
     new_skipped: dict[str, dict] = field(default_factory=dict)
     to_read: list[SourceFile] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)  # content hashes computed while scanning
-    #: the files read in this run: ``(file, articles, base ids)``
-    fresh: list[tuple[SourceFile, list[dict], list[str]]] = field(default_factory=list)
+    spool: ArticleSpool | None = None  # the articles read in this run, on disk
+    #: the files read in this run: ``(file, articles (where spooled), base ids)``
+    fresh: list[tuple[SourceFile, list[_Extracted], list[str]]] = field(default_factory=list)
     #: the articles of unchanged files: ``rel → [(id, state, base id)]``
     kept: dict[str, list[tuple[str, dict, str]]] = field(default_factory=dict)
     old_articles: dict[str, tuple[str, dict]] = field(default_factory=dict)
-    to_write: dict[str, dict] = field(default_factory=dict)
+    to_write: Pending | None = None  # id → article to write, read back from the spool
+    source_persons: dict[str, list] = field(default_factory=dict)  # persons the sources carry
     current_ids: set[str] = field(default_factory=set)
     deleted: list[str] = field(default_factory=list)
     persons_changed: list[str] = field(default_factory=list)
@@ -775,12 +841,20 @@ def _run(source: Path, index_dir: Path, full: bool, persons: bool, procs: int, p
          follow_external: bool = False):
     """Bring the index up to date, step by step, under the writer lock; return the report."""
     run = _open_run(source, index_dir, full, persons, procs, progress)
+    try:
+        return _steps(run, follow_external)
+    finally:
+        run.spool.close()  # the spool file goes with the run, whatever its outcome
+
+
+def _steps(run: _Run, follow_external: bool) -> ReindexReport:
+    """Run the steps of one reindex in order; return the report."""
     _scan(run, follow_external)
     _extract(run)
     _compare(run, _corpus_ids(run))
     t_phase = time.monotonic()
     if run.persons and _persons_outdated(run):
-        run.resolution = _resolve(_gather_mentions(run), run.report)
+        run.resolution = _resolve(_gather_mentions(run), run.report, run.progress)
         if run.resolution is None:
             run.persons = False
     _apply_persons(run)
@@ -805,9 +879,11 @@ def _open_run(source: Path, index_dir: Path, full: bool, persons: bool, procs: i
                                                           else "live index unreadable")
     if reason is not None:
         report.mode, report.full_reason, state = "full", reason, None
+    spool = ArticleSpool(index_dir)
     return _Run(source, index_dir, persons, procs, progress, report, live, ix, state,
                 old_files=state["files"] if state else {},
-                old_skipped=(state.get("skipped") or {}) if state else {})
+                old_skipped=(state.get("skipped") or {}) if state else {},
+                spool=spool, to_write=Pending(spool))
 
 
 def _scan(run: _Run, follow_external: bool) -> None:
@@ -842,13 +918,32 @@ def _scan(run: _Run, follow_external: bool) -> None:
     report.files_unchanged = len(run.new_files)
 
 
+def _spooler(run: _Run, sf: SourceFile, counter: list[int]):
+    """Return the ``into`` of ``extract_file`` for one file: spool the article, keep its ids and hash."""
+    base_of = _BaseIds(sf)
+    total = len(run.to_read)
+
+    def into(art: dict) -> _Extracted:
+        art["path"] = sf.rel
+        base = art["id"] = base_of(art)
+        persons = documents.clean_persons(art.get("persons")) if art.get("persons") else None
+        counter[0] += 1
+        if counter[0] % 500 == 0:
+            run.progress("extract", counter[1], total, detail=f"{counter[0]} articles")
+        return _Extracted(run.spool.append(art), base, documents.article_hash(art), persons)
+
+    return into
+
+
 def _extract(run: _Run) -> None:
     """Extract the articles of the files to read; a file that cannot be read is named and skipped."""
     report, to_read = run.report, run.to_read
     t_phase = time.monotonic()
+    counter = [0, 0]  # articles spooled, files done
     for i, sf in enumerate(to_read):
-        run.progress("extract", i, len(to_read))
-        articles, rec_skips, whole = extract_file(sf)
+        counter[1] = i
+        run.progress("extract", i, len(to_read), detail=f"{counter[0]} articles")
+        articles, rec_skips, whole = extract_file(sf, into=_spooler(run, sf, counter))
         report.skipped.extend(rec_skips)
         if whole is not None:
             report.skipped.append((sf.rel, whole))
@@ -862,11 +957,9 @@ def _extract(run: _Run) -> None:
         report.files_read += 1
         if report.files_read == 1:
             faults.checkpoint("extract")
-        for art in articles:
-            art["path"] = sf.rel
-        run.fresh.append((sf, articles, _file_bases(articles, sf)))
+        run.fresh.append((sf, articles, [x.base for x in articles]))
         run.new_files[sf.rel] = {"sig": sf.signature, "hash": digest, "articles": {}}
-    run.progress("extract", len(to_read), len(to_read))
+    run.progress("extract", len(to_read), len(to_read), detail=f"{counter[0]} articles")
     report.timings["extract"] = time.monotonic() - t_phase
 
 
@@ -897,28 +990,36 @@ def _compare(run: _Run, ids: dict[tuple[str, str], str]) -> None:
         run.new_files[rel] = dict(run.new_files[rel], articles=entry)  # a copy: the old state stays as read
     for sf, articles, bases in run.fresh:
         entry = run.new_files[sf.rel]["articles"]
-        for art, base in zip(articles, bases):
-            art["id"] = ids[(sf.rel, base)]
-            entry[art["id"]] = _with_base(_compare_article(run, art, sf.rel), base, art["id"])
+        for x, base in zip(articles, bases):
+            aid = ids[(sf.rel, base)]
+            entry[aid] = _with_base(_compare_article(run, aid, x, sf.rel), base, aid)
     if renamed:
-        report.renamed = _renamed_articles(run.ix, renamed, run.files, ids, run.to_write, report)
+        report.renamed = _renamed_articles(run.ix, renamed, run.files, ids, run.to_write, report,
+                                           run.source_persons)
     run.current_ids = {aid for entry in run.new_files.values() for aid in entry["articles"]}
     run.deleted = [aid for aid in run.old_articles if aid not in run.current_ids]
     # an article is gone when its file no longer yields it (a renamed one is not gone)
     survivors = {(rel, aid) for rel, arts in run.kept.items() for aid, _info, _base in arts}
-    survivors.update((sf.rel, art["id"]) for sf, articles, _bases in run.fresh for art in articles)
+    survivors.update((sf.rel, ids[(sf.rel, base)]) for sf, _arts, bases in run.fresh for base in bases)
     report.deleted = sum(1 for aid, (rel, _info) in run.old_articles.items() if (rel, aid) not in survivors)
     report.unchanged += sum(len(arts) for arts in run.kept.values()) - len(renamed)
 
 
-def _compare_article(run: _Run, art: dict, rel: str) -> dict:
+def _compare_article(run: _Run, aid: str, x: _Extracted, rel: str) -> dict:
     """Return the state of one article read in this run, queueing it for writing when it changed."""
-    h = documents.article_hash(art)
-    prev = run.old_articles.get(art["id"])
+    h = x.hash
+    if aid != x.base:  # a suffixed duplicate: its hash covers the id it is indexed under
+        h = documents.article_hash(dict(run.spool.read(x.offset), id=aid))
+    prev = run.old_articles.get(aid)
     if prev is not None and prev[1].get("h") == h:
         run.report.unchanged += 1
         return {k: v for k, v in prev[1].items() if k != "b"}
-    run.to_write[art["id"]] = art
+    if aid != x.base:
+        run.to_write.link(aid, x.offset, id=aid)
+    else:
+        run.to_write.link(aid, x.offset)
+    if x.persons:
+        run.source_persons[aid] = x.persons
     if prev is None or prev[0] != rel:  # an id moving between files: a new article
         run.report.added += 1
     else:
@@ -939,25 +1040,32 @@ def _persons_outdated(run: _Run) -> bool:
 def _gather_mentions(run: _Run) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """Return the raw mentions and name runs of every article, tagging those written, stale or
     under changed rules."""
-    need = list(run.to_write.values())
     state = run.state
     old_rules = state["meta"].get("persons_data") if state else None
     rules_changed = old_rules != persons_data_fingerprint()
     # articles whose NER failed in an earlier run kept older mentions: they are tagged again
     stale = [aid for entry in run.new_files.values() for aid, info in entry["articles"].items()
              if info.get("m_stale") and aid not in run.to_write]
+    searcher = None
+    extra, n_extra = (), 0
     if run.ix is not None and state and (rules_changed or stale):
-        with run.ix.searcher() as searcher:
-            # the person rules changed: clean every article's mentions again (NER itself is
-            # cached by text, so only the rules run), from the stored fields; else the stale ones
-            stored = (searcher.all_stored_fields() if rules_changed
-                      else filter(None, (searcher.document(id=aid) for aid in stale)))
-            for fields in stored:
-                aid = fields.get("id")
-                if aid in run.current_ids and aid not in run.to_write:
-                    need.append(documents.from_stored(fields))
-    raw, failed, runs = _mentions(need, run.index_dir, run.procs, run.report, run.progress,
-                                  lambda: state or (load_state(run.live) if run.live is not None else None))
+        searcher = run.ix.searcher()
+        # the person rules changed: clean every article's mentions again (NER itself is
+        # cached by text, so only the rules run), from the stored fields; else the stale ones
+        stored = (searcher.all_stored_fields() if rules_changed
+                  else filter(None, (searcher.document(id=aid) for aid in stale)))
+        extra = (documents.from_stored(fields) for fields in stored
+                 if fields.get("id") in run.current_ids and fields.get("id") not in run.to_write)
+        n_extra = (sum(1 for aid in run.current_ids if aid not in run.to_write) if rules_changed
+                   else len(stale))
+    try:
+        raw, failed, runs = _mentions(itertools.chain(run.to_write.values(), extra),
+                                      len(run.to_write) + n_extra, run.index_dir, run.procs, run.report,
+                                      run.progress,
+                                      lambda: state or (load_state(run.live) if run.live is not None else None))
+    finally:
+        if searcher is not None:
+            searcher.close()
     raw_all, runs_all = {}, {}
     for entry in run.new_files.values():
         for aid, info in entry["articles"].items():
@@ -983,13 +1091,12 @@ def _apply_persons(run: _Run) -> None:
                 new_p = documents.clean_persons(run.resolution.by_article.get(aid, []))
                 new_d = documents.clean_persons(run.resolution.by_dictionary.get(aid, []))
             elif aid in run.to_write:  # no NER: keep persons the source itself carries
-                new_p = documents.clean_persons(run.to_write[aid].get("persons"))
+                new_p = documents.clean_persons(run.source_persons.get(aid))
                 new_d = []
             else:
                 new_p = info.get("p", [])
             if aid in run.to_write:
-                run.to_write[aid]["persons"] = new_p
-                run.to_write[aid]["persons_dictionary"] = new_d
+                run.to_write.set_fields(aid, persons=new_p, persons_dictionary=new_d)
             elif new_p != info.get("p", []) or new_d != info.get("pd", []):
                 run.persons_changed.append(aid)
             info["p"] = new_p
@@ -1015,7 +1122,7 @@ def _group_stories(run: _Run) -> None:
                     yield fields
 
     try:
-        run.stories = storyfile.update(previous, run.to_write, run.deleted, unchanged)
+        run.stories = storyfile.update(previous, run.to_write, run.deleted, unchanged, run.progress)
     except Exception as exc:  # grouping is a convenience: never the reason a reindex fails
         run.stories = None
         run.report.warnings.append(f"stories step failed: {_reason(exc)}; copies not grouped in this run")
@@ -1057,8 +1164,9 @@ def _document(art: dict, report: ReindexReport, persons=None) -> dict | None:
 def _writer_for(ix, procs: int, ndocs: int):
     procs = min(procs, WRITER_PROCS)
     if procs > 1 and ndocs >= MP_MIN_DOCS:
-        return ix.writer(procs=procs, multisegment=True, limitmb=128), procs
-    return ix.writer(limitmb=256), 1
+        return ix.writer(procs=procs, multisegment=True, limitmb=128,
+                         subargs={"codec": WriteCodec(), "limitmb": 128}), procs
+    return ix.writer(limitmb=256, codec=WriteCodec()), 1
 
 
 def _write_full(index_dir, state, to_write, resolution, procs, report, progress, stories=None):
@@ -1068,6 +1176,7 @@ def _write_full(index_dir, state, to_write, resolution, procs, report, progress,
     report.generation = gen.name
     ix = windex.create_in(str(gen), build_schema(_frequent_words(to_write)))
     writer, report.procs = _writer_for(ix, procs, len(to_write))
+    report_merge(writer, progress)
     try:
         total = len(to_write)
         for i, art in enumerate(to_write.values()):
@@ -1079,6 +1188,7 @@ def _write_full(index_dir, state, to_write, resolution, procs, report, progress,
         progress("write", total, total)
         faults.checkpoint("commit")
         writer.commit()
+        progress("commit", 0, 0, detail="index validé")
     except BaseException:
         _cancel(writer)
         ix.close()
@@ -1086,12 +1196,15 @@ def _write_full(index_dir, state, to_write, resolution, procs, report, progress,
         raise
     ix.close()
     # the spelling vocabulary takes seconds to read on a large index: once here, not per search
+    progress("commit", 0, 0, detail="vocabulaire")
     suggest.save_vocabulary(gen)
+    progress("commit", 0, 0, detail="reprises, état, tableaux, publication")
     try:
         if stories is not None:
             storyfile.save(gen, stories)
         _write_json(gen / STATE_FILE, state)
         _write_json(gen / PERSONS_FILE, resolution.to_json() if resolution else {})
+        arrays.save(gen)  # after stories.json, which the arrays' stamp covers
         faults.checkpoint("swap")
         store.publish(index_dir, gen)
     except BaseException:
@@ -1100,11 +1213,11 @@ def _write_full(index_dir, state, to_write, resolution, procs, report, progress,
         raise
 
 
-def _frequent_words(to_write: dict) -> frozenset[str]:
+def _frequent_words(to_write: Pending) -> frozenset[str]:
     """Return the words frequent enough to index their pairs, from an even sample of the articles."""
-    articles = list(to_write.values())
-    step = max(1, len(articles) // analysis.FREQUENT_SAMPLE)
-    sample = articles[::step][: analysis.FREQUENT_SAMPLE]
+    ids = to_write.keys()
+    step = max(1, len(ids) // analysis.FREQUENT_SAMPLE)
+    sample = (to_write[aid] for aid in ids[::step][: analysis.FREQUENT_SAMPLE])
     return analysis.frequent_words(f"{a.get('title') or ''}\n{a.get('body') or ''}" for a in sample)
 
 
@@ -1153,7 +1266,8 @@ def merge_policy(writer, segments):
 def _write_incremental(ix, live, state, to_write, deleted, persons_changed, resolution,
                        report, progress, stories=None):
     new_files = state["files"]
-    writer = ix.writer(limitmb=256)
+    writer = ix.writer(limitmb=256, codec=WriteCodec())
+    report_merge(writer, progress)
     try:
         for aid in deleted:
             writer.delete_by_term("id", aid)
@@ -1190,6 +1304,7 @@ def _write_incremental(ix, live, state, to_write, deleted, persons_changed, reso
             storyfile.save(live, stories)
         faults.checkpoint("commit")
         writer.commit(mergetype=merge_policy)
+        progress("commit", 0, 0, detail="index validé")
     except BaseException:
         _cancel(writer)
         raise
@@ -1200,4 +1315,5 @@ def _write_incremental(ix, live, state, to_write, deleted, persons_changed, reso
     if resolution is not None:
         _write_json(live / PERSONS_FILE, resolution.to_json())
     suggest.save_vocabulary(live)
+    arrays.save(live)
 

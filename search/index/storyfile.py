@@ -37,16 +37,27 @@ def load_or_new(generation: Path | None) -> StoryIndex | None:
         return None  # another evidence version or a damaged file: the caller regroups everything
 
 
-def update(index: StoryIndex | None, to_write: dict[str, dict], deleted, unchanged) -> StoryIndex:
-    """Return the grouping after this run: ``unchanged()`` yields the articles kept, read only when regrouping."""
+def update(index: StoryIndex | None, to_write, deleted, unchanged, progress=None) -> StoryIndex:
+    """Return the grouping after this run: ``unchanged()`` yields the articles kept, read only when regrouping.
+
+    ``to_write`` maps ids to articles (its ``items()`` may stream them from disk); ``progress``,
+    when given, is called as ``progress("stories", done, total)``.
+    """
+    report = progress or (lambda *a, **k: None)
+    total, done = len(to_write), 0
     if index is None:
         index = StoryIndex()
         for art in unchanged():
             index.add(str(art["id"]), *_evidence(art))
     for aid in deleted:
         index.remove(aid)
+    report("stories", 0, total)
     for aid, art in to_write.items():
         index.add(aid, *_evidence(art))
+        done += 1
+        if done % 500 == 0:
+            report("stories", done, total)
+    report("stories", total, total)
     return index
 
 

@@ -166,6 +166,15 @@ class FacetData:
             if "comments_count" in names else np.zeros(n, dtype=bool)
         self.docnum_by_id = {i: d for d, i in enumerate(ids) if i and self.live[d]}
 
+    @classmethod
+    def from_arrays(cls, **parts) -> "FacetData":
+        """Return facet data made of ready arrays (``search.query.arrays``), without reading the index."""
+        data = cls.__new__(cls)
+        for name in ("n", "facets", "live", "date_sort", "estimated", "ids", "id_rank", "has_comments",
+                     "docnum_by_id"):
+            setattr(data, name, parts[name])
+        return data
+
     def mask_of(self, docnums) -> np.ndarray:
         """Return a boolean document mask from an iterable of document numbers."""
         mask = np.zeros(self.n, dtype=bool)

@@ -64,7 +64,8 @@ class Scored:
 class Postings:
     """Per-generation cache of term posting arrays and field lengths (thread-safe)."""
 
-    def __init__(self, searcher):
+    def __init__(self, searcher, lengths: dict[str, np.ndarray] | None = None):
+        """Cache over ``searcher``; ``lengths`` are field lengths read already (memory-mapped arrays)."""
         self.searcher = searcher
         self.reader = searcher.reader()
         self.schema = searcher.schema
@@ -75,7 +76,7 @@ class Postings:
         self._read_lock = threading.Lock()
         self._terms: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
         self._size = 0
-        self._lengths: dict[str, np.ndarray] = {}
+        self._lengths: dict[str, np.ndarray] = dict(lengths or {})
 
     def usable(self) -> bool:
         """True when the searcher scores with plain BM25F (the only model reproduced here)."""
@@ -173,18 +174,7 @@ class Postings:
                     continue
                 if deadline is not None and deadline.expired():
                     return np.zeros(0, dtype=np.int64)
-                found = decoded[(fieldname, text)] = {}
-                for leaf, offset in self.reader.leaf_readers():
-                    lo, hi = offset, offset + leaf.doc_count_all()
-                    local = candidates[(candidates >= lo) & (candidates < hi)]
-                    if not len(local):
-                        continue
-                    try:
-                        m = leaf.postings(fieldname, text)
-                    except Exception:  # the term is not in this segment
-                        continue
-                    m = getattr(m, "child", m) if type(m).__name__ == "FilterMatcher" else m
-                    _positions_of(m, local, offset, found)
+                found = decoded[(fieldname, text)] = self._positions(fieldname, text, candidates)
                 positions.append(found)
         offsets = [off for _f, _t, off in chain]
         out = []
@@ -205,24 +195,29 @@ class Postings:
                     out.append(doc)
         return np.asarray(out, dtype=np.int64)
 
+    def _positions(self, fieldname: str, text: str, candidates: np.ndarray) -> dict[int, list[int]]:
+        """Return ``{docnum: positions}`` of a term in the candidates, segment by segment (lock held)."""
+        found: dict[int, list[int]] = {}
+        for leaf, offset in self.reader.leaf_readers():
+            lo, hi = offset, offset + leaf.doc_count_all()
+            local = candidates[(candidates >= lo) & (candidates < hi)]
+            if not len(local):
+                continue
+            try:
+                m = leaf.postings(fieldname, text)
+            except Exception:  # the term is not in this segment
+                continue
+            m = getattr(m, "child", m) if type(m).__name__ == "FilterMatcher" else m
+            _positions_of(m, local, offset, found)
+        return found
+
     def first_positions(self, fieldname: str, text: str, candidates: np.ndarray) -> np.ndarray:
         """Return the first position of a term in each candidate document (-1 where it is absent)."""
         out = np.full(len(candidates), -1, dtype=np.int64)
         if not len(candidates):
             return out
-        found: dict[int, list[int]] = {}
         with self._read_lock:
-            for leaf, offset in self.reader.leaf_readers():
-                lo, hi = offset, offset + leaf.doc_count_all()
-                local = candidates[(candidates >= lo) & (candidates < hi)]
-                if not len(local):
-                    continue
-                try:
-                    m = leaf.postings(fieldname, text)
-                except Exception:  # the term is not in this segment
-                    continue
-                m = getattr(m, "child", m) if type(m).__name__ == "FilterMatcher" else m
-                _positions_of(m, local, offset, found)
+            found = self._positions(fieldname, text, candidates)
         for i, doc in enumerate(candidates.tolist()):
             ps = found.get(doc)
             if ps:

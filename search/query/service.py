@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from search.query import arrays, zerocopy
 from search.query import facets as fc
 from search.query import match as fm
 from search.query import language as ql
@@ -63,6 +64,7 @@ except ValueError:
     RESULT_CACHE_SIZE = 256
 
 MONTHS_FR = ql.MONTHS_FR
+zerocopy.install()  # segment files read from the shared map, not copied into every worker
 
 
 # ---------------------------------------------------------------- result
@@ -103,11 +105,14 @@ class _Generation:
 
     def __init__(self, searcher, generation=None):
         self.searcher = searcher
-        self.facets = fc.FacetData(searcher)
-        self.stories = Stories(storyfile.read_groups(generation), self.facets.docnum_by_id, self.facets.n)
+        # written with the generation and memory-mapped (shared by workers); else built here
+        shared = arrays.load(searcher, generation)
+        self.facets = shared.facets if shared else fc.FacetData(searcher)
+        self.stories = shared.stories if shared else \
+            Stories(storyfile.read_groups(generation), self.facets.docnum_by_id, self.facets.n)
         self.vocab = Vocabulary(searcher)
         self.words = WordAnalyzer(searcher.schema)
-        self.postings = fm.Postings(searcher)
+        self.postings = fm.Postings(searcher, shared.lengths if shared else None)
         self.similar: dict[tuple[str, int], list[dict]] = {}
         self.similar_index = SimilarIndex(searcher)
         self.results: OrderedDict[str, str] = OrderedDict()  # request key → result JSON

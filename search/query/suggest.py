@@ -5,8 +5,8 @@ It serves fuzzy words (``Beloussof~``) and "did you mean" (``cooperasion militer
 found in the stored text, since the vocabulary itself is folded.
 
 Reading the vocabulary from the index takes seconds on a large corpus, so the indexer saves it
-into the generation folder (``vocabulary.bin``) after each commit, and a searcher loads it in
-milliseconds. A missing file is rebuilt in a background thread and a stale one (older Whoosh
+into the generation folder (``vocabulary.bin``) after each commit, and a searcher maps it in
+milliseconds (one copy in the page cache for every worker; a bucket is decoded when looked up). A missing file is rebuilt in a background thread and a stale one (older Whoosh
 generation) is used until its replacement is ready: a request never waits for the vocabulary.
 """
 
@@ -15,10 +15,12 @@ from __future__ import annotations
 import heapq
 import json
 import math
+import mmap
 import os
 import re
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
+from collections.abc import Mapping
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
@@ -69,7 +71,7 @@ _MAGIC = b"PRESSE-VOCAB 1\n"
 #: Indexes up to this many documents read their vocabulary synchronously (well under a second).
 SYNC_BUILD_DOCS = 5000
 
-Buckets = dict[str, tuple[list[str], np.ndarray]]
+Buckets = Mapping[str, tuple[list[str], np.ndarray]]
 
 
 @lru_cache(maxsize=200_000)
@@ -182,22 +184,66 @@ def write_vocabulary(path: Path, df: Counter, stamp: dict) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def load_vocabulary(path: Path) -> tuple[Buckets, dict] | None:
-    """Return (buckets, stamp) from a saved vocabulary, or None when missing or unreadable."""
+class SavedBuckets(Mapping):
+    """The first-letter buckets of a saved vocabulary, decoded from the file's shared map on demand.
+
+    The file is memory-mapped, so every worker reads the same pages of the page cache; a bucket's
+    terms are decoded when a word of that letter is looked up, and only the last few are kept.
+    """
+
+    KEEP = 8
+
+    def __init__(self, mm: mmap.mmap, counts_at: int, spans: dict[str, tuple[int, int, int, int]]):
+        self._mm, self._counts_at, self._spans = mm, counts_at, spans
+        self._recent: OrderedDict[str, tuple[list[str], np.ndarray]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __getitem__(self, letter: str) -> tuple[list[str], np.ndarray]:
+        with self._lock:
+            hit = self._recent.get(letter)
+            if hit is not None:
+                self._recent.move_to_end(letter)
+                return hit
+        a, b, start, end = self._spans[letter]
+        terms = self._mm[start:end].decode("utf-8").split("\n") if b > a else []
+        counts = np.frombuffer(self._mm, dtype="<i4", count=b - a, offset=self._counts_at + 4 * a)
+        with self._lock:
+            self._recent[letter] = (terms, counts)
+            while len(self._recent) > self.KEEP:
+                self._recent.popitem(last=False)
+        return terms, counts
+
+    def __iter__(self):
+        return iter(self._spans)
+
+    def __len__(self) -> int:
+        return len(self._spans)
+
+
+def load_vocabulary(path: Path) -> tuple[Mapping, dict] | None:
+    """Return (buckets, stamp) from a saved vocabulary, memory-mapped, or None when missing or unreadable."""
     try:
-        data = Path(path).read_bytes()
-        if not data.startswith(_MAGIC):
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        if mm[: len(_MAGIC)] != _MAGIC:
             return None
-        end = data.index(b"\n", len(_MAGIC))
-        head = json.loads(data[len(_MAGIC):end])
-        start = end + 1
-        blob = data[start : start + head["bytes"]]
-        terms = blob.decode("utf-8").split("\n") if head["count"] else []
-        counts = np.frombuffer(data, dtype="<i4", count=head["count"], offset=start + head["bytes"]).astype(np.int64)
-        if len(terms) != head["count"]:
+        end = mm.find(b"\n", len(_MAGIC))
+        head = json.loads(mm[len(_MAGIC):end]) if end > 0 else None
+        start, count, nbytes = end + 1, int(head["count"]), int(head["bytes"])
+        if count < 0 or nbytes < 0 or start + nbytes + 4 * count > size:
             return None
-        buckets = {k: (terms[a:b], counts[a:b]) for k, (a, b) in head["buckets"].items()}
-        return buckets, {"generation": head.get("generation"), "docs": head.get("docs")}
+        newlines = np.flatnonzero(np.frombuffer(mm, dtype=np.uint8, count=nbytes, offset=start) == 10)
+        if len(newlines) != max(0, count - 1) or (count == 0 and nbytes):
+            return None
+        spans = {}
+        for letter, (a, b) in head["buckets"].items():
+            if not 0 <= a <= b <= count:
+                return None
+            lo = start + (0 if a == 0 else int(newlines[a - 1]) + 1)
+            hi = start + (nbytes if b == count else int(newlines[b - 1]))
+            spans[letter] = (a, b, lo, hi)
+        return SavedBuckets(mm, start + nbytes, spans), {"generation": head.get("generation"), "docs": head.get("docs")}
     except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
         return None
 

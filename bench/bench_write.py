@@ -1,0 +1,132 @@
+"""Benchmark (not a test): the write phase of a full reindex, today's code against the last commit's.
+
+Usage:
+    python bench/bench_write.py --corpus PATH/articles.jsonl.gz [--limit 5000] [--runs 3]
+        [--base HEAD] [--profile] [--workdir DIR]
+
+The first ``--limit`` records of the corpus are copied into one JSONL source folder; the code
+of ``--base`` is taken from git (``git archive``, the work tree is not touched) into the work
+folder.  Each run is one fresh process doing ``reindex(full=True, persons=False, procs=1)``,
+alternately with the base code and with the work tree's, on the same source; it reports the
+``write`` phase of the summary (documents added, commit, vocabulary, state), its wall and CPU
+seconds, the peak RSS and the index size.  The medians of ``--runs`` runs and their ratio are
+printed last.  CPU seconds are the fair figure on a shared machine: the wall time also counts
+the neighbours.  ``--profile`` prints the top functions of one cProfile'd run of today's code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import prepare_source  # noqa: E402
+
+#: What one run does, in a fresh interpreter whose ``search`` package is the one under test.
+RUN = r"""
+import cProfile, json, pstats, resource, sys, time
+from search.index import reindex as indexer
+from search.index import folder
+
+source, index_dir, profile = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+phase = {}
+real_write = indexer._write
+
+
+def timed_write(run):
+    cpu0, t0 = time.process_time(), time.monotonic()
+    prof = cProfile.Profile() if profile else None
+    if prof:
+        prof.enable()
+    try:
+        return real_write(run)
+    finally:
+        if prof:
+            prof.disable()
+            pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+        phase["write_cpu"] = time.process_time() - cpu0
+        phase["write_s"] = time.monotonic() - t0
+
+
+indexer._write = timed_write
+report = indexer.reindex(source, index_dir, full=True, persons=False, procs=1)
+live = folder.live_path(index_dir)
+size = sum(p.stat().st_size for p in live.rglob("*") if p.is_file())
+print(json.dumps(dict(phase, docs=report.total_docs, total_s=report.seconds,
+                      rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      index_mb=size / 1e6)))
+"""
+
+
+def base_tree(rev: str, workdir: Path) -> Path:
+    """Return a folder holding the ``search`` package of git revision ``rev`` (read with git archive)."""
+    target = workdir / f"base-{rev.replace('/', '_')}"
+    if not (target / "search").is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "search"],
+                                 check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
+def one_run(code_root: Path, source: Path, index_dir: Path, profile: bool = False) -> dict:
+    """Return the measures of one reindex in a fresh process importing ``search`` from ``code_root``."""
+    env = dict(os.environ, PYTHONPATH=str(code_root))
+    done = subprocess.run([sys.executable, "-c", RUN, str(source), str(index_dir), "1" if profile else "0"],
+                          env=env, capture_output=True, text=True, cwd=str(code_root))
+    if done.returncode != 0:
+        raise SystemExit(f"run failed ({code_root}):\n{done.stderr[-3000:]}")
+    if profile:
+        print(done.stderr, file=sys.stderr)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> int:
+    """Run the side-by-side benchmark and print one JSON line per run, then the medians and ratios."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", type=Path, required=True, help="articles.jsonl.gz (or .jsonl)")
+    ap.add_argument("--limit", type=int, default=5000, help="records to index")
+    ap.add_argument("--runs", type=int, default=3, help="runs of each code (medians)")
+    ap.add_argument("--base", default="HEAD", help="git revision to compare with")
+    ap.add_argument("--profile", action="store_true", help="also profile one run of today's code")
+    ap.add_argument("--workdir", type=Path, default=None)
+    args = ap.parse_args(argv)
+    if not args.corpus.is_file():
+        print(f"corpus not found: {args.corpus}", file=sys.stderr)
+        return 1
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="presse-bench-write-", dir=args.workdir) as tmp:
+        workdir = Path(tmp)
+        source = prepare_source(args.corpus, workdir, args.limit)
+        codes = {"base": base_tree(args.base, workdir), "today": ROOT}
+        if args.profile:
+            one_run(ROOT, source, workdir / "profile", profile=True)
+        rows: dict[str, list[dict]] = {name: [] for name in codes}
+        for n in range(args.runs):
+            for name, root in codes.items():  # alternated: a slow spell of the machine hits both
+                row = one_run(root, source, workdir / f"ix-{name}-{n}")
+                rows[name].append(row)
+                print(json.dumps({"code": name, "run": n + 1, **{k: round(v, 2) for k, v in row.items()}}),
+                      flush=True)
+        med = {name: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for name, runs in rows.items()}
+        for name in codes:
+            print(json.dumps({"code": name, "median": {k: round(v, 2) for k, v in med[name].items()}}))
+        print(json.dumps({
+            "docs": med["today"]["docs"], "runs": args.runs, "base": args.base,
+            "write_cpu_ratio": round(med["base"]["write_cpu"] / med["today"]["write_cpu"], 2),
+            "write_wall_ratio": round(med["base"]["write_s"] / med["today"]["write_s"], 2),
+            "index_size_ratio": round(med["today"]["index_mb"] / med["base"]["index_mb"], 3)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

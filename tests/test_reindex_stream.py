@@ -1,0 +1,123 @@
+"""Streaming reindex: the articles of a run wait on disk, the NER reads them batch by batch."""
+
+from __future__ import annotations
+
+import json
+import os
+import tracemalloc
+
+import pytest
+
+from search.index import reindex as indexer
+from search.index.spool import ArticleSpool, Pending
+from search.persons import ner
+from search.persons import resolve as resolving
+from tests.conftest import stored_documents
+
+BODY = ("Le ministre a reçu les délégations régionales à Bamako pour parler de la saison des pluies, "
+        "des routes du nord et de la rentrée scolaire. ") * 60  # about 10 KB of text per article
+
+
+def _bulk(path, n, persons=lambda i: ""):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(n):
+            fh.write(json.dumps({"id": f"art{i:04d}", "title": f"Dépêche numéro {i}",
+                                 "body": f"{persons(i)} {BODY} Numéro {i}.", "date": "2021-03-04"},
+                                ensure_ascii=False) + "\n")
+    return path
+
+
+@pytest.fixture
+def fake_ner(monkeypatch):
+    """Mentions from ``@Name`` words; records each batch and the memory the run holds at that point."""
+    seen = {"batches": [], "memory": []}
+
+    def raw_mentions(articles, *, cache=None, n_process=1):
+        articles = list(articles)
+        seen["batches"].append(len(articles))
+        if tracemalloc.is_tracing():
+            seen["memory"].append(tracemalloc.get_traced_memory()[0])
+        return ner.Mentions({a["id"]: [w[1:].replace("_", " ") for w in a["body"].split() if w.startswith("@")]
+                             for a in articles})
+
+    def resolve(raw, runs=None):
+        full = {n.split()[-1]: n for names in raw.values() for n in names if " " in n}
+        by_article = {aid: sorted({full.get(n, n) for n in names}) for aid, names in raw.items()}
+        return resolving.Resolution(by_article=by_article, variants={})
+
+    monkeypatch.setattr(ner, "raw_mentions", raw_mentions)
+    monkeypatch.setattr(resolving, "resolve", resolve)
+    return seen
+
+
+def test_the_ner_reads_the_articles_batch_by_batch_and_persons_still_resolve_across_batches(
+        tmp_path, fake_ner, monkeypatch):
+    monkeypatch.setattr(indexer, "NER_BATCH", 7)
+    # the first article names the full name, the last only the surname: resolved across batches
+    _bulk(tmp_path / "src" / "a.jsonl", 30,
+          lambda i: "@Assimi_Goïta" if i == 0 else ("@Goïta" if i == 29 else ""))
+    report = indexer.reindex(tmp_path / "src", tmp_path / "ix", persons=True, procs=1)
+    assert report.added == 30 and report.total_docs == 30
+    assert fake_ner["batches"] == [7, 7, 7, 7, 2]
+    docs = stored_documents(tmp_path / "ix")
+    assert docs["art0029"]["persons"] == docs["art0000"]["persons"] == "Assimi Goïta"
+
+
+@pytest.mark.parametrize("persons", [True, False])
+def test_a_bulk_file_is_never_held_whole_in_memory(tmp_path, fake_ner, monkeypatch, persons):
+    monkeypatch.setattr(indexer, "NER_BATCH", 10)
+    _bulk(tmp_path / "warm" / "a.jsonl", 2)
+    indexer.reindex(tmp_path / "warm", tmp_path / "warm-ix", persons=persons, procs=1)  # imports done
+    _bulk(tmp_path / "src" / "a.jsonl", 150)  # 150 articles of 10 KB: 1.5 MB of text
+    held = []
+    real = indexer._group_stories
+
+    def measure_then_group(run):  # after extraction, persons and ids, before any writing
+        held.append(tracemalloc.get_traced_memory()[0])
+        tracemalloc.stop()  # the writing is Whoosh's own, and slow to trace
+        return real(run)
+
+    monkeypatch.setattr(indexer, "_group_stories", measure_then_group)
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        report = indexer.reindex(tmp_path / "src", tmp_path / "ix", persons=persons, procs=1)
+    finally:
+        tracemalloc.stop()
+    assert report.total_docs == 150 and len(held) == 1
+    # what the run holds is the ids, hashes and state of each article, never the texts
+    assert max(held + fake_ner["memory"]) - base < 700_000
+
+
+def _open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else set()
+
+
+@pytest.mark.parametrize("fault", [None, "commit:ENOSPC", "ner:ENOSPC"])
+def test_the_spool_is_gone_when_the_run_ends_whatever_the_outcome(tmp_path, fake_ner, monkeypatch, fault):
+    _bulk(tmp_path / "src" / "a.jsonl", 12)
+    if fault:
+        monkeypatch.setenv("PRESSE_FAULT_RAISE", fault)
+    before = _open_fds()
+    try:
+        indexer.reindex(tmp_path / "src", tmp_path / "ix", persons=True, procs=1)
+    except indexer.IndexWriteError:
+        assert fault
+    assert _open_fds() == before
+    assert not [p for p in (tmp_path / "ix").rglob("*") if "spool" in p.name]
+
+
+def test_a_requeued_article_is_read_back_with_the_fields_set_after_spooling(tmp_path):
+    spool = ArticleSpool(tmp_path)
+    pending = Pending(spool)
+    first = spool.append({"id": "a", "title": "Un", "body": "\ud800 seul"})  # a lone surrogate survives
+    pending.link("a", first, id="a~1")
+    pending["b"] = {"id": "b", "title": "Deux"}
+    pending.set_fields("a~1" if "a~1" in pending else "a", persons=["Assimi Goïta"])
+    pending["c"] = {"id": "c"}
+    pending["b"] = {"id": "b", "title": "Deux, corrigé"}  # queued again: moves to the end
+    assert list(pending) == ["a", "c", "b"] and len(pending) == 3
+    assert [a["title"] for a in pending.values() if "title" in a] == ["Un", "Deux, corrigé"]
+    assert pending["a"] == {"id": "a~1", "title": "Un", "body": "\ud800 seul", "persons": ["Assimi Goïta"]}
+    spool.close()
