@@ -77,16 +77,7 @@ class Translator:
         return None
 
     def _bool(self, node: ql.Bool, negated: bool) -> dict | None:
-        pos, neg = [], []
-        for child in node.children:
-            if isinstance(child, ql.Not):
-                q = self._node(child.child, not negated)
-                if q is not None:
-                    neg.append(q)
-            else:
-                q = self._node(child, negated)
-                if q is not None:
-                    pos.append(q)
+        pos, neg = ql.translate_children(node, self._node, negated)
         if node.op == "or":
             kids = pos + [{"bool": {"must": [MATCH_ALL], "must_not": [q]}} for q in neg]
             if not kids:

@@ -207,16 +207,7 @@ class Builder:
             if not kids:
                 return None
             return kids[0] if len(kids) == 1 else wq.Or(kids)
-        pos, neg = [], []
-        for child in node.children:
-            if isinstance(child, ql.Not):
-                q = self._node(child.child, not negated)
-                if q is not None:
-                    neg.append(q)
-            else:
-                q = self._node(child, negated)
-                if q is not None:
-                    pos.append(q)
+        pos, neg = ql.translate_children(node, self._node, negated)
         if not pos and not neg:
             return None
         base = (pos[0] if len(pos) == 1 else wq.And(pos)) if pos else wq.Every()

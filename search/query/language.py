@@ -581,6 +581,25 @@ def _one_date(node) -> bool:
         and len({c.label for c in node.children}) == 1
 
 
+def translate_children(node: Bool, translate, negated: bool) -> tuple[list, list]:
+    """Return a Bool's children translated by ``translate(child, negated)``: the positive ones and
+    the negated ones (``Not`` children, translated with the negation flipped); None results dropped.
+
+    Every engine's translator (Whoosh's builder, the OpenSearch query) walks a Bool this way.
+    """
+    pos, neg = [], []
+    for child in node.children:
+        if isinstance(child, Not):
+            q = translate(child.child, not negated)
+            if q is not None:
+                neg.append(q)
+        else:
+            q = translate(child, negated)
+            if q is not None:
+                pos.append(q)
+    return pos, neg
+
+
 def iter_nodes(tree, negated: bool = False):
     """Yield ``(node, negated)`` for every leaf of the tree."""
     if tree is None:
