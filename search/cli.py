@@ -150,7 +150,12 @@ def reindex(source, index_dir, full, wait, persons, procs, follow_external_links
 
     source = source or store.default_source_dir()
     index_dir = index_dir or store.default_index_dir()
-    if engines.engine_name() == "opensearch":
+    try:
+        name = engines.engine_name()
+    except engines.UnknownEngine as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    if name == "opensearch":
         _reindex_opensearch(source, index_dir, persons)
         return
     try:
@@ -258,6 +263,7 @@ def search_cmd(query, as_json, index_dir, **options):
     import html
     import re
 
+    from search import engines
     from search.query.request import BadParameter, SearchRequest
     from search.query.service import SearchService
 
@@ -273,6 +279,9 @@ def search_cmd(query, as_json, index_dir, **options):
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except store.NoIndex as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except engines.EngineError as exc:  # PRESSE_ENGINE unknown, or the cluster does not answer
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     data = result.to_dict()
@@ -368,7 +377,11 @@ def serve(host, port, index_dir):
 
     config = {"INDEX_DIR": str(index_dir)} if index_dir else None
     app = create_app(config)
-    click.echo(f"presse: http://{host}:{port}/ (index: {app.config['INDEX_DIR']})", err=True)
+    from search import engines
+
+    where = (f"OpenSearch {engines.opensearch_url()}, alias {engines.opensearch_alias()}"
+             if engines.engine_name() == "opensearch" else f"index: {app.config['INDEX_DIR']}")
+    click.echo(f"presse: http://{host}:{port}/ ({where})", err=True)
     run_simple(host, port, app, threaded=True, use_debugger=False, use_reloader=False)
 
 

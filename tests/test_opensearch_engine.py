@@ -431,3 +431,19 @@ def test_what_opensearch_cannot_do_yet_is_said_not_silently_missing(web_pair, pa
     assert resp.status_code == 501 and "OpenSearch" in resp.get_data(as_text=True)
     page = on_os.get("/search?q=cooperation").get_data(as_text=True)
     assert "Export non disponible avec le moteur OpenSearch" in page
+
+
+@pytest.mark.parametrize("env, args, code", [
+    ({"PRESSE_ENGINE": "bogus"}, ["search", "mali"], 1),
+    ({"PRESSE_ENGINE": "bogus"}, ["reindex", "--source", str(SEEDS)], 2),
+    ({"PRESSE_ENGINE": "opensearch", "PRESSE_OPENSEARCH_URL": "http://127.0.0.1:9"}, ["search", "mali"], 1),
+])
+def test_the_cli_says_why_an_engine_cannot_serve_without_a_traceback(monkeypatch, tmp_path, env, args, code):
+    from click.testing import CliRunner
+
+    from search.cli import main
+
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    result = CliRunner().invoke(main, args + ["--index", str(tmp_path / "ix")])
+    assert result.exit_code == code and "error:" in result.output and "Traceback" not in result.output

@@ -371,3 +371,12 @@ def test_a_bug_over_a_readable_index_stays_a_500(small_index):
     resp = app.test_client().get("/search?q=x")
     assert resp.status_code == 500 and "Erreur interne" in resp.get_data(as_text=True)
     assert app.test_client().get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/search?q=mali", "/api/search?q=mali", "/healthz", "/article/x", "/feed"])
+def test_an_unknown_engine_name_is_a_french_503_never_a_500(tmp_path, path):
+    from webapp import create_app
+
+    client = create_app({"ENGINE": "bogus", "INDEX_DIR": str(tmp_path), "TESTING": True}).test_client()
+    resp = client.get(path)
+    assert resp.status_code == 503 and "Traceback" not in resp.get_data(as_text=True)

@@ -64,9 +64,11 @@ def get_service():
     with _lock:
         svc = app.extensions.get("presse.service")
         if svc is None:
+            from search.engines import EngineError
+
             try:
                 svc = _open_engine(app.config)
-            except INDEX_ERRORS as exc:
+            except (*INDEX_ERRORS, EngineError) as exc:
                 raise IndexUnavailable(str(exc)) from exc
             app.extensions["presse.service"] = svc
     return svc
@@ -115,8 +117,11 @@ def index_readable(index_dir) -> tuple[bool, str]:
         from search import engines
 
         env = engine_environ(current_app.config)
-        if engines.engine_name(env) == "opensearch":
-            svc = get_service()
+        try:
+            if engines.engine_name(env) == "opensearch":
+                svc = get_service()
+        except (engines.EngineError, IndexUnavailable) as exc:
+            return False, str(exc)
     if svc is not None and hasattr(svc, "health"):
         return svc.health()
     handle = store.IndexHandle(index_dir)

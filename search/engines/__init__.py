@@ -49,7 +49,11 @@ class Engine(Protocol):
         """Return a person's counts, timeline, outlets and co-mentions, or None."""
 
 
-class UnknownEngine(ValueError):
+class EngineError(Exception):
+    """An engine cannot serve: misconfigured, or its server does not answer (the message says which)."""
+
+
+class UnknownEngine(EngineError, ValueError):
     """Raised when PRESSE_ENGINE names no engine."""
 
 

@@ -28,11 +28,12 @@ import urllib.request
 
 from search.index import analysis
 from search.index import documents
+from search.engines import EngineError
 
 # --------------------------------------------------------------------------- HTTP
 
 
-class OpenSearchError(RuntimeError):
+class OpenSearchError(EngineError, RuntimeError):
     """An OpenSearch request failed (status and the server's reason in the message)."""
 
     def __init__(self, message: str, status: int | None = None):
