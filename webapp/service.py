@@ -112,8 +112,8 @@ def index_readable(index_dir) -> tuple[bool, str]:
     segment cut short is found even when its table of contents still reads.  On OpenSearch, the
     alias must answer.
     """
-    svc = current_app.extensions.get("presse.service") if _in_app() else None
-    if svc is None and _in_app():
+    svc = current_app.extensions.get("presse.service") if has_app_context() else None
+    if svc is None and has_app_context():
         from search import engines
 
         env = engine_environ(current_app.config)
@@ -140,7 +140,3 @@ def index_readable(index_dir) -> tuple[bool, str]:
         return False, f"{type(exc).__name__}: {exc}"
     finally:
         handle.close()
-
-
-def _in_app() -> bool:
-    return has_app_context()

@@ -65,11 +65,11 @@ class Translator:
         if isinstance(node, ql.Near):
             return self._near(node, negated)
         if isinstance(node, ql.DateRange):
-            lo = max(node.lo or 0, 1)  # 0 is undated: never in a range
-            if node.hi is not None and node.hi < lo:
+            bounds = node.bounds()
+            if bounds is None:
                 return MATCH_NONE
-            rng = {"gte": lo} | ({"lte": node.hi} if node.hi is not None else {})
-            return {"range": {"date_sort": rng}}
+            lo, hi = bounds
+            return {"range": {"date_sort": {"gte": lo} | ({"lte": hi} if hi is not None else {})}}
         if isinstance(node, ql.YearIs):
             if node.lo == node.hi:
                 return {"term": {"year": node.lo}}

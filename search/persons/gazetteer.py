@@ -138,20 +138,21 @@ def build(persons: dict[str, dict[str, int]], by_article: dict[str, list[str]],
             # names only: many people share it
             if not names.is_short(spelling) and surnames & set(names.surname_keys(spelling)):
                 owners[names.name_key(spelling)].add(person)
+    by_key: dict[str, list[str]] = defaultdict(list)  # identity key → persons (one, after resolution)
+    for person in persons:
+        by_key[names.name_key(person)].append(person)
     for alias_key, canonical in rules.aliases.items():
-        target = names.name_key(canonical)
-        for person in persons:
-            if names.name_key(person) == target and len(alias_key.split(" ")) > 1:
-                owners[alias_key].add(person)
+        if len(alias_key.split(" ")) > 1:
+            owners[alias_key].update(by_key.get(names.name_key(canonical), ()))
     # a person's own name is theirs even when a longer name absorbed it as a variant somewhere
     full = {k: next(iter(v)) for k, v in owners.items() if len(v) == 1}
-    full.update({names.name_key(person): person for person in persons})
-    bare = _supported_surnames(persons, by_article, runs, full, rules)
+    full.update({key: people[-1] for key, people in by_key.items()})
+    titles = frozenset(t[0] for t in rules.titles if len(t) == 1)
+    bare = _supported_surnames(persons, by_article, runs, full, titles)
     for alias_key, canonical in rules.aliases.items():  # the alias file vouches for its surnames
-        target = [p for p in persons if names.name_key(p) == names.name_key(canonical)]
+        target = by_key.get(names.name_key(canonical), [])
         if len(alias_key.split(" ")) == 1 and len(target) == 1:
             bare.setdefault(alias_key, target[0])
-    titles = frozenset(t[0] for t in rules.titles if len(t) == 1)
     return Dictionary(full=full, bare=bare, titles=titles)
 
 
@@ -170,10 +171,10 @@ def _surname_candidates(persons: dict[str, dict[str, int]]) -> dict[str, str]:
     return used_alone
 
 
-def _supported_surnames(persons, by_article, runs, full, rules: names.NameRules) -> dict[str, str]:
+def _supported_surnames(persons, by_article, runs, full, titles: frozenset[str]) -> dict[str, str]:
     """Keep the bare surnames where, standing alone, the NER found their person often enough."""
     candidates = _surname_candidates(persons)
-    probe = Dictionary(full=full, bare=candidates, titles=frozenset(t[0] for t in rules.titles if len(t) == 1))
+    probe = Dictionary(full=full, bare=candidates, titles=titles)
     seen: Counter = Counter()
     found: Counter = Counter()
     for aid, article_runs in runs.items():

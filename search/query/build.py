@@ -181,11 +181,8 @@ class Builder:
         if isinstance(node, ql.Near):
             return self._near(node, negated)
         if isinstance(node, ql.DateRange):
-            # 0 means undated: never in a range, whatever bounds a caller passes (date:0000, ..0000)
-            lo = max(node.lo or 0, 1)
-            if node.hi is not None and node.hi < lo:
-                return wq.NullQuery
-            return wq.NumericRange("date_sort", lo, node.hi)
+            bounds = node.bounds()  # date:0000, ..0000: undated articles are never in a range
+            return wq.NullQuery if bounds is None else wq.NumericRange("date_sort", *bounds)
         if isinstance(node, ql.YearIs):
             if node.lo == node.hi:
                 return wq.Term("year", node.lo)

@@ -103,6 +103,11 @@ class DateRange:
     hi: int | None
     label: str
 
+    def bounds(self) -> tuple[int, int | None] | None:
+        """Return the range to match, or None when it holds no day (0 is undated: never in a range)."""
+        lo = max(self.lo or 0, 1)
+        return None if self.hi is not None and self.hi < lo else (lo, self.hi)
+
 
 @dataclass
 class YearIs:

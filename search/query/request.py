@@ -142,6 +142,18 @@ def _facet_filters(params: Mapping) -> dict[str, str]:
     return filters
 
 
+_YES, _NO = ("1", "oui", "true"), ("0", "non", "false")
+
+
+def _flag(params: Mapping, names: tuple[str, ...], default: bool) -> bool:
+    """Return a 0/1 parameter (also oui/non, true/false) read under any of ``names``; empty is the default."""
+    values = [v for name in names for v in _values(params, name)]
+    text = clean_text(values[0]).lower() if values else ""
+    if text and text not in _YES + _NO:
+        raise BadParameter(f"« {names[0]} » vaut 0 ou 1")
+    return default if not text else text in _YES
+
+
 @dataclass
 class SearchRequest:
     """A validated search: query, filters, exclusions, sort, scope, page and facet options."""
@@ -192,18 +204,9 @@ class SearchRequest:
         req.more = clean_text(more[0]) if more else ""
         if req.more and req.more not in LIST_FIELDS:
             raise BadParameter("facette inconnue pour « more » (outlet, year, month, person ou author)")
-        flag = _values(params, "autocorrect")
-        if flag and clean_text(flag[0]).lower() not in ("", "0", "1", "non", "oui", "false", "true"):
-            raise BadParameter("« autocorrect » vaut 0 ou 1")
-        req.autocorrect = not flag or clean_text(flag[0]).lower() not in ("0", "non", "false")
-        flag = _values(params, "collapse")
-        if flag and clean_text(flag[0]).lower() not in ("", "0", "1", "non", "oui", "false", "true"):
-            raise BadParameter("« collapse » vaut 0 ou 1")
-        req.collapse = not flag or clean_text(flag[0]).lower() not in ("0", "non", "false")
-        flag = _values(params, "comments") + _values(params, "avec_commentaires")
-        if flag and clean_text(flag[0]).lower() not in ("", "0", "1", "non", "oui", "false", "true"):
-            raise BadParameter("« comments » vaut 0 ou 1")
-        req.with_comments = bool(flag) and clean_text(flag[0]).lower() in ("1", "oui", "true")
+        req.autocorrect = _flag(params, ("autocorrect",), True)
+        req.collapse = _flag(params, ("collapse",), True)
+        req.with_comments = _flag(params, ("comments", "avec_commentaires"), False)
         story = _values(params, "story")
         req.story = clean_text(story[0]) if story else ""
         if len(req.story) > MAX_VALUE_CHARS:

@@ -313,14 +313,14 @@ class SearchService:
         """Give each hit its story id and, when collapsed, the other copies among the results."""
         for hit, doc in zip(hits, docnums):
             hit["story"] = gen.stories.story_of(doc, hit["id"])
-            hit["versions"] = [] if final is None else self._version_rows(searcher, gen, gen.stories.versions(doc, final))
+            hit["versions"] = [] if final is None else self._version_rows(searcher, gen.stories.versions(doc, final))
 
     def _story_rows(self, searcher, gen: _Generation, docnum: int) -> list[dict]:
         """Return every copy of an article's story, earliest first, the first publication marked."""
         docs = gen.stories.members(docnum)
         if len(docs) < 2:
             return []
-        rows = self._version_rows(searcher, gen, docs)
+        rows = self._version_rows(searcher, docs)
         dated = [r for r in rows if r["date"] and not r["date_estimated"]]
         for r in rows:
             r["first"] = bool(dated) and r is dated[0]
@@ -328,7 +328,7 @@ class SearchService:
         return rows
 
     @staticmethod
-    def _version_rows(searcher, gen: _Generation, docs) -> list[dict]:
+    def _version_rows(searcher, docs) -> list[dict]:
         rows = []
         for d in docs[:MAX_VERSIONS_LISTED]:
             f = searcher.stored_fields(int(d))
