@@ -328,6 +328,7 @@ def export_cmd(query, fmt, output, index_dir, base_url, time_limit, **options):
     """Export every hit of a search, in its order, with provenance (same QUERY language and filters as
     `presse search`). Streamed: any number of hits in constant memory.
     """
+    from search import engines
     from search.query import export as ex
     from search.query.request import BadParameter, SearchRequest
     from search.query.service import SearchService
@@ -338,7 +339,7 @@ def export_cmd(query, fmt, output, index_dir, base_url, time_limit, **options):
     params["q"] = " ".join(query)
     try:
         req = SearchRequest.from_params(params)
-        svc = SearchService(index_dir or store.default_index_dir())
+        svc = _engine_for(index_dir or store.default_index_dir(), SearchService)
         # the plan comes first: a refused export leaves no half-written file behind
         plan = ex.plan_with_base(svc, req, base_url, Deadline(time_limit))
         if output is None:
@@ -349,7 +350,7 @@ def export_cmd(query, fmt, output, index_dir, base_url, time_limit, **options):
     except BadParameter as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    except (store.NoIndex, ex.ExportTooLong) as exc:
+    except (store.NoIndex, ex.ExportTooLong, engines.EngineError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     except BrokenPipeError:  # `presse export … | head`: the reader has all it wants

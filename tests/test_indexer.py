@@ -227,7 +227,7 @@ def test_a_vocabulary_that_cannot_be_saved_does_not_fail_the_reindex(tmp_path, v
     def refuse(*_a, **_k):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(suggest, "write_vocabulary", refuse)
+    monkeypatch.setattr(suggest, "stream_vocabulary", refuse)
     src, ix = tmp_path / "src", tmp_path / "ix"
     _jsonl(src / "bulk.jsonl", [_art("a", body="coopération")])
     r = indexer.reindex(src, ix, persons=False)
@@ -784,7 +784,8 @@ def _postings(index_dir):
                 rows = []
                 while m.is_active():
                     # the block statistics too: Whoosh's top-k pruning reads them
-                    rows.append((m.id(), m.weight(), m.value(), m.block_min_length(),
+                    # an inlined posting (search.index.codec.INLINE_LIMIT) says '' for no value, a block None
+                    rows.append((m.id(), m.weight(), m.value() or None, m.block_min_length(),
                                  m.block_max_length(), m.block_max_weight()))
                     m.next()
                 postings[(fieldname, text)] = rows
@@ -797,11 +798,37 @@ def _postings(index_dir):
 
 
 def test_the_write_codec_writes_the_same_postings_as_whoosh_and_names_the_stock_codec(tmp_path, monkeypatch):
-    from whoosh.codec.whoosh3 import W3Codec
-
     indexer.reindex(SEEDS, tmp_path / "fast", full=True, persons=False)
-    monkeypatch.setattr(indexer, "WriteCodec", W3Codec)  # the stock writer, through the same run
+    # the stock writer (Whoosh's codec and posting pool), through the same run
+    monkeypatch.setattr(indexer, "open_writer", lambda ix, progress=None: ix.writer(limitmb=256))
     indexer.reindex(SEEDS, tmp_path / "stock", full=True, persons=False)
     fast, stock = _postings(tmp_path / "fast"), _postings(tmp_path / "stock")
     assert len(fast[0]) > 1000 and fast[0] == stock[0] and fast[1] == stock[1]
     assert fast[2] == stock[2] == {"W3Codec"}  # readers need nothing of search.index.codec
+
+
+@pytest.mark.parametrize("limit_bytes,shuffled", [
+    (10**9, False),  # all in memory
+    (2_000, False),  # many runs on disk, merged term by term
+    (2_000, True),  # postings added out of document order (kept sorted all the same)
+])
+def test_the_term_pool_yields_postings_sorted_by_field_term_and_document(tmp_path, limit_bytes, shuffled):
+    import random
+
+    from search.index.codec import TermPool
+
+    rnd = random.Random(7)
+    items = [(rnd.choice(["body", "body_exact", "title"]), rnd.choice([b"mali", b"bamako", b"sahel", b"x" * 30]),
+              doc, float(rnd.randint(1, 3)), b"v%d" % doc) for doc in range(400) for _ in range(rnd.randint(1, 4))]
+    items = list(dict.fromkeys(items))
+    if shuffled:
+        rnd.shuffle(items)
+    pool = TermPool(str(tmp_path), limitmb=1)
+    pool.limit = limit_bytes
+    for item in items:
+        pool.add(item)
+    assert (len(pool.runs) > 3) == (limit_bytes < 10**6)
+    out = list(pool.iter_postings())
+    assert out == sorted(items, key=lambda p: (p[0], p[1], p[2]))
+    pool.cleanup()
+    assert not list(tmp_path.iterdir())

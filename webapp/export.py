@@ -58,11 +58,13 @@ def export():
         return error_response(501, "L’export n’est pas encore disponible avec le moteur OpenSearch : "
                                    "il l’est avec l’index intégré (PRESSE_ENGINE=whoosh).")
     search_url = request.host_url.rstrip("/") + ex.search_path(req, url_for("search.search"))
+    from search.engines import EngineError
+
     try:
         # matching is bounded like a search's; writing rows is not (see search/query/export.py)
         plan = ex.plan_export(service.get_service(), req, search_url=search_url, article_link=article_linker(),
                               deadline=Deadline())
-    except service.INDEX_ERRORS as exc:
+    except (*service.INDEX_ERRORS, EngineError) as exc:
         raise service.IndexUnavailable(str(exc)) from exc
     except ex.ExportTooLong as exc:
         current_app.logger.info("export refused, matching over the time limit: %s", req.q[:100])

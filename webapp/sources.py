@@ -54,16 +54,22 @@ def _outlets(data) -> tuple[list[dict], int]:
     last = np.zeros(size, dtype=np.int64)
     np.minimum.at(first, codes[dated], data.date_sort[dated])
     np.maximum.at(last, codes[dated], data.date_sort[dated])
+    items = [(facet.values[c], int(counts[c]), int(first[c]), int(last[c])) for c in np.flatnonzero(counts).tolist()]
+    return outlet_rows(items), int((live & (codes < 0)).sum())
+
+
+def outlet_rows(items) -> list[dict]:
+    """Return the rows of (outlet, count, first date key, last date key; 0 when undated), most articles first."""
     rows = []
-    for c in np.flatnonzero(counts).tolist():
-        has_dates = last[c] > 0
+    for name, count, first, last in items:
+        has_dates = last > 0
         rows.append({
-            "name": facet.values[c], "count": int(counts[c]),
-            "first": display_date({"date": _date_text(int(first[c]))}) if has_dates else None,
-            "last": display_date({"date": _date_text(int(last[c]))}) if has_dates else None,
+            "name": name, "count": count,
+            "first": display_date({"date": _date_text(first)}) if has_dates else None,
+            "last": display_date({"date": _date_text(last)}) if has_dates else None,
         })
     rows.sort(key=lambda r: (-r["count"], fold_key(r["name"])))
-    return rows, int((live & (codes < 0)).sum())
+    return rows
 
 
 def _years(data) -> tuple[list[dict], int]:
@@ -72,24 +78,33 @@ def _years(data) -> tuple[list[dict], int]:
     live = data.live
     counts = facet.counts(live)
     estimated = facet.counts(live & data.estimated)
-    present = {int(facet.values[c]): c for c in np.flatnonzero(counts).tolist() if facet.values[c].isdigit()}
-    undated = int(live.sum()) - sum(int(counts[c]) for c in present.values())
+    present = {int(facet.values[c]): (int(counts[c]), int(estimated[c]))
+               for c in np.flatnonzero(counts).tolist() if facet.values[c].isdigit()}
+    undated = int(live.sum()) - sum(n for n, _e in present.values())
+    return year_rows(present), undated
+
+
+def year_rows(present: dict[int, tuple[int, int]]) -> list[dict]:
+    """Return the rows of {year: (count, estimated)}, oldest first, the gaps of up to 60 years shown as 0."""
     if not present:
-        return [], undated
+        return []
     lo, hi = min(present), max(present)
     span = range(lo, hi + 1) if hi - lo <= 60 else sorted(present)
-    peak = max(int(counts[c]) for c in present.values())
+    peak = max(n for n, _e in present.values())
     rows = []
     for year in span:
-        c = present.get(year)
-        n = int(counts[c]) if c is not None else 0
-        rows.append({"year": str(year), "count": n, "estimated": int(estimated[c]) if c is not None else 0,
+        n, est = present.get(year, (0, 0))
+        rows.append({"year": str(year), "count": n, "estimated": est,
                      "percent": round(100 * n / peak) if peak else 0})
-    return rows, undated
+    return rows
 
 
 def coverage(svc) -> dict:
     """Return the archive's coverage (outlets, years, totals, build time), computed once per index generation."""
+    if hasattr(svc, "coverage_counts"):  # OpenSearch: the same counts from aggregations, cached per index
+        c = svc.coverage_counts()
+        return _value(c["total"], outlet_rows(c["outlets"]), c["no_outlet"], year_rows(c["years"]),
+                      c["undated"], c["estimated"], c["built"])
     searcher, gen = svc._current()  # the facet columns already read for searching: no second copy
     key = (svc.version, id(gen))
     cache = current_app.extensions.setdefault("presse.sources", {})
@@ -99,15 +114,16 @@ def coverage(svc) -> dict:
     data = gen.facets
     outlets, no_outlet = _outlets(data)
     years, undated = _years(data)
-    built = index_built_at(svc)
-    value = {
-        "total": int(data.live.sum()), "outlets": outlets, "no_outlet": no_outlet, "years": years,
-        "undated": undated, "estimated": int((data.live & data.estimated).sum()),
-        "built": built, "built_text": _built_text(built),
-    }
+    value = _value(int(data.live.sum()), outlets, no_outlet, years, undated, int((data.live & data.estimated).sum()),
+                   index_built_at(svc))
     with _lock:
         cache["key"], cache["value"] = key, value
     return value
+
+
+def _value(total, outlets, no_outlet, years, undated, estimated, built) -> dict:
+    return {"total": total, "outlets": outlets, "no_outlet": no_outlet, "years": years, "undated": undated,
+            "estimated": estimated, "built": built, "built_text": _built_text(built)}
 
 
 def _built_text(moment: datetime | None) -> str:
@@ -123,8 +139,10 @@ def sources():
     if not service.supports("sources"):
         return error_response(501, "La page des sources n’est pas encore disponible avec le moteur OpenSearch : "
                                    "la recherche, ses filtres et sa frise montrent la même couverture.")
+    from search.engines import EngineError
+
     try:
         cov = coverage(service.get_service())
-    except service.INDEX_ERRORS as exc:
+    except (*service.INDEX_ERRORS, EngineError) as exc:
         raise service.IndexUnavailable(str(exc)) from exc
     return render_template("sources.html", cov=cov)

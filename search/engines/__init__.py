@@ -26,7 +26,7 @@ DEFAULT_ALIAS = "presse"
 
 #: Everything an engine may offer; each engine lists the ones it has in ``capabilities``.
 FEATURES = frozenset({"search", "facets", "timeline", "highlight", "article", "person", "stories",
-                      "similar", "suggestions", "export"})
+                      "similar", "suggestions", "export", "sources"})
 
 
 @runtime_checkable

@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from dataclasses import replace
+from datetime import datetime, timezone
 from html import escape
+from itertools import islice
 from pathlib import Path
 
 from search.engines import opensearch_index as osi
 from search.engines import opensearch_query as osq
-from search.query import facets as fc
 from search.query import language as ql
-from search.query.request import MAX_FACET_VALUES, MORE_FACET_VALUES, SearchRequest
-from search.query.service import MAX_VERSIONS_LISTED, MONTHS_FR, SearchResult, _month_label
+from search.query.request import MAX_FACET_VALUES, SearchRequest
+from search.query.service import MAX_VERSIONS_LISTED, SearchResult
 from search.query.snippets import FRAGMENT_CHARS, MAX_FRAGMENTS, lead
 from search.query.threads import nest
 from search.text import fold_key
@@ -36,9 +38,15 @@ VERSION_FIELDS = ["id", "title", "outlet", "date", "date_estimated"]
 HIT_FIELDS = ["id", "title", "body", "comments", "comments_data", "outlet", "site", "author", "credit",
               "date", "date_precision", "date_estimated", "year", "persons", "url", "comments_count", "story"]
 BULK_SIZE = 500
-#: A page past the index's ``max_result_window`` comes back empty, with its totals and facets
-#: (deeper paging would need ``search_after``).
-MAX_WINDOW = osi.MAX_WINDOW
+#: Deepest hit a page reaches with ``from``; a page past it is walked to with ``search_after``.
+FROM_LIMIT = 10_000
+#: The order of a story's versions (first publication first).
+VERSION_SORT = [{"date_sort": {"order": "asc", "missing": "_last"}}, {"id": "asc"}]
+#: Fields of an export row (``search.query.export.record`` reads them).
+EXPORT_FIELDS = ["id", "title", "outlet", "author", "credit", "date", "date_precision", "date_estimated", "url",
+                 "persons"]
+#: Hits read per request while exporting.
+EXPORT_BATCH = 1_000
 
 
 def marked_html(fragment: str) -> str:
@@ -56,7 +64,7 @@ class OpenSearchEngine:
 
     name = "opensearch"
     capabilities = frozenset({"search", "facets", "timeline", "highlight", "article", "person", "stories",
-                              "similar"})
+                              "similar", "export", "sources"})
 
     def __init__(self, url: str, alias: str = "presse", client: osi.Client | None = None,
                  shards: int = 1, replicas: int = 0):
@@ -64,6 +72,7 @@ class OpenSearchEngine:
         self.alias = alias
         self.shards = shards
         self.replicas = replicas
+        self._coverage = None  # (indexes behind the alias, the sources page's counts)
 
     # ------------------------------------------------------------------ reindex
 
@@ -98,10 +107,12 @@ class OpenSearchEngine:
         from search.stories import group
 
         stories = group(articles)
+        sizes = Counter(stories.values())
         sources = []
         for art in articles:
             try:
-                sources.append(osi.to_source(art, stories.get(art.get("id"))))
+                story = stories.get(art.get("id"))
+                sources.append(osi.to_source(art, story, sizes.get(story, 1)))
             except ValueError as exc:  # one bad record costs that record, as in the Whoosh index
                 report["skipped"].append((f"{art.get('path') or '?'}:{art.get('id') or '?'}", f"not indexed: {exc}"))
         t = time.monotonic()
@@ -145,35 +156,44 @@ class OpenSearchEngine:
 
     # ------------------------------------------------------------------ search
 
+    def _query(self, req: SearchRequest):
+        """Return the parsed query, its translation, the facet filters and the query every facet shares."""
+        parsed = ql.parse(req.q)
+        tr = osq.Translator(req.scope).translate(parsed.tree)
+        must = [tr.query] if tr.query is not None else [osq.MATCH_ALL]
+        return parsed, tr, osq.facet_filters(req), {"bool": {"must": must, "filter": osq.global_filters(req)}}
+
     def search(self, req: SearchRequest | None = None) -> SearchResult:
         """Run a search and return hits, facets and timeline as ``SearchService.search`` does."""
         req = req or SearchRequest()
-        parsed = ql.parse(req.q)
-        tr = osq.Translator(req.scope).translate(parsed.tree)
-        filters = osq.facet_filters(req)
-        must = [tr.query] if tr.query is not None else [osq.MATCH_ALL]
-        query = {"bool": {"must": must, "filter": osq.global_filters(req)}}
+        parsed, tr, filters, query = self._query(req)
         size = MAX_FACET_VALUES
         aggs = osq.facet_aggs(req, filters, size)
         aggs |= self._known_aggs(req)
+        offset = (req.page - 1) * req.limit
+        # a page past FROM_LIMIT is found with search_after (``_deep_page``), never with a deep ``from``;
+        # so are collapsed stories listed newest first at their first publication (collapsing cannot)
+        first_copy = req.collapse and req.sort == "relevance" and tr.query is None
+        deep = offset + req.limit > FROM_LIMIT or first_copy
         body = {
             "query": query, "post_filter": {"bool": {"filter": osq.others(filters, set())}},
-            "aggs": aggs, "track_total_hits": True, "from": (req.page - 1) * req.limit, "size": req.limit,
+            "aggs": aggs, "track_total_hits": True, "from": 0 if deep else offset, "size": 0 if deep else req.limit,
             "sort": osq.sort_clause(req, tr.query is not None), "_source": HIT_FIELDS,
             "highlight": self._highlight(req.scope, tr.query),
         }
-        if body["from"] + body["size"] > MAX_WINDOW:
-            body["from"], body["size"] = 0, 0
-        if req.collapse:
+        if req.collapse and not deep:
             body["collapse"] = {"field": "story", "inner_hits": {
                 "name": "versions", "size": MAX_VERSIONS_LISTED + 1, "_source": VERSION_FIELDS,
-                "sort": [{"date_sort": {"order": "asc", "missing": "_last"}}, {"id": "asc"}]}}
+                "sort": VERSION_SORT}}
         answer = self.client.request("POST", f"/{self.alias}/_search", body)
         total = int(answer["hits"]["total"]["value"])
         total_stories = int(answer["aggregations"]["stories"]["n"]["value"])
         listed = total_stories if req.collapse else total
-        hits = [self._hit(h, req) for h in answer["hits"]["hits"]]
-        facet_out, totals = self._facets(req, answer["aggregations"])
+        raw = answer["hits"]["hits"]
+        if deep and offset < listed:
+            raw = self._deep_page(req, body, offset, first_copy)
+        hits = [self._hit(h, req) for h in raw]
+        facet_out, totals = osq.facet_rows(req, answer["aggregations"])
         one_year = req.date_from[:4] == req.date_to[:4] != "" and not req.year and not req.month
         by_month = replace(req, year=[req.date_from[:4]]) if one_year else req
         interpreted = ql.describe(parsed.tree, tr.notes)
@@ -183,9 +203,120 @@ class OpenSearchEngine:
             query=req.q, interpreted=interpreted, fallback=parsed.fallback, warnings=list(parsed.warnings),
             total=total, page=req.page, limit=req.limit, pages=(listed + req.limit - 1) // req.limit if listed else 0,
             sort=req.sort, scope=req.scope, hits=hits, facets=facet_out, facet_totals=totals, suggestion=None,
-            timeline=self._timeline(by_month, answer["aggregations"]["timeline"]),
+            timeline=osq.timeline_rows(by_month, answer["aggregations"]["timeline"]),
             total_stories=total_stories, collapse=req.collapse,
         )
+
+    def _deep_page(self, req: SearchRequest, body: dict, offset: int, first_copy: bool = False) -> list[dict]:
+        """Return the raw hits of a page walked to with search_after (past FROM_LIMIT, or ``first_copy``).
+
+        With stories collapsed, a story is listed at its best-ranked copy among the hits: the first
+        one walked, as field collapsing lists it, or with ``first_copy`` (no words, relevance order:
+        newest first) its first publication, as Whoosh lists it. Only stories of two articles or
+        more are remembered.
+        """
+        walked = {"query": body["query"], "post_filter": body["post_filter"], "sort": body["sort"],
+                  "_source": ["story", "story_size"] if req.collapse else False}
+        ids, listed, first, skipped = [], set(), {}, 0
+        pit = osi.open_pit(self.client, self.alias)
+        try:
+            hits = osi.walk(self.client, self.alias, pit, walked, fields="hits.hits._id,hits.hits._source,hits.hits.sort")
+            for chunk in iter(lambda: list(islice(hits, osi.WALK_BATCH)), []):
+                if req.collapse and first_copy:
+                    self._first_copies(chunk, body, first)
+                for h in chunk:
+                    src = h.get("_source") or {}
+                    story = src.get("story") or h["_id"]
+                    if req.collapse and src.get("story_size", 2) > 1:
+                        if first_copy:
+                            if first.get(story) != h["_id"]:
+                                continue
+                        elif story in listed:
+                            continue
+                        else:
+                            listed.add(story)  # its other copies come later in the walk
+                    if skipped < offset:
+                        skipped += 1
+                        continue
+                    ids.append(h["_id"])
+                    if len(ids) == req.limit:
+                        break
+                if len(ids) == req.limit:
+                    break
+            if not ids:
+                return []
+            fetch = {"query": {"bool": {"must": [body["query"]], "filter": [{"ids": {"values": ids}}]}},
+                     "size": len(ids), "_source": HIT_FIELDS, "highlight": body["highlight"]}
+            found = {h["_id"]: h for h in osi.search_in(self.client, self.alias, pit, fetch)["hits"]["hits"]}
+        finally:
+            osi.close_pit(self.client, pit)
+        raw = [found[i] for i in ids if i in found]
+        if req.collapse:
+            self._attach_versions(raw, body)
+        return raw
+
+    def _first_copies(self, chunk: list[dict], body: dict, first: dict) -> None:
+        """Record in ``first`` (story → id) the first publication among the hits of the chunk's stories."""
+        stories = sorted({(h.get("_source") or {}).get("story") for h in chunk
+                          if (h.get("_source") or {}).get("story_size", 2) > 1} - set(first) - {None})
+        if not stories:
+            return
+        query = {"bool": {"must": [body["query"]], "filter": [body["post_filter"], {"terms": {"story": stories}}]}}
+        aggs = {"s": {"terms": {"field": "story", "size": len(stories)}, "aggs": {"first": {"top_hits": {
+            "size": 1, "_source": False, "sort": VERSION_SORT}}}}}
+        answer = self.client.request("POST", f"/{self.alias}/_search",
+                                     {"query": query, "size": 0, "aggs": aggs, "track_total_hits": False})
+        for b in answer["aggregations"]["s"]["buckets"]:
+            first[b["key"]] = b["first"]["hits"]["hits"][0]["_id"]
+
+    def _attach_versions(self, raw: list[dict], body: dict) -> None:
+        """Give each collapsed hit of a deep page the ``versions`` inner hits field collapsing would give it."""
+        stories = list(dict.fromkeys((h.get("_source") or {}).get("story") or h["_id"] for h in raw))
+        query = {"bool": {"must": [body["query"]], "filter": [body["post_filter"], {"terms": {"story": stories}}]}}
+        aggs = {"s": {"terms": {"field": "story", "size": len(stories)}, "aggs": {"top": {"top_hits": {
+            "size": MAX_VERSIONS_LISTED + 1, "_source": VERSION_FIELDS, "sort": VERSION_SORT}}}}}
+        answer = self.client.request("POST", f"/{self.alias}/_search",
+                                     {"query": query, "size": 0, "aggs": aggs, "track_total_hits": False})
+        tops = {b["key"]: b["top"]["hits"]["hits"] for b in answer["aggregations"]["s"]["buckets"]}
+        for h in raw:
+            story = (h.get("_source") or {}).get("story") or h["_id"]
+            h["inner_hits"] = {"versions": {"hits": {"hits": tops.get(story, [])}}}
+
+    # ------------------------------------------------------------------ export
+
+    def export_hits(self, req: SearchRequest, deadline=None):
+        """Return (number of hits, their export fields in the request's order, whether matching ran out of time).
+
+        Every hit, not one per story, as the Whoosh export: the count and the rows come from one
+        point in time, the rows streamed ``search_after`` page by page (memory stays flat). The
+        deadline bounds the counting (the matching), not the writing.
+        """
+        _parsed, tr, filters, query = self._query(req)
+        query = {"bool": {"must": [query], "filter": osq.others(filters, set())}}
+        pit = osi.open_pit(self.client, self.alias)
+        counted = {"query": query, "size": 0, "track_total_hits": True}
+        seconds = getattr(deadline, "seconds", 0) or 0
+        if seconds:
+            counted["timeout"] = f"{max(1, int(seconds * 1000))}ms"
+        try:
+            answer = osi.search_in(self.client, self.alias, pit, counted)
+        except Exception:
+            osi.close_pit(self.client, pit)
+            raise
+        cut = bool(answer.get("timed_out")) or (deadline is not None and deadline.expired())
+        if cut:
+            osi.close_pit(self.client, pit)
+            return 0, iter(()), True
+        body = {"query": query, "sort": osq.sort_clause(req, tr.query is not None), "_source": EXPORT_FIELDS}
+        return int(answer["hits"]["total"]["value"]), self._export_rows(pit, body), False
+
+    def _export_rows(self, pit: str | None, body: dict):
+        """Yield the ``_source`` of every hit of ``body``, then release the point in time."""
+        try:
+            for h in osi.walk(self.client, self.alias, pit, body, batch=EXPORT_BATCH):
+                yield h.get("_source") or {}
+        finally:
+            osi.close_pit(self.client, pit)
 
     def _known_aggs(self, req) -> dict:
         """Which selected or excluded values the index holds at all (an unknown ticked value counts 0)."""
@@ -268,74 +399,6 @@ class OpenSearchEngine:
     def _version_row(src: dict) -> dict:
         return {"id": src.get("id"), "title": src.get("title") or "", "outlet": src.get("outlet") or None,
                 "date": src.get("date") or None, "date_estimated": bool(src.get("date_estimated"))}
-
-    # ------------------------------------------------------------------ facets
-
-    def _facets(self, req, aggs: dict):
-        out, totals = {}, {}
-        years = set(req.year) | {m[:4] for m in req.month}
-        one_year = years if len(years) == 1 else set()
-        for name in fc.FACETS:
-            if name == "month" and not one_year:
-                out[name], totals[name] = [], 0
-                continue
-            buckets = aggs[name]["values"]["buckets"]
-            counts = {b["key"]: b["doc_count"] for b in buckets}
-            est = {b["key"]: b["estimated"]["doc_count"] for b in buckets} if name == "year" else {}
-            known = {b["key"] for b in aggs.get(f"known_{name}", {}).get("v", {}).get("buckets", [])}
-            selected = [v for v in dict.fromkeys(getattr(req, name)) if v in known]
-            excluded = {v for v in getattr(req, f"not_{name}") if v in known}
-            unknown = [v for v in dict.fromkeys(getattr(req, name)) if v not in known]
-            values = sorted(set(counts) | set(selected) | excluded)
-            if name == "month":
-                values = [v for v in values if v[:4] in one_year or v in selected]
-            needle = fold_key(req.facet_filter.get(name, ""))
-            if needle:
-                values = [v for v in values if needle in fold_key(v) or v in selected or v in excluded]
-            if name in ("year", "month"):
-                values.sort(reverse=True)
-            else:
-                values.sort(key=lambda v: (-counts.get(v, 0), fold_key(v)))
-            totals[name] = len(values)
-            limit = (MORE_FACET_VALUES if name == req.more else req.facet_limit) or MAX_FACET_VALUES
-            shown = values[:limit] + [v for v in values[limit:] if v in selected or v in excluded]
-            rows = []
-            for v in shown:
-                row = {"value": v, "count": counts.get(v, 0), "selected": v in selected, "excluded": v in excluded}
-                if name == "year":
-                    row["estimated"] = est.get(v, 0)
-                if name == "month":
-                    row["label"] = _month_label(v)
-                rows.append(row)
-            for v in unknown:
-                rows.append({"value": v, "count": 0, "selected": True, "excluded": False,
-                             **({"estimated": 0} if name == "year" else {})})
-            out[name] = rows
-        out["comments"] = [{"value": "avec commentaires", "count": int(aggs["comments"]["doc_count"]),
-                            "selected": req.with_comments, "excluded": False}]
-        totals["comments"] = 1
-        return out, totals
-
-    @staticmethod
-    def _timeline(req, agg: dict) -> list[dict]:
-        years = set(req.year) | {m[:4] for m in req.month}
-        if len(years) == 1:
-            (year,) = years
-            months = {b["key"]: b for b in agg["months"]["buckets"]}
-            rows = []
-            for m in range(1, 13):
-                value = f"{year}-{m:02d}"
-                b = months.get(value)
-                rows.append({"value": value, "label": MONTHS_FR[m - 1], "count": b["doc_count"] if b else 0,
-                             "estimated": b["estimated"]["doc_count"] if b else 0})
-            return rows
-        present = {b["key"]: b for b in agg["years"]["buckets"] if str(b["key"]).isdigit() and b["doc_count"]}
-        if not present:
-            return []
-        lo, hi = min(int(y) for y in present), max(int(y) for y in present)
-        span = [str(y) for y in range(lo, hi + 1)] if hi - lo <= 60 else sorted(present)
-        return [{"value": y, "label": y, "count": present[y]["doc_count"] if y in present else 0,
-                 "estimated": present[y]["estimated"]["doc_count"] if y in present else 0} for y in span]
 
     # ------------------------------------------------------------------ article and person
 
@@ -422,6 +485,24 @@ class OpenSearchEngine:
             "must_not": [{"term": {"story": story}}] if story else []}}}
         hits = self.client.request("POST", f"/{self.alias}/_search", body)["hits"]["hits"]
         return [self._version_row(h["_source"]) for h in hits]
+
+    def coverage_counts(self) -> dict:
+        """Return the sources page's counts (outlets, years, totals, when the index was built), cached per index."""
+        targets = self._alias_targets()
+        if not targets:
+            raise osi.OpenSearchError(f"no index behind the alias {self.alias!r}: run `presse reindex` first", 404)
+        cached = self._coverage
+        if cached is not None and cached[0] == targets:
+            return cached[1]
+        answer = self.client.request("POST", f"/{self.alias}/_search", {
+            "size": 0, "track_total_hits": True, "aggs": osq.coverage_aggs()})
+        counts = osq.coverage_counts(int(answer["hits"]["total"]["value"]), answer["aggregations"])
+        settings = self.client.request("GET", f"/{self.alias}/_settings/index.creation_date")
+        stamps = [int(v["settings"]["index"]["creation_date"]) for v in settings.values()]
+        # the index is written in one run and published at its end: its creation dates the data
+        counts["built"] = datetime.fromtimestamp(max(stamps) / 1000, timezone.utc) if stamps else None
+        self._coverage = (targets, counts)
+        return counts
 
     def health(self) -> tuple[bool, str]:
         """Return (True, index name and article count) when the alias answers, else (False, why)."""

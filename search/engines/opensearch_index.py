@@ -93,6 +93,64 @@ class Client:
             raise
 
 
+# --------------------------------------------------------------------------- reading every hit
+
+#: How long a point in time stays open between two pages of a walk (renewed by every page).
+PIT_KEEP_ALIVE = "2m"
+#: Hits per request when walking a whole result list (at most the index's default result window).
+WALK_BATCH = 1_000
+
+
+def open_pit(client: Client, index: str) -> str | None:
+    """Open a point in time on ``index`` and return its id, or None when the cluster has none (before 2.4)."""
+    try:
+        return client.request("POST", f"/{index}/_search/point_in_time?keep_alive={PIT_KEEP_ALIVE}")["pit_id"]
+    except OpenSearchError as exc:
+        if exc.status in (400, 404, 405):  # then search_after alone, over the unique id tiebreaker
+            return None
+        raise
+
+
+def close_pit(client: Client, pit: str | None) -> None:
+    """Release a point in time (an expired or absent one is no error)."""
+    if pit:
+        try:
+            client.request("DELETE", "/_search/point_in_time", {"pit_id": [pit]}, ok=(200, 404))
+        except OpenSearchError:
+            pass  # it expires by itself after PIT_KEEP_ALIVE
+
+
+def search_in(client: Client, index: str, pit: str | None, body: dict, query: str = "") -> dict:
+    """Run one search inside the point in time ``pit`` (or on ``index`` when there is none)."""
+    if pit:
+        body = dict(body, pit={"id": pit, "keep_alive": PIT_KEEP_ALIVE})
+        return client.request("POST", "/_search" + query, body)
+    return client.request("POST", f"/{index}/_search" + query, body)
+
+
+def walk(client: Client, index: str, pit: str | None, body: dict, batch: int | None = None,
+         fields: str = "hits.hits._source,hits.hits.sort"):
+    """Yield every hit of ``body`` in its sort order, ``batch`` a request, with ``search_after`` (never ``from``).
+
+    ``body["sort"]`` must end with a unique key (the id): that is what makes ``search_after`` exact.
+    ``fields`` is the answer's ``filter_path`` (only what the caller reads crosses the network).
+    """
+    batch = batch or WALK_BATCH
+    page = {k: v for k, v in body.items() if k not in ("from", "aggs", "highlight", "collapse")}
+    page.update(size=batch, track_total_hits=False)
+    after = None
+    while True:
+        if after is not None:
+            page["search_after"] = after
+        answer = search_in(client, index, pit, page, f"?filter_path={fields},pit_id")
+        pit = answer.get("pit_id", pit)  # a point in time's id may change from one page to the next
+        hits = (answer.get("hits") or {}).get("hits") or []
+        yield from hits
+        if len(hits) < batch:
+            return
+        after = hits[-1]["sort"]
+
+
 def _reason(raw: bytes) -> str:
     try:
         err = json.loads(raw).get("error")
@@ -214,7 +272,7 @@ def mapping() -> dict:
             "persons_dictionary": kw,
             "year": kw, "month": kw, "date": kw, "date_precision": kw,
             "date_sort": {"type": "integer"}, "date_end": {"type": "integer"},
-            "date_estimated": {"type": "boolean"}, "story": kw,
+            "date_estimated": {"type": "boolean"}, "story": kw, "story_size": {"type": "integer"},
         },
     }
 
@@ -237,8 +295,11 @@ def date_end(date_sort: int) -> int:
     return date_sort + (99 if date_sort % 100 == 0 else 0) + (1200 if date_sort % 10000 == 0 else 0)
 
 
-def to_source(article: dict, story: str | None = None) -> dict:
-    """Return the OpenSearch document of an article dict (ValueError when it cannot be indexed)."""
+def to_source(article: dict, story: str | None = None, story_size: int = 1) -> dict:
+    """Return the OpenSearch document of an article dict (ValueError when it cannot be indexed).
+
+    ``story_size``: the number of articles of its story (1 for an article without copies).
+    """
     doc = documents.to_document(article)
     comments = doc["comments_data"]
     src = {
@@ -250,7 +311,7 @@ def to_source(article: dict, story: str | None = None) -> dict:
         "year": doc["year"] or None, "month": doc["month"] or None, "date": doc["date"] or None,
         "date_precision": doc["date_precision"], "date_sort": doc["date_sort"] or None,
         "date_end": date_end(doc["date_sort"]) or None, "date_estimated": doc["date_estimated"],
-        "story": story or doc["id"],
+        "story": story or doc["id"], "story_size": max(1, int(story_size)),
     }
     for key in ("path", "url", "site", "content_hash", "outlet", "author", "credit"):
         if doc.get(key):
@@ -290,3 +351,63 @@ def bulk(client: Client, index: str, sources: list[dict], retries: int = 3) -> d
             time.sleep(delay)
             delay *= 2
     return failed
+
+
+# --------------------------------------------------------------------------- the spelling vocabulary
+
+#: The vocabulary's fields, named as presse's exact fields (``search.query.suggest.EXACT_FIELDS``).
+VOCABULARY_FIELDS = {"title_exact": "title", "body_exact": "body", "comments_exact": "comments"}
+VOCABULARY_SUFFIX = ".vocabulary"
+
+
+def vocabulary_index(index: str) -> str:
+    """Return the name of the vocabulary index written beside the article index ``index``."""
+    return index + VOCABULARY_SUFFIX
+
+
+def vocabulary(sources) -> dict[str, dict[str, int]]:
+    """Return, per exact field, every folded term's document frequency, with presse's own exact analyzer.
+
+    The terms are Whoosh's ``*_exact`` terms (index mode; numbers and one-letter words left out,
+    as ``search.query.suggest.read_vocabulary`` leaves them), so prefixes, fuzzy words and
+    corrections choose among the same forms on both engines.
+    """
+    df: dict[str, dict[str, int]] = {f: {} for f in VOCABULARY_FIELDS}
+    for src in sources:
+        for field, key in VOCABULARY_FIELDS.items():
+            value = src.get(key) or ""
+            text = "\n\n".join(value) if isinstance(value, list) else value
+            counts = df[field]
+            for term in set(analysis.analyze_terms(text, "exact", mode="index")):
+                if len(term) >= 2 and not term.isdigit() and "\n" not in term:
+                    counts[term] = counts.get(term, 0) + 1
+    return df
+
+
+def write_vocabulary(client: Client, index: str, df: dict[str, dict[str, int]], shards: int = 1,
+                     replicas: int = 0) -> str:
+    """Write the vocabulary index of ``index``: one document per field and first letter (sorted terms, counts)."""
+    name = vocabulary_index(index)
+    kw = {"type": "keyword"}
+    stored = {"type": "keyword", "index": False, "doc_values": False}
+    client.request("PUT", f"/{name}", {
+        "settings": {"index": {"number_of_shards": shards, "number_of_replicas": replicas}},
+        "mappings": {"dynamic": "strict", "properties": {
+            "field": kw, "letter": kw, "terms": stored, "dfs": {"type": "integer", "index": False,
+                                                                "doc_values": False}}}})
+    lines = []
+    for field, counts in df.items():
+        buckets: dict[str, list[str]] = {}
+        for term in sorted(counts):
+            buckets.setdefault(term[0], []).append(term)
+        for letter, terms in buckets.items():
+            lines.append(json.dumps({"index": {"_index": name, "_id": f"{field}:{letter}"}}, ensure_ascii=False))
+            lines.append(json.dumps({"field": field, "letter": letter, "terms": terms,
+                                     "dfs": [counts[t] for t in terms]}, ensure_ascii=False))
+    for start in range(0, len(lines), 100):  # 50 buckets a request: a bucket of a large corpus weighs megabytes
+        answer = client.request("POST", "/_bulk", "\n".join(lines[start:start + 100]) + "\n", ndjson=True)
+        bad = [i["index"].get("error") for i in answer.get("items", []) if i["index"].get("error")]
+        if bad:
+            raise OpenSearchError(f"vocabulary not written: {bad[:2]}")
+    client.request("POST", f"/{name}/_refresh")
+    return name

@@ -16,7 +16,9 @@ from search.query import dates
 from search.query import facets as fc
 from search.query import language as ql
 from search.query.build import MAX_EXPANSION, SCOPE_FIELDS, fuzzy_distance
-from search.text import fold
+from search.query.request import MAX_FACET_VALUES, MORE_FACET_VALUES
+from search.query.service import MONTHS_FR, _month_label
+from search.text import fold, fold_key
 
 NAME_FIELDS = {"author": "author.words", "outlet": "outlet.words", "person": "persons.words"}
 #: Request facet → indexed keyword field.
@@ -239,3 +241,121 @@ def sort_clause(req, has_query: bool) -> list:
         return [{"_score": "desc"}, {"id": "asc"}]
     order = "asc" if req.sort == "oldest" else "desc"
     return [{"date_sort": {"order": order, "missing": "_last"}}, {"id": "asc"}]
+
+
+# --------------------------------------------------------------------------- facet and timeline rows
+
+
+def facet_rows(req, aggs: dict):
+    """Return the facets and their value counts from a search's aggregations, as ``SearchService`` lists them."""
+    out, totals = {}, {}
+    years = set(req.year) | {m[:4] for m in req.month}
+    one_year = years if len(years) == 1 else set()
+    for name in fc.FACETS:
+        if name == "month" and not one_year:
+            out[name], totals[name] = [], 0
+            continue
+        buckets = aggs[name]["values"]["buckets"]
+        counts = {b["key"]: b["doc_count"] for b in buckets}
+        est = {b["key"]: b["estimated"]["doc_count"] for b in buckets} if name == "year" else {}
+        known = {b["key"] for b in aggs.get(f"known_{name}", {}).get("v", {}).get("buckets", [])}
+        selected = [v for v in dict.fromkeys(getattr(req, name)) if v in known]
+        excluded = {v for v in getattr(req, f"not_{name}") if v in known}
+        unknown = [v for v in dict.fromkeys(getattr(req, name)) if v not in known]
+        values = sorted(set(counts) | set(selected) | excluded)
+        if name == "month":
+            values = [v for v in values if v[:4] in one_year or v in selected]
+        needle = fold_key(req.facet_filter.get(name, ""))
+        if needle:
+            values = [v for v in values if needle in fold_key(v) or v in selected or v in excluded]
+        if name in ("year", "month"):
+            values.sort(reverse=True)
+        else:
+            values.sort(key=lambda v: (-counts.get(v, 0), fold_key(v)))
+        totals[name] = len(values)
+        limit = (MORE_FACET_VALUES if name == req.more else req.facet_limit) or MAX_FACET_VALUES
+        shown = values[:limit] + [v for v in values[limit:] if v in selected or v in excluded]
+        rows = []
+        for v in shown:
+            row = {"value": v, "count": counts.get(v, 0), "selected": v in selected, "excluded": v in excluded}
+            if name == "year":
+                row["estimated"] = est.get(v, 0)
+            if name == "month":
+                row["label"] = _month_label(v)
+            rows.append(row)
+        for v in unknown:
+            rows.append({"value": v, "count": 0, "selected": True, "excluded": False,
+                         **({"estimated": 0} if name == "year" else {})})
+        out[name] = rows
+    out["comments"] = [{"value": "avec commentaires", "count": int(aggs["comments"]["doc_count"]),
+                        "selected": req.with_comments, "excluded": False}]
+    totals["comments"] = 1
+    return out, totals
+
+
+def timeline_rows(req, agg: dict) -> list[dict]:
+    """Return the timeline (months of one year, else years with their gaps) from its aggregation."""
+    years = set(req.year) | {m[:4] for m in req.month}
+    if len(years) == 1:
+        (year,) = years
+        months = {b["key"]: b for b in agg["months"]["buckets"]}
+        rows = []
+        for m in range(1, 13):
+            value = f"{year}-{m:02d}"
+            b = months.get(value)
+            rows.append({"value": value, "label": MONTHS_FR[m - 1], "count": b["doc_count"] if b else 0,
+                         "estimated": b["estimated"]["doc_count"] if b else 0})
+        return rows
+    present = {b["key"]: b for b in agg["years"]["buckets"] if str(b["key"]).isdigit() and b["doc_count"]}
+    if not present:
+        return []
+    lo, hi = min(int(y) for y in present), max(int(y) for y in present)
+    span = [str(y) for y in range(lo, hi + 1)] if hi - lo <= 60 else sorted(present)
+    return [{"value": y, "label": y, "count": present[y]["doc_count"] if y in present else 0,
+             "estimated": present[y]["estimated"]["doc_count"] if y in present else 0} for y in span]
+
+
+# --------------------------------------------------------------------------- the sources page
+
+#: Most outlets the sources page lists (one terms bucket each).
+MAX_OUTLETS = 50_000
+
+
+def coverage_aggs() -> dict:
+    """Return the aggregations of the sources page: per outlet its count and published date span, per year."""
+    # estimated dates are guesses from the text: they do not bound what an outlet published
+    published = {"bool": {"filter": [{"range": {"date_sort": {"gt": 0}}}],
+                          "must_not": [{"term": {"date_estimated": True}}]}}
+    estimated = {"filter": {"term": {"date_estimated": True}}}
+    return {
+        "outlets": {"terms": {"field": "outlet", "size": MAX_OUTLETS}, "aggs": {"published": {
+            "filter": published, "aggs": {"first": {"min": {"field": "date_sort"}},
+                                          "last": {"max": {"field": "date_sort"}}}}}},
+        "no_outlet": {"missing": {"field": "outlet"}},
+        "years": {"terms": {"field": "year", "size": MAX_OUTLETS}, "aggs": {"estimated": estimated}},
+        "estimated": estimated,
+    }
+
+
+def coverage_counts(total: int, aggs: dict) -> dict:
+    """Return the sources page's counts from ``coverage_aggs``' answer, outlets merged as the facets merge them.
+
+    Spellings of one outlet that differ only by case or accents (« Maliweb », « maliweb ») are one
+    outlet, shown with its commonest spelling.
+    """
+    merged: dict[str, list] = {}
+    for b in aggs["outlets"]["buckets"]:
+        pub = b["published"]
+        first, last = (int(pub[k]["value"] or 0) if pub["doc_count"] else 0 for k in ("first", "last"))
+        row = merged.setdefault(fold_key(b["key"]), [b["key"], 0, 0, 0, b["doc_count"]])
+        if b["doc_count"] > row[4]:
+            row[0], row[4] = b["key"], b["doc_count"]
+        row[1] += b["doc_count"]
+        if last:
+            row[2] = min(row[2], first) if row[2] else first
+            row[3] = max(row[3], last)
+    years = {int(b["key"]): (b["doc_count"], b["estimated"]["doc_count"]) for b in aggs["years"]["buckets"]
+             if str(b["key"]).isdigit() and b["doc_count"]}
+    return {"total": total, "outlets": [tuple(r[:4]) for r in merged.values()],
+            "no_outlet": int(aggs["no_outlet"]["doc_count"]), "years": years,
+            "undated": total - sum(n for n, _e in years.values()), "estimated": int(aggs["estimated"]["doc_count"])}

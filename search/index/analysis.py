@@ -182,6 +182,18 @@ class FrenchTokenizer(Tokenizer):
     def __hash__(self):
         return hash((type(self).__name__, self.stem, self.stops))
 
+    def index_positions(self, value, memo=None) -> dict[str, list[int]]:
+        """Return ``term → positions`` of ``value`` as indexed (the unstopped tokens in index mode)."""
+        out: dict[str, list[int]] = {}
+        for pos, terms in enumerate(_groups(value, self.stem, getattr(self, "stops", True), memo)):
+            for text in terms:
+                found = out.get(text)
+                if found is None:
+                    out[text] = [pos]
+                else:
+                    found.append(pos)
+        return out
+
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
         if not isinstance(value, str):
@@ -223,6 +235,49 @@ class FrenchTokenizer(Tokenizer):
                     t.endchar = start_char + m.end()
                 yield t
             pos += 1
+
+
+def _groups(value, stem: bool, stops: bool, memo=None) -> list[tuple[str, ...]]:
+    """Return the terms of each indexed position of ``value`` (index mode, stop words removed).
+
+    The same as the tokenizer's stream, without a Token per word: the writer analyses one text
+    for its stemmed, exact and pair fields, so ``memo`` (one dict per document) keeps the raw
+    tokens and each analysis of a text for the next field.
+    """
+    if not isinstance(value, str):
+        value = "" if value is None else str(value)
+    key = (id(value), stem, stops)
+    if memo is not None:
+        hit = memo.get(key)
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        raw_hit = memo.get(id(value))
+        raws = raw_hit[1] if raw_hit is not None and raw_hit[0] is value else None
+    else:
+        raws = None
+    if raws is None:
+        text = value
+        if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+        raws = [r for r in (m.group() for m in _TOKEN_RE.finditer(text)) if len(r) <= _MAX_TOKEN]
+        if memo is not None:
+            memo[id(value)] = (value, raws)
+    ckey = (stem, stops, True, True)
+    cache = _CACHES.get(ckey)
+    if cache is None:
+        cache = _CACHES[ckey] = {}
+    groups = []
+    for raw in raws:
+        entry = cache.get(raw)
+        if entry is None:
+            if len(cache) >= _CACHE_LIMIT:
+                cache.clear()
+            entry = cache[raw] = _terms(raw, stem, stops, True, True)
+        if entry[0]:  # a stopped token still takes its position (never, with stop words removed)
+            groups.append(() if entry[1] else entry[0])
+    if memo is not None:
+        memo[key] = (value, groups)
+    return groups
 
 
 #: Joins the two words of a pair term ("forces armees"); never inside a token.
@@ -275,6 +330,27 @@ class PairTokenizer(Tokenizer):
                     continue
                 yield self._emit(t, text + PAIR_SEP + w.text, positions, chars, start_pos + w.pos - 1,
                                  startchar, w.endchar)
+
+    def index_positions(self, value, memo=None) -> dict[str, list[int]]:
+        """Return ``pair → positions`` of ``value`` as indexed (what ``__call__`` yields in index mode)."""
+        frequent = getattr(self, "frequent", None)
+        out: dict[str, list[int]] = {}
+        prev: tuple = ()
+        for pos, cur in enumerate(_groups(value, False, False, memo)):
+            for a in prev:
+                if frequent is not None and a not in frequent:
+                    continue
+                for b in cur:
+                    if frequent is not None and b not in frequent:
+                        continue
+                    text = a + PAIR_SEP + b
+                    found = out.get(text)
+                    if found is None:
+                        out[text] = [pos - 1]
+                    else:
+                        found.append(pos - 1)
+            prev = cur
+        return out
 
     @staticmethod
     def _emit(t, text, positions, chars, pos, startchar, endchar):

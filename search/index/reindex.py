@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from search.index import analysis
-from search.index.codec import WriteCodec, report_merge
+from search.index.codec import WriteCodec
+from search.index.writer import open_writer
 from search.index import documents
 from search.index import faults
 from search.index import storyfile
@@ -1161,12 +1162,12 @@ def _document(art: dict, report: ReindexReport, persons=None) -> dict | None:
         return None
 
 
-def _writer_for(ix, procs: int, ndocs: int):
+def _writer_for(ix, procs: int, ndocs: int, progress):
     procs = min(procs, WRITER_PROCS)
     if procs > 1 and ndocs >= MP_MIN_DOCS:
         return ix.writer(procs=procs, multisegment=True, limitmb=128,
                          subargs={"codec": WriteCodec(), "limitmb": 128}), procs
-    return ix.writer(limitmb=256, codec=WriteCodec()), 1
+    return open_writer(ix, progress), 1
 
 
 def _write_full(index_dir, state, to_write, resolution, procs, report, progress, stories=None):
@@ -1175,8 +1176,7 @@ def _write_full(index_dir, state, to_write, resolution, procs, report, progress,
     gen = store.new_generation(index_dir)
     report.generation = gen.name
     ix = windex.create_in(str(gen), build_schema(_frequent_words(to_write)))
-    writer, report.procs = _writer_for(ix, procs, len(to_write))
-    report_merge(writer, progress)
+    writer, report.procs = _writer_for(ix, procs, len(to_write), progress)
     try:
         total = len(to_write)
         for i, art in enumerate(to_write.values()):
@@ -1266,8 +1266,7 @@ def merge_policy(writer, segments):
 def _write_incremental(ix, live, state, to_write, deleted, persons_changed, resolution,
                        report, progress, stories=None):
     new_files = state["files"]
-    writer = ix.writer(limitmb=256, codec=WriteCodec())
-    report_merge(writer, progress)
+    writer = open_writer(ix, progress)
     try:
         for aid in deleted:
             writer.delete_by_term("id", aid)

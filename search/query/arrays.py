@@ -29,7 +29,6 @@ import numpy as np
 from search.index import storyfile
 from search.query import facets as fc
 from search.query import match as fm
-from search.query import zerocopy
 from search.query.collapse import Stories
 from search.text import fold_key
 
@@ -212,12 +211,13 @@ def save(generation) -> bool:
     Never raises for an ordinary failure: the files only save memory and time, and searchers
     build the same arrays in memory without them.
     """
-    from whoosh import index as windex
+    from whoosh.filedb.filestore import FileStorage
 
-    zerocopy.install()  # reading the columns must not copy the whole segment into the indexer
     generation = Path(generation)
     try:
-        ix = windex.open_dir(str(generation))
+        # read through files, not a map of the whole segment: the indexer's memory must not grow
+        # with the index (a mapped read counts every page touched, gigabytes at a million articles)
+        ix = FileStorage(str(generation), supports_mmap=False).open_index()
         try:
             with ix.searcher() as searcher:
                 data = fc.FacetData(searcher)

@@ -55,15 +55,18 @@ class ExportPlan:
     """What one export will write: the searcher, the ordered hits and the provenance fields."""
 
     searcher: object
-    docnums: np.ndarray
+    docnums: np.ndarray | None
     search_url: str
     exported_at: str
     article_link: Callable[[str], str] | None = None  # id → absolute URL of its page in presse
+    # an engine that streams the hits itself (OpenSearch): their stored fields in order, and their number
+    stream: Iterator[dict] | None = None
+    count: int = 0
 
     @property
     def total(self) -> int:
         """Number of hits the export holds."""
-        return int(len(self.docnums))
+        return self.count if self.stream is not None else int(len(self.docnums))
 
 
 def search_pairs(req: SearchRequest) -> list[tuple[str, str]]:
@@ -87,18 +90,27 @@ def now_iso() -> str:
 def plan_export(service, req: SearchRequest, *, search_url: str | None = None, article_link=None,
                 deadline: Deadline | None = None, exported_at: str | None = None) -> ExportPlan:
     """Match every hit of ``req`` in its order; raise ExportTooLong when ``deadline`` runs out first."""
-    searcher, docnums, cut = service.iter_docnums(req, deadline)
+    stream, count = None, 0
+    if hasattr(service, "export_hits"):  # OpenSearch: the engine walks its hits with search_after
+        count, stream, cut = service.export_hits(req, deadline)
+        searcher, docnums = None, None
+    else:
+        searcher, docnums, cut = service.iter_docnums(req, deadline)
     if cut:
         raise ExportTooLong(
             "Recherche trop longue pour un export complet : précisez la requête (moins de mots en OU, de "
             "préfixes ou de mots approchés~), ou exportez avec la commande « presse export », "
             "sans limite de temps.")
     return ExportPlan(searcher, docnums, search_url if search_url is not None else search_path(req),
-                      exported_at or now_iso(), article_link)
+                      exported_at or now_iso(), article_link, stream=stream, count=count)
 
 
 def iter_records(plan: ExportPlan) -> Iterator[dict]:
     """Yield one provenance record per hit, in order, reading stored fields a batch at a time."""
+    if plan.stream is not None:
+        for f in plan.stream:
+            yield record(f, plan)
+        return
     searcher = plan.searcher
     for start in range(0, plan.total, BATCH):
         batch = plan.docnums[start : start + BATCH]

@@ -269,8 +269,8 @@ def _chain(q) -> list[tuple[str, str, int]] | None:
 
 def _positions_of(m, wanted: np.ndarray, offset: int, into: dict) -> None:
     """Add ``docnum → positions`` to ``into`` for the postings of ``m`` whose docnum is in ``wanted``."""
-    fmt = m.format
     if type(m).__name__ == "W3LeafMatcher":
+        fmt = m.format
         while m.is_active():
             m._read_data()
             ids = np.asarray(m._data[0], dtype=np.int64)

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import heapq
 import json
+import shutil
+import sys
+from array import array
 import math
 import mmap
 import os
@@ -146,42 +149,92 @@ def _stamp(reader) -> dict:
 def save_vocabulary(folder) -> bool:
     """Read the vocabulary of the Whoosh index in ``folder`` and save it there; False on failure.
 
-    Never raises for an ordinary failure: the file only saves time, and searchers rebuild it.
+    The terms are streamed from the index in order, never held all at once (a million articles
+    have millions of distinct words), and the index is read without mapping it, so a reindex does
+    not count the whole index in its memory.  Never raises for an ordinary failure: the file
+    only saves time, and searchers rebuild it.
     """
-    from whoosh import index as windex
+    from whoosh.filedb.filestore import FileStorage
 
     folder = Path(folder)
     try:
-        ix = windex.open_dir(str(folder))
+        ix = FileStorage(str(folder), supports_mmap=False).open_index()
         try:
             with ix.reader() as reader:
                 stamp = _stamp(reader)
-                df = read_vocabulary(reader)
+                stream_vocabulary(folder / VOCAB_FILE, _sorted_vocabulary(reader), stamp)
         finally:
             ix.close()
-        write_vocabulary(folder / VOCAB_FILE, df, stamp)
         return True
     except Exception:  # disk full, read-only folder, damaged index: searches still work without it
         return False
 
 
+def _sorted_vocabulary(reader, fields=EXACT_FIELDS):
+    """Yield ``(term, document frequency)`` in term order, the fields' sorted term lists merged."""
+    names = set(reader.schema.names())
+    streams = [_field_terms(reader, f) for f in fields if f in names]
+    current, total = None, 0
+    for text, n in heapq.merge(*streams):
+        if text != current:
+            if current is not None:
+                yield current, total
+            current, total = text, 0
+        total += n
+    if current is not None:
+        yield current, total
+
+
+def _field_terms(reader, fieldname: str):
+    for btext, info in reader.iter_field(fieldname):
+        text = btext.decode("utf-8", "replace") if isinstance(btext, bytes) else btext
+        if len(text) < 2 or text.isdigit() or "\n" in text:
+            continue
+        yield text, info.doc_frequency()
+
+
 def write_vocabulary(path: Path, df: Counter, stamp: dict) -> None:
     """Write ``df`` atomically: a JSON header, the terms joined by newlines, then int32 frequencies."""
-    terms = sorted(df)  # sorted, so each first letter is one contiguous slice
+    stream_vocabulary(path, ((t, df[t]) for t in sorted(df)), stamp)
+
+
+def stream_vocabulary(path: Path, terms, stamp: dict) -> None:
+    """Write ``(term, frequency)`` pairs given in sorted order, as ``write_vocabulary``, in bounded memory.
+
+    The terms go to a temporary file and the counts to a compact array, since the header (the
+    count, the size and each first letter's span) must come first.
+    """
     spans: dict[str, list[int]] = {}
-    for i, t in enumerate(terms):
-        span = spans.setdefault(t[0], [i, i])
-        span[1] = i + 1
-    blob = "\n".join(terms).encode("utf-8")
-    counts = np.array([df[t] for t in terms], dtype="<i4")
-    header = json.dumps({**stamp, "count": len(terms), "bytes": len(blob), "buckets": spans}).encode()
+    counts = array("i")
+    blob_tmp = path.with_name(f".{path.name}.{os.getpid()}.terms")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(_MAGIC + header + b"\n" + blob + counts.tobytes())
+        nbytes, last = 0, None
+        with open(blob_tmp, "wb", buffering=1 << 20) as blob:
+            for i, (term, n) in enumerate(terms):
+                if last is not None and term <= last:
+                    raise ValueError("vocabulary terms out of order")
+                last = term
+                encoded = term.encode("utf-8")
+                if i:
+                    blob.write(b"\n")
+                    nbytes += 1
+                blob.write(encoded)
+                nbytes += len(encoded)
+                counts.append(min(int(n), 2**31 - 1))
+                span = spans.setdefault(term[0], [i, i])
+                span[1] = i + 1
+        if sys.byteorder != "little":
+            counts.byteswap()
+        header = json.dumps({**stamp, "count": len(counts), "bytes": nbytes, "buckets": spans}).encode()
+        with open(tmp, "wb") as fh, open(blob_tmp, "rb") as blob:
+            fh.write(_MAGIC + header + b"\n")
+            shutil.copyfileobj(blob, fh, 1 << 20)
+            fh.write(counts.tobytes())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+        blob_tmp.unlink(missing_ok=True)
 
 
 class SavedBuckets(Mapping):
