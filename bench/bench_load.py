@@ -6,8 +6,11 @@ p50/p95/p99 latency and errors as a Markdown table, with whether the index was b
 persons (read from its state file: persons make the person facet and person filters real work).
 
     python bench/bench_load.py --corpus PATH/articles.jsonl.gz --workdir var/bench-load
+    python bench/bench_load.py --index DIR --workdir var/bench-load --no-reindex-phase
 
-Needs `wrk` (Debian package `wrk`). The index is built once in WORKDIR and reused.
+Needs `wrk` (Debian package `wrk`). The index is built once in WORKDIR and reused; ``--index``
+serves an existing index instead (a scale index from ``bench/gen_scale.py``), without the
+reindex phase, which needs the source.
 """
 
 from __future__ import annotations
@@ -138,7 +141,8 @@ def run_wrk(base: str, mix_file: Path, clients: int, duration: int) -> dict:
 def main(argv=None) -> int:
     """Run the benchmark and print the table."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--corpus", type=Path, required=True, help="articles.jsonl.gz")
+    ap.add_argument("--corpus", type=Path, help="articles.jsonl.gz (to build the index)")
+    ap.add_argument("--index", type=Path, help="serve this existing index folder instead")
     ap.add_argument("--workdir", type=Path, default=Path("var/bench-load"))
     ap.add_argument("--limit", type=int, default=None, help="only the first N corpus records")
     ap.add_argument("--clients", default="20,50")
@@ -151,15 +155,21 @@ def main(argv=None) -> int:
     if not shutil.which("wrk"):
         print("wrk not found: apt-get install -y wrk", file=sys.stderr)
         return 2
-    if not args.corpus.exists():
-        print(f"corpus not found: {args.corpus}", file=sys.stderr)
-        return 2
     from search.index import reindex as indexer
     from search.index import folder as store
 
     args.workdir.mkdir(parents=True, exist_ok=True)
-    source = prepare_source(args.corpus, args.workdir, args.limit)
-    index_dir = args.workdir / "index"
+    if args.index is not None:
+        if store.live_path(args.index) is None:
+            print(f"no index in {args.index}", file=sys.stderr)
+            return 2
+        index_dir, source, args.no_reindex_phase = args.index, None, True
+    elif args.corpus is None or not args.corpus.exists():
+        print(f"corpus not found: {args.corpus}", file=sys.stderr)
+        return 2
+    else:
+        source = prepare_source(args.corpus, args.workdir, args.limit)
+        index_dir = args.workdir / "index"
     if store.live_path(index_dir) is None:
         t0 = time.monotonic()
         report = indexer.reindex(source, index_dir, full=True, persons=args.persons)
@@ -205,7 +215,9 @@ def main(argv=None) -> int:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-    print(f"\ncorpus: {args.corpus.name} ({'all' if args.limit is None else args.limit} records), "
+    what = (f"index {index_dir.name}" if args.corpus is None
+            else f"{args.corpus.name} ({'all' if args.limit is None else args.limit} records)")
+    print(f"\ncorpus: {what}, "
           f"persons {persons_on}, gunicorn {args.workers} workers x {args.threads} threads, "
           f"wrk {args.duration}s per row\n")
     print("| phase | clients | req/s | p50 ms | p95 ms | p99 ms | errors (5xx) |")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from search import indexer  # noqa: E402
+from search.index import reindex as indexer  # noqa: E402
 
 PAGE = "Titre {n}\n\nLa sécurité au Mali, note numéro {n}.\n"
 

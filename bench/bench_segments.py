@@ -33,9 +33,10 @@ os.environ.setdefault("PRESSE_RESULT_CACHE", "0")  # measure searches, not the r
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_query import QUERIES  # noqa: E402
-from search import store  # noqa: E402
+from search.index import folder as store  # noqa: E402
 from search.extract import files as extract
-from search.index import reindex as indexer
+from search.index import reindex as indexer  # noqa: E402
+from search.index import writer as writing_step  # noqa: E402
 from search.query.service import SearchService  # noqa: E402
 from search.query.request import SearchRequest
 
@@ -119,7 +120,7 @@ def run_policy(policy: str, articles: list[dict], workdir: Path, runs: int, chan
     from whoosh import writing
 
     if policy == "whoosh":
-        indexer.merge_policy = writing.MERGE_SMALL
+        writing_step.merge_policy = writing.MERGE_SMALL
     articles = [dict(a) for a in articles]
     source, index_dir = workdir / f"src-{policy}", workdir / f"index-{policy}"
     write_source(source, articles)
@@ -161,11 +162,11 @@ def main(argv=None) -> int:
     summary = []
     for policy in policies:
         tmp = Path(tempfile.mkdtemp(prefix=f"presse-bench-segments-{policy}-", dir=args.workdir))
-        real = indexer.merge_policy
+        real = writing_step.merge_policy
         try:
             rows = run_policy(policy, articles, tmp, args.runs, args.change, args.repeat)
         finally:
-            indexer.merge_policy = real
+            writing_step.merge_policy = real
             shutil.rmtree(tmp, ignore_errors=True)
         last = rows[-1]
         summary.append({"policy": policy, "runs": args.runs, "first_size_mb": rows[0]["size_mb"],

@@ -2,16 +2,19 @@
 
 Usage:
     python bench/bench_write.py --corpus PATH/articles.jsonl.gz [--limit 5000] [--runs 3]
-        [--base HEAD] [--profile] [--workdir DIR]
+        [--base HEAD] [--procs 2] [--profile] [--workdir DIR]
 
 The first ``--limit`` records of the corpus are copied into one JSONL source folder; the code
 of ``--base`` is taken from git (``git archive``, the work tree is not touched) into the work
-folder.  Each run is one fresh process doing ``reindex(full=True, persons=False, procs=1)``,
-alternately with the base code and with the work tree's, on the same source; it reports the
-``write`` phase of the summary (documents added, commit, vocabulary, state), its wall and CPU
-seconds, the peak RSS and the index size.  The medians of ``--runs`` runs and their ratio are
-printed last.  CPU seconds are the fair figure on a shared machine: the wall time also counts
-the neighbours.  ``--profile`` prints the top functions of one cProfile'd run of today's code.
+folder.  Each run is one fresh process doing ``reindex(full=True, persons=False, procs=P)``
+(``--procs``, the reindex default of 2 unless given: the writer may hand the text analysis to
+``P - 1`` worker processes), alternately with the base code and with the work tree's, on the
+same source; it reports the ``write`` phase of the summary (documents added, commit, vocabulary,
+state), its wall time, the CPU time of the writer and of its workers, the peak RSS and the index
+size.  The medians of ``--runs`` runs and their ratios are printed last.  The writer's CPU time
+is the fair figure of one process's work on a shared machine; the wall time is what a user
+waits, and it needs the spare core free.  ``--profile`` prints the top functions of one
+cProfile'd run of today's code in one process.
 """
 
 from __future__ import annotations
@@ -36,12 +39,13 @@ import cProfile, json, pstats, resource, sys, time
 from search.index import reindex as indexer
 from search.index import folder
 
-source, index_dir, profile = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+source, index_dir, profile, procs = sys.argv[1], sys.argv[2], sys.argv[3] == "1", int(sys.argv[4])
 phase = {}
 real_write = indexer._write
 
 
 def timed_write(run):
+    kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu0, t0 = time.process_time(), time.monotonic()
     prof = cProfile.Profile() if profile else None
     if prof:
@@ -52,12 +56,14 @@ def timed_write(run):
         if prof:
             prof.disable()
             pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(25)
-        phase["write_cpu"] = time.process_time() - cpu0
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        phase["write_cpu"] = time.process_time() - cpu0  # this process (the writer)
+        phase["workers_cpu"] = (kids.ru_utime + kids.ru_stime) - (kids0.ru_utime + kids0.ru_stime)
         phase["write_s"] = time.monotonic() - t0
 
 
 indexer._write = timed_write
-report = indexer.reindex(source, index_dir, full=True, persons=False, procs=1)
+report = indexer.reindex(source, index_dir, full=True, persons=False, procs=procs)
 live = folder.live_path(index_dir)
 size = sum(p.stat().st_size for p in live.rglob("*") if p.is_file())
 print(json.dumps(dict(phase, docs=report.total_docs, total_s=report.seconds,
@@ -77,10 +83,10 @@ def base_tree(rev: str, workdir: Path) -> Path:
     return target
 
 
-def one_run(code_root: Path, source: Path, index_dir: Path, profile: bool = False) -> dict:
+def one_run(code_root: Path, source: Path, index_dir: Path, profile: bool = False, procs: int = 2) -> dict:
     """Return the measures of one reindex in a fresh process importing ``search`` from ``code_root``."""
     env = dict(os.environ, PYTHONPATH=str(code_root))
-    done = subprocess.run([sys.executable, "-c", RUN, str(source), str(index_dir), "1" if profile else "0"],
+    done = subprocess.run([sys.executable, "-c", RUN, str(source), str(index_dir), "1" if profile else "0", str(procs)],
                           env=env, capture_output=True, text=True, cwd=str(code_root))
     if done.returncode != 0:
         raise SystemExit(f"run failed ({code_root}):\n{done.stderr[-3000:]}")
@@ -98,6 +104,7 @@ def main(argv=None) -> int:
     ap.add_argument("--base", default="HEAD", help="git revision to compare with")
     ap.add_argument("--profile", action="store_true", help="also profile one run of today's code")
     ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--procs", type=int, default=2, help="reindex --procs for both codes (analysis workers = procs - 1)")
     args = ap.parse_args(argv)
     if not args.corpus.is_file():
         print(f"corpus not found: {args.corpus}", file=sys.stderr)
@@ -109,11 +116,11 @@ def main(argv=None) -> int:
         source = prepare_source(args.corpus, workdir, args.limit)
         codes = {"base": base_tree(args.base, workdir), "today": ROOT}
         if args.profile:
-            one_run(ROOT, source, workdir / "profile", profile=True)
+            one_run(ROOT, source, workdir / "profile", profile=True, procs=1)
         rows: dict[str, list[dict]] = {name: [] for name in codes}
         for n in range(args.runs):
             for name, root in codes.items():  # alternated: a slow spell of the machine hits both
-                row = one_run(root, source, workdir / f"ix-{name}-{n}")
+                row = one_run(root, source, workdir / f"ix-{name}-{n}", procs=args.procs)
                 rows[name].append(row)
                 print(json.dumps({"code": name, "run": n + 1, **{k: round(v, 2) for k, v in row.items()}}),
                       flush=True)

@@ -156,7 +156,7 @@ def reindex(source, index_dir, full, wait, persons, procs, follow_external_links
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     if name == "opensearch":
-        _reindex_opensearch(source, index_dir, persons)
+        _reindex_opensearch(source, index_dir, persons, full)
         return
     try:
         report = indexer.reindex(source, index_dir, full=full, wait=wait, persons=persons, procs=procs,
@@ -215,8 +215,8 @@ def _engine_for(index_dir: Path, whoosh_service):
     return engines.get_engine() if engines.engine_name() == "opensearch" else whoosh_service(index_dir)
 
 
-def _reindex_opensearch(source: Path, index_dir: Path, persons: bool) -> None:
-    """Reindex into the OpenSearch cluster PRESSE_OPENSEARCH_URL names: a new index, then the alias moved."""
+def _reindex_opensearch(source: Path, index_dir: Path, persons: bool, full: bool = False) -> None:
+    """Reindex into the OpenSearch cluster PRESSE_OPENSEARCH_URL names: by id, or a new index and the alias moved."""
     from search import engines
     from search.index import reindex as indexer
 
@@ -224,7 +224,7 @@ def _reindex_opensearch(source: Path, index_dir: Path, persons: bool) -> None:
     index_dir.mkdir(parents=True, exist_ok=True)  # the NER cache stays on this machine
     try:
         report = engine.reindex(source, persons=persons, progress=indexer.make_progress(sys.stderr),
-                                ner_cache=index_dir / "persons-cache.sqlite")
+                                full=full, index_dir=index_dir)
     except KeyboardInterrupt:
         click.echo("interrupted: the previous index is still the live one", err=True)
         sys.exit(130)
@@ -234,6 +234,9 @@ def _reindex_opensearch(source: Path, index_dir: Path, persons: bool) -> None:
         sys.exit(2)
     click.echo(f"reindex into OpenSearch ({engines.opensearch_url()}): {report.get('index')} "
                f"now behind the alias {engines.opensearch_alias()}")
+    if "report" in report:  # the summary of a Whoosh reindex: added, updated, deleted, skipped
+        click.echo(report["report"].summary())
+        return
     click.echo(f"{report.get('articles', 0)} articles indexed, {len(report.get('failed') or {})} failed, "
                f"{len(report.get('skipped') or [])} skipped; "
                + ", ".join(f"{k} {v:.1f} s" for k, v in (report.get("timings") or {}).items()))

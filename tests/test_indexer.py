@@ -619,7 +619,7 @@ def test_edited_person_rules_apply_to_unchanged_articles(tmp_path, verbatim, fak
         return ner.Mentions({k: [m for m in v if m != "Barkhane"] for k, v in real(articles, **kw).items()})
     monkeypatch.setattr(ner, "raw_mentions", without_barkhane)
     assert not indexer.reindex(src, ix, persons=True).changed  # rules unchanged: nothing re-read
-    monkeypatch.setattr(indexer, "persons_data_fingerprint", lambda: "edited")
+    monkeypatch.setattr("search.index.state.persons_data_fingerprint", lambda: "edited")
     r = indexer.reindex(src, ix, persons=True)
     assert fake_persons[-1] == ["a", "b"] and r.persons_updated == 1
     assert _stored(ix, "a")["persons"] == "Sadio Camara"
@@ -800,7 +800,7 @@ def _postings(index_dir):
 def test_the_write_codec_writes_the_same_postings_as_whoosh_and_names_the_stock_codec(tmp_path, monkeypatch):
     indexer.reindex(SEEDS, tmp_path / "fast", full=True, persons=False)
     # the stock writer (Whoosh's codec and posting pool), through the same run
-    monkeypatch.setattr(indexer, "open_writer", lambda ix, progress=None: ix.writer(limitmb=256))
+    monkeypatch.setattr("search.index.writer.open_writer", lambda ix, progress=None: ix.writer(limitmb=256))
     indexer.reindex(SEEDS, tmp_path / "stock", full=True, persons=False)
     fast, stock = _postings(tmp_path / "fast"), _postings(tmp_path / "stock")
     assert len(fast[0]) > 1000 and fast[0] == stock[0] and fast[1] == stock[1]
@@ -832,3 +832,53 @@ def test_the_term_pool_yields_postings_sorted_by_field_term_and_document(tmp_pat
     assert out == sorted(items, key=lambda p: (p[0], p[1], p[2]))
     pool.cleanup()
     assert not list(tmp_path.iterdir())
+
+
+def _index_digest(index_dir) -> str:
+    """Return a digest of every posting and stored document of an index (equal indexes, equal digests)."""
+    import hashlib
+
+    postings, lengths, _codecs = _postings(index_dir)
+    ix = windex.open_dir(str(store.live_path(index_dir)))
+    try:
+        with ix.reader() as r:
+            stored = [sorted(fields.items()) for _n, fields in r.iter_docs()]
+    finally:
+        ix.close()
+    return hashlib.sha256(repr((sorted(postings.items()), sorted(lengths.items()), stored)).encode()).hexdigest()
+
+
+def test_documents_analysed_by_a_worker_process_make_the_same_index(tmp_path, monkeypatch):
+    from search.index import pipeline
+
+    monkeypatch.setattr(pipeline, "WORKER_MIN_DOCS", 1)
+    monkeypatch.setattr(pipeline, "BATCH", 2)  # many batches in flight, answered in order
+    monkeypatch.setattr(pipeline, "spare_cores", lambda: 1)
+    src = tmp_path / "src"
+    _jsonl(src / "bulk.jsonl", [_art(f"a{i}", body=f"Texte numéro {i} sur la coopération au Sahel.") for i in range(9)]
+           + [{"title": "Sans identifiant ni texte", "url": 7}])
+    one = indexer.reindex(src, tmp_path / "one", full=True, persons=False, procs=1)
+    two = indexer.reindex(src, tmp_path / "two", full=True, persons=False, procs=2)
+    assert (one.procs, two.procs) == (1, 2)
+    assert one.total_docs == two.total_docs == 10 and sorted(one.skipped) == sorted(two.skipped)
+    assert _index_digest(tmp_path / "one") == _index_digest(tmp_path / "two")
+
+
+def test_a_worker_process_that_dies_costs_only_speed(tmp_path, monkeypatch):
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from search.index import pipeline
+
+    def broken_submit(self, fn, *args):
+        future = Future()
+        future.set_exception(BrokenProcessPool("a worker was killed"))
+        return future
+
+    monkeypatch.setattr(pipeline, "WORKER_MIN_DOCS", 1)
+    monkeypatch.setattr(pipeline, "spare_cores", lambda: 1)
+    monkeypatch.setattr(pipeline.ProcessPoolExecutor, "submit", broken_submit)
+    src = tmp_path / "src"
+    _jsonl(src / "bulk.jsonl", [_art(f"a{i}", body=f"Texte {i}.") for i in range(150)])
+    r = indexer.reindex(src, tmp_path / "ix", full=True, persons=False, procs=2)
+    assert r.total_docs == 150 and len(_ids(tmp_path / "ix", "texte")) == 150

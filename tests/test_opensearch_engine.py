@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -163,9 +162,6 @@ def _drop(eng: OpenSearchEngine) -> None:
         eng.client.request("DELETE", f"/{index}", ok=(200, 404))
 
 
-EXPANSION_NOTE = re.compile(r" \((?:\d+ forme\(s\)|≈|aucune forme|aucun mot proche)[^)]*\)")
-
-
 def _summary(result) -> dict:
     """Return what both engines must agree on: hit ids, totals, facet counts, timeline."""
     d = result.to_dict()
@@ -178,8 +174,9 @@ def _summary(result) -> dict:
         "facets": {k: [(r["value"], r["count"], r["selected"], r["excluded"]) for r in v]
                    for k, v in d["facets"].items()},
         "facet_totals": d["facet_totals"], "timeline": d["timeline"],
-        # the forms a prefix or fuzzy word expanded to are not listed by the OpenSearch engine
-        "interpreted": EXPANSION_NOTE.sub("", d["interpreted"]), "fallback": d["fallback"],
+        # the forms a prefix or fuzzy word expanded to, and the corrections, come from one vocabulary
+        "interpreted": d["interpreted"], "fallback": d["fallback"],
+        "suggestion": d["suggestion"], "corrected_from": d.get("corrected_from"),
     }
 
 
@@ -324,7 +321,8 @@ def test_a_failed_reindex_keeps_the_previous_index_serving(opensearch_url, monke
         assert eng._alias_targets() == before
         assert eng.search(SearchRequest()).total == 3
         indexes = eng.client.request("GET", f"/_cat/indices/{eng.alias}-*?format=json")
-        assert [i["index"] for i in indexes] == before  # the half-written index was dropped
+        # the half-written index and its vocabulary were dropped
+        assert sorted(i["index"] for i in indexes) == sorted(before + [osi.vocabulary_index(i) for i in before])
         monkeypatch.setattr(osi, "to_source", real)
         report = eng.reindex(None, persons=False, articles=ARTICLES + [article("n1", "Nouveau", "Texte neuf.")])
         assert report["articles"] == len(ARTICLES) + 1 and not report["failed"]
@@ -343,7 +341,7 @@ def test_the_engine_is_the_one_presse_engine_names(env, expected, tmp_path):
     assert eng.name == expected
     if expected == "opensearch":
         assert eng.client.url == "http://127.0.0.1:9" and eng.alias == "presse"
-        assert "suggestions" not in eng.capabilities
+        assert {"suggestions", "export", "sources"} <= eng.capabilities
 
 
 def test_an_unknown_engine_name_is_an_error():

@@ -44,6 +44,8 @@ def _records() -> list[dict]:
                "author": "Awa Traoré" if i % 6 == 0 else None, "credit": "AFP" if i % 8 == 0 else None,
                "url": f"https://example.ml/{i}" if i % 3 else None,
                "persons": ["Assimi Goïta", "Sadio Camara"][: i % 3]}
+        # forty forms of one prefix, form k in 47 - k articles: a prefix expands to the 30 commonest
+        rec["body"] += " " + " ".join(f"zorb{chr(97 + k // 26)}{chr(97 + k % 26)}" for k in range(min(i + 1, 40)))
         if i % 10 == 9:
             pass  # undated
         elif i % 7 == 0:
@@ -294,3 +296,51 @@ def test_a_page_past_ten_thousand_hits_is_served(opensearch_url):  # noqa: F811
         assert len(last.hits) == 50
     finally:
         _drop(eng)
+
+
+# ---------------------------------------------------------------- prefixes, fuzzy words and corrections
+
+SPELLING = [
+    "zorb*", "zorbb*", "zorba* OR zorbb*", "zorb* coop* milit*", "titre:coop*", "personne:goï*", "media:mali*",
+    "coopérasion", "cooperasion militere", "militere", "bamoko", "securite bamoko", "cooperation~", "Goïtta~",
+    "zorbzz~", "sahell", "zzzzqqq", "coopération sécuritée", "personne:goita coopérasion",
+]
+
+
+@pytest.mark.parametrize("autocorrect", ["1", "0"])
+@pytest.mark.parametrize("q", SPELLING)
+def test_prefixes_fuzzy_words_and_corrections_are_whooshs(pair, q, autocorrect):
+    eng, svc = pair
+    # every copy: a story is shown at its best-scored copy, and the engines score differently
+    req = SearchRequest.from_params({"q": q, "limit": "100", "autocorrect": autocorrect, "collapse": "0"})
+    assert _summary(eng.search(req)) == _summary(svc.search(req))
+
+
+def test_a_prefix_expands_to_its_thirty_commonest_forms_and_says_which(pair):
+    eng, _svc = pair
+    res = eng.search(SearchRequest.from_params({"q": "zorb*", "limit": "100"}))
+    assert res.interpreted == "zorb* (30 forme(s) : zorbaa, zorbab, zorbac, zorbad, zorbae, …)"
+    # the rarest of the forty forms (zorbbn, in 8 articles) is not searched: its articles all hold commoner ones
+    assert res.total == 47
+    rare = eng.search(SearchRequest.from_params({"q": "zorbbn", "limit": "100"}))
+    assert rare.total == 8
+    assert eng.search(SearchRequest.from_params({"q": "zorbbn*"})).interpreted == "zorbbn* (1 forme(s) : zorbbn)"
+
+
+@pytest.mark.parametrize("q, corrected", [("cooperasion militere", "coopération militaire"), ("bamoko", "Bamako")])
+def test_a_search_finding_nothing_is_corrected_on_opensearch_as_on_whoosh(apps, q, corrected):
+    on_os, on_whoosh = apps
+    a, b = (c.get("/api/search", query_string={"q": q}).get_json() for c in (on_os, on_whoosh))
+    assert a["corrected_from"] == b["corrected_from"] == q
+    assert a["query"] == b["query"] == corrected and a["total"] == b["total"] > 0
+    page = on_os.get("/search", query_string={"q": "zzzzqqq"}).get_data(as_text=True)
+    assert "corrections d’orthographe ne sont pas disponibles" not in page
+
+
+def test_an_index_without_a_vocabulary_still_searches_its_prefixes(pair):
+    eng, _svc = pair
+    (target,) = eng._alias_targets()
+    bare = OpenSearchEngine(eng.client.url, alias=eng.alias)
+    bare._vocab = (float("inf"), [target], None, None)  # as an index written before the vocabulary
+    res = bare.search(SearchRequest.from_params({"q": "zorb*"}))
+    assert res.total == 47 and res.suggestion is None

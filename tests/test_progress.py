@@ -54,7 +54,7 @@ def fake_ner(monkeypatch):
 
 
 def test_a_reindex_reports_every_step_in_a_log(tmp_path, fake_ner, monkeypatch):
-    monkeypatch.setattr(indexer, "NER_BATCH", 4)
+    monkeypatch.setattr("search.index.personstep.NER_BATCH", 4)
     src = tmp_path / "src"
     src.mkdir()
     with open(src / "a.jsonl", "w", encoding="utf-8") as fh:

@@ -53,7 +53,7 @@ def fake_ner(monkeypatch):
 
 def test_the_ner_reads_the_articles_batch_by_batch_and_persons_still_resolve_across_batches(
         tmp_path, fake_ner, monkeypatch):
-    monkeypatch.setattr(indexer, "NER_BATCH", 7)
+    monkeypatch.setattr("search.index.personstep.NER_BATCH", 7)
     # the first article names the full name, the last only the surname: resolved across batches
     _bulk(tmp_path / "src" / "a.jsonl", 30,
           lambda i: "@Assimi_Goïta" if i == 0 else ("@Goïta" if i == 29 else ""))
@@ -66,7 +66,7 @@ def test_the_ner_reads_the_articles_batch_by_batch_and_persons_still_resolve_acr
 
 @pytest.mark.parametrize("persons", [True, False])
 def test_a_bulk_file_is_never_held_whole_in_memory(tmp_path, fake_ner, monkeypatch, persons):
-    monkeypatch.setattr(indexer, "NER_BATCH", 10)
+    monkeypatch.setattr("search.index.personstep.NER_BATCH", 10)
     _bulk(tmp_path / "warm" / "a.jsonl", 2)
     indexer.reindex(tmp_path / "warm", tmp_path / "warm-ix", persons=persons, procs=1)  # imports done
     _bulk(tmp_path / "src" / "a.jsonl", 150)  # 150 articles of 10 KB: 1.5 MB of text

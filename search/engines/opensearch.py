@@ -1,19 +1,20 @@
-"""The OpenSearch engine: reindex into a new index behind an alias, search with the /api/search JSON.
+"""The OpenSearch engine: an index behind an alias, searched with the /api/search JSON.
 
-A full reindex extracts every source with the product's own code (``walk_sources``,
-``extract_file``, the duplicate-id rule, the NER and corpus-wide person resolution, story
-grouping), writes a new index ``<alias>-<timestamp>``, and only when every article is written
-moves the alias in one ``_aliases`` call: the previous index keeps serving until then, and after
-a failure. Searches return ``search.query.service.SearchResult`` exactly as ``SearchService``
-builds it; what this engine does not do yet (spelling suggestions, similar articles, export) is
-absent from ``capabilities``.
+``reindex`` runs the product's own reindex steps (``opensearch_reindex``): incremental by id into
+the index behind the alias, or a full rebuild into a new index ``<alias>-<timestamp>`` and the
+alias moved in one ``_aliases`` call, the previous index serving until then and after a failure;
+the spelling vocabulary is written beside it (``opensearch_spelling``), and the run's state too
+(``opensearch_state``). Searchers notice a run by the stamp in the mapping's ``_meta``. Searches
+return ``search.query.service.SearchResult`` exactly as ``SearchService`` builds it, corrections
+included; a page past ``FROM_LIMIT`` is walked to with ``search_after``. The export
+(``export_hits``) streams every hit from one point in time, and the sources page
+(``coverage_counts``) comes from aggregations.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timezone
 from html import escape
@@ -22,9 +23,11 @@ from pathlib import Path
 
 from search.engines import opensearch_index as osi
 from search.engines import opensearch_query as osq
+from search.engines import opensearch_spelling as spelling
+from search.engines import opensearch_state as st
 from search.query import language as ql
 from search.query.request import MAX_FACET_VALUES, SearchRequest
-from search.query.service import MAX_VERSIONS_LISTED, SearchResult
+from search.query.service import FAR_MORE, MAX_VERSIONS_LISTED, SUGGEST_BELOW, SearchResult
 from search.query.snippets import FRAGMENT_CHARS, MAX_FRAGMENTS, lead
 from search.query.threads import nest
 from search.text import fold_key
@@ -37,7 +40,6 @@ VERSION_FIELDS = ["id", "title", "outlet", "date", "date_estimated"]
 #: Hit fields read from ``_source`` (not the bodies of the comments).
 HIT_FIELDS = ["id", "title", "body", "comments", "comments_data", "outlet", "site", "author", "credit",
               "date", "date_precision", "date_estimated", "year", "persons", "url", "comments_count", "story"]
-BULK_SIZE = 500
 #: Deepest hit a page reaches with ``from``; a page past it is walked to with ``search_after``.
 FROM_LIMIT = 10_000
 #: The order of a story's versions (first publication first).
@@ -45,6 +47,8 @@ VERSION_SORT = [{"date_sort": {"order": "asc", "missing": "_last"}}, {"id": "asc
 #: Fields of an export row (``search.query.export.record`` reads them).
 EXPORT_FIELDS = ["id", "title", "outlet", "author", "credit", "date", "date_precision", "date_estimated", "url",
                  "persons"]
+#: Seconds between two checks of the index behind the alias (a reindex moves it).
+VOCABULARY_CHECK = 2.0
 #: Hits read per request while exporting.
 EXPORT_BATCH = 1_000
 
@@ -64,7 +68,7 @@ class OpenSearchEngine:
 
     name = "opensearch"
     capabilities = frozenset({"search", "facets", "timeline", "highlight", "article", "person", "stories",
-                              "similar", "export", "sources"})
+                              "similar", "export", "sources", "suggestions"})
 
     def __init__(self, url: str, alias: str = "presse", client: osi.Client | None = None,
                  shards: int = 1, replicas: int = 0):
@@ -73,78 +77,29 @@ class OpenSearchEngine:
         self.shards = shards
         self.replicas = replicas
         self._coverage = None  # (indexes behind the alias, the sources page's counts)
+        self._vocab = None  # (when checked, indexes behind the alias, VocabularyReader, Vocabulary)
 
     # ------------------------------------------------------------------ reindex
 
-    def reindex(self, source, *, persons: bool = True, progress=None, articles=None, ner_cache=None) -> dict:
-        """Index every article of ``source`` (or the given article dicts) into a new index and move the alias.
+    def reindex(self, source, *, persons: bool = True, progress=None, articles=None, ner_cache=None,
+                full: bool = False, index_dir=None, procs: int = 1, follow_external_links: bool = False) -> dict:
+        """Bring the index behind the alias up to date with ``source`` (``opensearch_reindex``); return a summary.
 
-        ``ner_cache``: the path of an NER mention cache (``search.persons.ner.NerCache``) kept between runs.
+        Incremental by id when the live index's state allows it, else (or with ``full``) a new index
+        and the alias moved. ``index_dir``: this machine's folder for the NER cache and the story
+        evidence (``ner_cache``, the older argument, names the cache file in it). ``articles``:
+        article dicts to index instead of a source folder (always a full index, without state).
         """
-        t0 = time.monotonic()
+        from search.engines import opensearch_reindex as osr
+
         progress = progress or (lambda *args, **kwargs: None)
-        report = {"engine": self.name, "articles": 0, "failed": {}, "skipped": [], "timings": {}}
-        if articles is None:
-            articles, report["skipped"] = extract_articles(Path(source))
-        else:
-            articles = [dict(a) for a in articles]
-        report["timings"]["extract"] = time.monotonic() - t0
-        progress("extract", len(articles), len(articles))
-        if persons:
-            progress("persons", 0, len(articles))
-            t = time.monotonic()
-            from search.persons import ner
-            from search.persons.resolve import annotate
-
-            cache = ner.NerCache(Path(ner_cache)) if ner_cache else None
-            try:
-                annotate(articles, cache=cache)
-            finally:
-                if cache is not None:
-                    cache.close()
-            report["timings"]["persons"] = time.monotonic() - t
-            progress("persons", len(articles), len(articles))
-        from search.stories import group
-
-        stories = group(articles)
-        sizes = Counter(stories.values())
-        sources = []
-        for art in articles:
-            try:
-                story = stories.get(art.get("id"))
-                sources.append(osi.to_source(art, story, sizes.get(story, 1)))
-            except ValueError as exc:  # one bad record costs that record, as in the Whoosh index
-                report["skipped"].append((f"{art.get('path') or '?'}:{art.get('id') or '?'}", f"not indexed: {exc}"))
-        t = time.monotonic()
-        report["index"] = self._publish(sources, report, progress)
-        report["timings"]["write"] = time.monotonic() - t
-        report["timings"]["total"] = time.monotonic() - t0
-        report["articles"] = len(sources)
-        return report
-
-    def _publish(self, sources: list[dict], report: dict, progress) -> str:
-        """Write ``sources`` into a new index, then move the alias to it; return its name."""
-        name = f"{self.alias}-{time.strftime('%Y%m%d-%H%M%S')}-{int(time.time() * 1000) % 1000:03d}"
-        self.client.request("PUT", f"/{name}", osi.index_body(self.shards, self.replicas))
-        try:
-            for start in range(0, len(sources), BULK_SIZE):
-                report["failed"].update(osi.bulk(self.client, name, sources[start:start + BULK_SIZE]))
-                progress("write", min(start + BULK_SIZE, len(sources)), len(sources))
-            if report["failed"]:
-                raise osi.OpenSearchError(f"{len(report['failed'])} article(s) not written: "
-                                          + ", ".join(sorted(report["failed"])[:5]))
-            self.client.request("POST", f"/{name}/_refresh")
-            old = self._alias_targets()
-            actions = [{"remove": {"index": i, "alias": self.alias}} for i in old]
-            actions.append({"add": {"index": name, "alias": self.alias}})
-            self.client.request("POST", "/_aliases", {"actions": actions})
-        except Exception:
-            # never a partial index behind the alias: the previous one keeps serving
-            self.client.request("DELETE", f"/{name}", ok=(200, 404))
-            raise
-        for i in old:
-            self.client.request("DELETE", f"/{i}", ok=(200, 404))
-        return name
+        if index_dir is None and ner_cache is not None:
+            index_dir = Path(ner_cache).parent
+        if articles is not None:
+            cache = ner_cache or (Path(index_dir) / "persons-cache.sqlite" if index_dir else None)
+            return osr.reindex_articles(self, articles, persons, progress, ner_cache=cache)
+        return osr.reindex_source(self, source, index_dir, full=full, persons=persons, progress=progress,
+                                  procs=procs, follow_external_links=follow_external_links)
 
     def _alias_targets(self) -> list[str]:
         try:
@@ -156,10 +111,39 @@ class OpenSearchEngine:
 
     # ------------------------------------------------------------------ search
 
-    def _query(self, req: SearchRequest):
+    def _live(self) -> tuple[tuple[str, ...], str | None]:
+        """Return the indexes behind the alias and the token of the last run written into it."""
+        stamps = st.read_stamps(self.client, self.alias)
+        targets = tuple(sorted(stamps))
+        return targets, (stamps[targets[0]].get("token") if len(targets) == 1 else None)
+
+    def _vocabulary(self):
+        """Return the (VocabularyReader, Vocabulary) of the index behind the alias, or (None, None) without one."""
+        now = time.monotonic()
+        cached = self._vocab
+        if cached is not None and now - cached[0] < VOCABULARY_CHECK:
+            return cached[2], cached[3]
+        live = self._live()  # an incremental run changes the token, a full one the index
+        if cached is not None and cached[1] == live:
+            self._vocab = (now, *cached[1:])
+            return cached[2], cached[3]
+        reader = vocab = None
+        (targets, token) = live
+        if len(targets) == 1 and self.client.exists(f"/{osi.vocabulary_index(targets[0])}"):
+            docs = int(self.client.request("GET", f"/{targets[0]}/_count")["count"])
+            reader = spelling.VocabularyReader(self.client, osi.vocabulary_index(targets[0]), docs, token)
+            vocab = spelling.OpenSearchVocabulary(reader, self.client, self.alias)
+        self._vocab = (now, live, reader, vocab)
+        return reader, vocab
+
+    def _translator(self, scope: str) -> osq.Translator:
+        reader, vocab = self._vocabulary()
+        return osq.Translator(scope, reader, vocab.fuzzy if vocab is not None else None)
+
+    def _query(self, req: SearchRequest, q: str | None = None):
         """Return the parsed query, its translation, the facet filters and the query every facet shares."""
-        parsed = ql.parse(req.q)
-        tr = osq.Translator(req.scope).translate(parsed.tree)
+        parsed = ql.parse(req.q if q is None else q)
+        tr = self._translator(req.scope).translate(parsed.tree)
         must = [tr.query] if tr.query is not None else [osq.MATCH_ALL]
         return parsed, tr, osq.facet_filters(req), {"bool": {"must": must, "filter": osq.global_filters(req)}}
 
@@ -196,13 +180,23 @@ class OpenSearchEngine:
         facet_out, totals = osq.facet_rows(req, answer["aggregations"])
         one_year = req.date_from[:4] == req.date_to[:4] != "" and not req.year and not req.month
         by_month = replace(req, year=[req.date_from[:4]]) if one_year else req
+        suggestion = None
+        _reader, vocab = self._vocabulary() if tr.words else (None, None)
+        if vocab is not None:
+            suggestion = spelling.suggest(vocab, lambda text: self._count(req, text), parsed.text, tr.words, total)
+            if suggestion and total >= SUGGEST_BELOW and suggestion["total"] < FAR_MORE * total:
+                suggestion = None
+        if suggestion and total == 0 and req.autocorrect:
+            # nothing found, its correction finds articles: show them at once, and offer the query as typed
+            fixed = self.search(replace(req, q=suggestion["text"], autocorrect=False))
+            return replace(fixed, suggestion=None, corrected_from=req.q)
         interpreted = ql.describe(parsed.tree, tr.notes)
         if parsed.fallback and parsed.tree is not None:
             interpreted = "mots simples : " + interpreted
         return SearchResult(
             query=req.q, interpreted=interpreted, fallback=parsed.fallback, warnings=list(parsed.warnings),
             total=total, page=req.page, limit=req.limit, pages=(listed + req.limit - 1) // req.limit if listed else 0,
-            sort=req.sort, scope=req.scope, hits=hits, facets=facet_out, facet_totals=totals, suggestion=None,
+            sort=req.sort, scope=req.scope, hits=hits, facets=facet_out, facet_totals=totals, suggestion=suggestion,
             timeline=osq.timeline_rows(by_month, answer["aggregations"]["timeline"]),
             total_stories=total_stories, collapse=req.collapse,
         )
@@ -220,8 +214,11 @@ class OpenSearchEngine:
         ids, listed, first, skipped = [], set(), {}, 0
         pit = osi.open_pit(self.client, self.alias)
         try:
-            hits = osi.walk(self.client, self.alias, pit, walked, fields="hits.hits._id,hits.hits._source,hits.hits.sort")
-            for chunk in iter(lambda: list(islice(hits, osi.WALK_BATCH)), []):
+            # a first page reads a little more than it shows; a deep one reads WALK_BATCH hits a request
+            batch = min(osi.WALK_BATCH, max(10, 2 * (offset + req.limit)))
+            hits = osi.walk(self.client, self.alias, pit, walked, batch,
+                            fields="hits.hits._id,hits.hits._source,hits.hits.sort")
+            for chunk in iter(lambda: list(islice(hits, batch)), []):
                 if req.collapse and first_copy:
                     self._first_copies(chunk, body, first)
                 for h in chunk:
@@ -318,6 +315,13 @@ class OpenSearchEngine:
         finally:
             osi.close_pit(self.client, pit)
 
+    def _count(self, req: SearchRequest, q: str) -> int:
+        """Return the number of hits of another query text under ``req``'s filters."""
+        _parsed, _tr, filters, query = self._query(req, q)
+        body = {"query": {"bool": {"must": [query], "filter": osq.others(filters, set())}}, "size": 0,
+                "track_total_hits": True}
+        return int(self.client.request("POST", f"/{self.alias}/_search", body)["hits"]["total"]["value"])
+
     def _known_aggs(self, req) -> dict:
         """Which selected or excluded values the index holds at all (an unknown ticked value counts 0)."""
         aggs = {}
@@ -407,7 +411,7 @@ class OpenSearchEngine:
         if not isinstance(article_id, str) or not article_id:
             return None
         parsed = ql.parse(q or "")
-        tr = osq.Translator("all").translate(parsed.tree)
+        tr = self._translator("all").translate(parsed.tree)
         hl = self._highlight("all", tr.query)
         for spec in hl["fields"].values():
             spec.clear()
@@ -487,22 +491,29 @@ class OpenSearchEngine:
         return [self._version_row(h["_source"]) for h in hits]
 
     def coverage_counts(self) -> dict:
-        """Return the sources page's counts (outlets, years, totals, when the index was built), cached per index."""
-        targets = self._alias_targets()
-        if not targets:
+        """Return the sources page's counts (outlets, years, totals, when the index was last written), cached per run."""
+        live = self._live()
+        if not live[0]:
             raise osi.OpenSearchError(f"no index behind the alias {self.alias!r}: run `presse reindex` first", 404)
         cached = self._coverage
-        if cached is not None and cached[0] == targets:
+        if cached is not None and cached[0] == live:
             return cached[1]
         answer = self.client.request("POST", f"/{self.alias}/_search", {
             "size": 0, "track_total_hits": True, "aggs": osq.coverage_aggs()})
         counts = osq.coverage_counts(int(answer["hits"]["total"]["value"]), answer["aggregations"])
-        settings = self.client.request("GET", f"/{self.alias}/_settings/index.creation_date")
-        stamps = [int(v["settings"]["index"]["creation_date"]) for v in settings.values()]
-        # the index is written in one run and published at its end: its creation dates the data
-        counts["built"] = datetime.fromtimestamp(max(stamps) / 1000, timezone.utc) if stamps else None
-        self._coverage = (targets, counts)
+        counts["built"] = self._built(live[0])
+        self._coverage = (live, counts)
         return counts
+
+    def _built(self, targets) -> datetime | None:
+        """Return when the last run ended (its stamp), else when the index was created (written in one run)."""
+        stamps = st.read_stamps(self.client, self.alias)
+        ends = [s.get("built") for s in stamps.values() if s.get("built")]
+        if ends:
+            return max(datetime.fromisoformat(e) for e in ends)
+        settings = self.client.request("GET", f"/{self.alias}/_settings/index.creation_date")
+        created = [int(v["settings"]["index"]["creation_date"]) for v in settings.values()]
+        return datetime.fromtimestamp(max(created) / 1000, timezone.utc) if created else None
 
     def health(self) -> tuple[bool, str]:
         """Return (True, index name and article count) when the alias answers, else (False, why)."""
@@ -539,29 +550,3 @@ class OpenSearchEngine:
         return {"name": name, "count": count, "timeline": timeline, "undated": count - sum(r["count"] for r in timeline),
                 "outlets": outlets, "co_persons": co}
 
-
-def extract_articles(source: Path) -> tuple[list[dict], list[tuple[str, str]]]:
-    """Return every article of a source folder, ids made unique by the indexer's rule, and what was skipped."""
-    from search.index.reindex import _assign_ids, extract_file, walk_sources
-
-    files, _ignored, skipped = walk_sources(source)
-    skipped = list(skipped)
-    per_file, claims = [], []
-    for order, sf in enumerate(files):
-        arts, bad, reason = extract_file(sf)
-        skipped += bad
-        if reason:
-            skipped.append((sf.rel, reason))
-            continue
-        rank = 0 if sf.kind == "page" else 1
-        for art in arts:
-            claims.append((str(art.get("id")), rank, order, sf.rel))
-        per_file.append((sf, arts))
-    ids = _assign_ids(claims)
-    articles = []
-    for sf, arts in per_file:
-        for art in arts:
-            art["id"] = ids.get((sf.rel, str(art.get("id"))), art.get("id"))
-            art["path"] = sf.rel
-            articles.append(art)
-    return articles, skipped

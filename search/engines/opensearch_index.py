@@ -1,4 +1,7 @@
-"""OpenSearch side of indexing: the HTTP client, French analysis settings, the mapping, bulk writes.
+"""OpenSearch side of indexing: the HTTP client, French analysis, the mapping, bulk writes, the vocabulary.
+
+It also reads every hit of a search (``walk``: a point in time and ``search_after``, never a deep
+``from``) for the export and for pages deep in the results.
 
 The analysis follows ``search.index.analysis`` as closely as OpenSearch's filters allow, with the
 same word lists (elisions, stop words, protected words) read from that module:
@@ -323,28 +326,41 @@ def to_source(article: dict, story: str | None = None, story_size: int = 1) -> d
 
 def bulk(client: Client, index: str, sources: list[dict], retries: int = 3) -> dict[str, str]:
     """Write documents with the bulk API, retrying rejected ones; return id → reason of each failure."""
-    pending = {s["id"]: s for s in sources}
+    return bulk_actions(client, index, [("index", s["id"], s) for s in sources], retries)
+
+
+def bulk_actions(client: Client, index: str, actions: list[tuple[str, str, dict | None]],
+                 retries: int = 3) -> dict[str, str]:
+    """Run ``(op, id, body)`` actions (``index``, ``update`` with a partial doc, ``delete``) with the bulk API.
+
+    Rejected items (429, 503) are retried; return id → reason of each item that failed for good.
+    Deleting a document that is not there is no failure (a retried run deletes it twice).
+    """
+    pending = {doc_id: (op, body) for op, doc_id, body in actions}
     failed: dict[str, str] = {}
     delay = 0.5
     for attempt in range(retries + 1):
         if not pending:
             break
         lines = []
-        for doc_id, src in pending.items():
-            lines.append(json.dumps({"index": {"_index": index, "_id": doc_id}}))
-            lines.append(json.dumps(src, ensure_ascii=False))
+        for doc_id, (op, body) in pending.items():
+            lines.append(json.dumps({op: {"_index": index, "_id": doc_id}}, ensure_ascii=False))
+            if op == "update":
+                lines.append(json.dumps({"doc": body}, ensure_ascii=False))
+            elif op == "index":
+                lines.append(json.dumps(body, ensure_ascii=False))
         answer = client.request("POST", "/_bulk", "\n".join(lines) + "\n", ndjson=True)
         retry = {}
         for item in answer.get("items", []):
-            res = item.get("index") or {}
-            doc_id = res.get("_id")
-            if res.get("status", 500) < 300:
+            op, res = next(iter(item.items()))
+            doc_id, status = res.get("_id"), res.get("status", 500)
+            if status < 300 or (op == "delete" and status == 404):
                 pending.pop(doc_id, None)
                 failed.pop(doc_id, None)
                 continue
             err = res.get("error") or {}
             failed[doc_id] = f"{err.get('type')}: {err.get('reason')}" if isinstance(err, dict) else str(err)
-            if res.get("status") in (429, 503) and doc_id in pending:
+            if status in (429, 503) and doc_id in pending:
                 retry[doc_id] = pending[doc_id]
         pending = retry
         if pending and attempt < retries:
@@ -355,9 +371,13 @@ def bulk(client: Client, index: str, sources: list[dict], retries: int = 3) -> d
 
 # --------------------------------------------------------------------------- the spelling vocabulary
 
-#: The vocabulary's fields, named as presse's exact fields (``search.query.suggest.EXACT_FIELDS``).
-VOCABULARY_FIELDS = {"title_exact": "title", "body_exact": "body", "comments_exact": "comments"}
+#: The vocabulary's fields, named as presse's (``search.query.build``): document key, presse analyzer.
+VOCABULARY_FIELDS = {"title_exact": ("title", "exact"), "body_exact": ("body", "exact"),
+                     "comments_exact": ("comments", "exact"), "persons_text": ("persons", "keyword"),
+                     "outlet_text": ("outlet", "keyword"), "author_text": ("author", "keyword")}
 VOCABULARY_SUFFIX = ".vocabulary"
+#: The ``_source`` fields the vocabulary is counted from.
+VOCABULARY_SOURCE = sorted({key for key, _analyzer in VOCABULARY_FIELDS.values()})
 
 
 def vocabulary_index(index: str) -> str:
@@ -365,49 +385,82 @@ def vocabulary_index(index: str) -> str:
     return index + VOCABULARY_SUFFIX
 
 
-def vocabulary(sources) -> dict[str, dict[str, int]]:
-    """Return, per exact field, every folded term's document frequency, with presse's own exact analyzer.
+def vocabulary(sources, df: dict[str, dict[str, int]] | None = None) -> dict[str, dict[str, int]]:
+    """Return, per field, every term's document frequency, with presse's own analyzers (index mode).
 
-    The terms are Whoosh's ``*_exact`` terms (index mode; numbers and one-letter words left out,
-    as ``search.query.suggest.read_vocabulary`` leaves them), so prefixes, fuzzy words and
-    corrections choose among the same forms on both engines.
+    These are the terms of Whoosh's ``*_exact`` and ``*_text`` fields, so prefixes, fuzzy words
+    and corrections choose among the same forms on both engines. Given ``df``, the counts of
+    ``sources`` are added to it (a run counts its articles batch by batch).
     """
-    df: dict[str, dict[str, int]] = {f: {} for f in VOCABULARY_FIELDS}
+    if df is None:
+        df = {f: {} for f in VOCABULARY_FIELDS}
     for src in sources:
-        for field, key in VOCABULARY_FIELDS.items():
+        for field, (key, analyzer) in VOCABULARY_FIELDS.items():
             value = src.get(key) or ""
             text = "\n\n".join(value) if isinstance(value, list) else value
             counts = df[field]
-            for term in set(analysis.analyze_terms(text, "exact", mode="index")):
-                if len(term) >= 2 and not term.isdigit() and "\n" not in term:
-                    counts[term] = counts.get(term, 0) + 1
+            for term in set(analysis.analyze_terms(text, analyzer, mode="index")):
+                counts[term] = counts.get(term, 0) + 1
     return df
 
 
+def vocabulary_doc_id(token: str | None, field: str, letter: str) -> str:
+    """Return the id of one bucket of the vocabulary (a run's token first, so that runs never overwrite)."""
+    return f"{token}:{field}:{letter}" if token else f"{field}:{letter}"
+
+
 def write_vocabulary(client: Client, index: str, df: dict[str, dict[str, int]], shards: int = 1,
-                     replicas: int = 0) -> str:
-    """Write the vocabulary index of ``index``: one document per field and first letter (sorted terms, counts)."""
+                     replicas: int = 0, token: str | None = None, keep: str | None = None) -> str:
+    """Write the vocabulary index of ``index``: one document per field and first letter (sorted terms, counts).
+
+    The buckets of one run carry its ``token``; readers read the token named in the article index's
+    ``_meta`` (moved after this), so a reader never sees half of two runs. Buckets of tokens other
+    than ``token`` and ``keep`` (the previous run's, still read by searchers that have not looked
+    again) are dropped.
+    """
     name = vocabulary_index(index)
     kw = {"type": "keyword"}
     stored = {"type": "keyword", "index": False, "doc_values": False}
-    client.request("PUT", f"/{name}", {
-        "settings": {"index": {"number_of_shards": shards, "number_of_replicas": replicas}},
-        "mappings": {"dynamic": "strict", "properties": {
-            "field": kw, "letter": kw, "terms": stored, "dfs": {"type": "integer", "index": False,
-                                                                "doc_values": False}}}})
+    if not client.exists(f"/{name}"):
+        client.request("PUT", f"/{name}", {
+            "settings": {"index": {"number_of_shards": shards, "number_of_replicas": replicas}},
+            "mappings": {"dynamic": "strict", "properties": {
+                "field": kw, "letter": kw, "token": kw, "terms": stored,
+                "dfs": {"type": "integer", "index": False, "doc_values": False}}}})
     lines = []
     for field, counts in df.items():
         buckets: dict[str, list[str]] = {}
         for term in sorted(counts):
-            buckets.setdefault(term[0], []).append(term)
+            if counts[term] > 0:
+                buckets.setdefault(term[0], []).append(term)
         for letter, terms in buckets.items():
-            lines.append(json.dumps({"index": {"_index": name, "_id": f"{field}:{letter}"}}, ensure_ascii=False))
-            lines.append(json.dumps({"field": field, "letter": letter, "terms": terms,
-                                     "dfs": [counts[t] for t in terms]}, ensure_ascii=False))
+            lines.append(json.dumps({"index": {"_index": name, "_id": vocabulary_doc_id(token, field, letter)}},
+                                    ensure_ascii=False))
+            doc = {"field": field, "letter": letter, "terms": terms, "dfs": [counts[t] for t in terms]}
+            if token:
+                doc["token"] = token
+            lines.append(json.dumps(doc, ensure_ascii=False))
     for start in range(0, len(lines), 100):  # 50 buckets a request: a bucket of a large corpus weighs megabytes
         answer = client.request("POST", "/_bulk", "\n".join(lines[start:start + 100]) + "\n", ndjson=True)
         bad = [i["index"].get("error") for i in answer.get("items", []) if i["index"].get("error")]
         if bad:
             raise OpenSearchError(f"vocabulary not written: {bad[:2]}")
     client.request("POST", f"/{name}/_refresh")
+    if token:
+        kept = [t for t in (token, keep) if t]
+        delete_where(client, name, {"bool": {"must_not": [{"terms": {"token": kept}}]}})
     return name
+
+
+def delete_where(client: Client, index: str, query: dict) -> None:
+    """Delete the documents of a small index that ``query`` matches (by id: ``_delete_by_query`` is a module
+    that a cluster may lack)."""
+    while True:
+        hits = client.request("POST", f"/{index}/_search", {"query": query, "size": WALK_BATCH,
+                                                             "_source": False})["hits"]["hits"]
+        if not hits:
+            return
+        failed = bulk_actions(client, index, [("delete", h["_id"], None) for h in hits])
+        if failed:
+            raise OpenSearchError(f"{index}: {len(failed)} document(s) not deleted: {next(iter(failed.values()))}")
+        client.request("POST", f"/{index}/_refresh")

@@ -11,16 +11,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rapidfuzz.distance import OSA
+
 from search.index.analysis import analyze_terms
 from search.query import dates
 from search.query import facets as fc
 from search.query import language as ql
-from search.query.build import MAX_EXPANSION, SCOPE_FIELDS, fuzzy_distance
+from search.query.build import (FUZZY_EDIT_WEIGHT, MAX_EXPANSION, MAX_PREFIX_SCAN, MAX_QUERY_EXPANSION,
+                                 MAX_QUERY_SCAN, MIN_EXPANSION, MIN_PREFIX_SCAN, SCOPE_FIELDS, fuzzy_distance,
+                                 plausible_spelling)
 from search.query.request import MAX_FACET_VALUES, MORE_FACET_VALUES
 from search.query.service import MONTHS_FR, _month_label
 from search.text import fold, fold_key
 
 NAME_FIELDS = {"author": "author.words", "outlet": "outlet.words", "person": "persons.words"}
+#: OpenSearch fields → the presse (Whoosh) fields whose vocabulary they share.
+PRESSE_FIELDS = {"title.exact": "title_exact", "body.exact": "body_exact", "comments.exact": "comments_exact",
+                 "persons.words": "persons_text", "outlet.words": "outlet_text", "author.words": "author_text"}
 #: Request facet → indexed keyword field.
 FACET_FIELDS = {"outlet": "outlet", "year": "year", "month": "month", "person": "persons", "author": "author"}
 MATCH_NONE = {"match_none": {}}
@@ -38,16 +45,35 @@ class Translated:
 
 
 class Translator:
-    """Translate one parsed tree for one scope."""
+    """Translate one parsed tree for one scope.
 
-    def __init__(self, scope: str = "all"):
+    ``vocabulary``: the index's ``VocabularyReader`` (``opensearch_spelling``) and ``fuzzy`` its
+    ``Vocabulary.fuzzy``: prefixes and fuzzy words then expand to the forms Whoosh would choose,
+    capped and listed in the interpretation. Without them (an index written before the vocabulary
+    existed) OpenSearch expands them itself.
+    """
+
+    def __init__(self, scope: str = "all", vocabulary=None, fuzzy=None):
         self.scope = scope if scope in SCOPE_FIELDS else "all"
         self.out = Translated(None)
+        self.vocabulary = vocabulary
+        self.fuzzy = fuzzy
+        self.expansion, self.scan = MAX_EXPANSION, MAX_PREFIX_SCAN
 
     def translate(self, tree) -> Translated:
         """Return the translated query of ``tree``."""
+        self._share(tree)
         self.out.query = None if tree is None else self._node(tree, False)
         return self.out
+
+    def _share(self, tree) -> None:
+        """Split the expansion budgets between the query's prefix and fuzzy words, as Whoosh's builder does."""
+        n = sum(1 if node.field in NAME_FIELDS else len(self._fields(node.field))
+                for node, _negated in ql.iter_nodes(tree)
+                if isinstance(node, ql.Word) and node.mode in ("prefix", "fuzzy")) if tree is not None else 0
+        if n:
+            self.expansion = max(MIN_EXPANSION, min(MAX_EXPANSION, MAX_QUERY_EXPANSION // n))
+            self.scan = max(MIN_PREFIX_SCAN, min(MAX_PREFIX_SCAN, MAX_QUERY_SCAN // n))
 
     def _fields(self, node_field: str | None) -> tuple[str, ...]:
         if node_field in ("title", "body", "comments"):
@@ -147,6 +173,36 @@ class Translator:
             return None
         return {"match_phrase": {f: {"query": node.text}}}
 
+    def _forms(self, node: ql.Word, fields: list[str]) -> dict:
+        """Return a prefix or fuzzy word as the forms presse's vocabulary gives it, noted as Whoosh notes them."""
+        analyzer = "keyword" if node.field in NAME_FIELDS else "exact"
+        terms = analyze_terms(node.text, analyzer)
+        if node.mode == "fuzzy":
+            key = "".join(terms) if terms else fold(node.text).lower()
+        else:
+            key = terms[0] if len(terms) == 1 else fold(node.text).lower()
+        subs, forms = [], []
+        for f in fields:
+            presse_field = PRESSE_FIELDS[f]
+            if node.mode == "prefix":
+                found = self.vocabulary.prefix_terms(presse_field, key, self.expansion, self.scan) if key else []
+            else:
+                maxdist = min(node.dist or fuzzy_distance(key), 3)
+                found = [t for t in (self.fuzzy(presse_field, key, maxdist) if key else [])
+                         if plausible_spelling(key, t, maxdist)][: self.expansion]
+            if found:
+                subs.append(_fuzzy_or(self.vocabulary, presse_field, f, key, found) if node.mode == "fuzzy"
+                            else {"terms": {f: found}})
+                forms.extend(t for t in found if t not in forms)
+        shown = ", ".join(forms[:5]) + (", …" if len(forms) > 5 else "")
+        if node.mode == "prefix":
+            self.out.notes[id(node)] = f"{len(forms)} forme(s) : {shown}" if forms else "aucune forme connue"
+        else:
+            self.out.notes[id(node)] = f"≈ {shown}" if forms else "aucun mot proche"
+        if not subs:
+            return MATCH_NONE
+        return subs[0] if len(subs) == 1 else {"bool": {"should": subs, "minimum_should_match": 1}}
+
     def _url(self, node: ql.Word) -> dict:
         url = node.text
         variants = {url, url.rstrip("/"), url.rstrip("/") + "/"}
@@ -157,6 +213,8 @@ class Translator:
         return {"bool": {"should": subs, "minimum_should_match": 1}}
 
     def _expand(self, node: ql.Word, fields: list[str]) -> dict:
+        if self.vocabulary is not None:
+            return self._forms(node, fields)
         key = fold(node.text).lower().replace("'", "").replace("’", "")
         if not key:
             self.out.notes[id(node)] = "aucune forme connue"
@@ -359,3 +417,15 @@ def coverage_counts(total: int, aggs: dict) -> dict:
     return {"total": total, "outlets": [tuple(r[:4]) for r in merged.values()],
             "no_outlet": int(aggs["no_outlet"]["doc_count"]), "years": years,
             "undated": total - sum(n for n, _e in years.values()), "estimated": int(aggs["estimated"]["doc_count"])}
+
+
+def _fuzzy_or(vocabulary, presse_field: str, field: str, word: str, terms: list[str]) -> dict:
+    """Return a fuzzy word's spellings, each weighted by its closeness to the word typed (as ``build._fuzzy_or``)."""
+    idfs = {t: vocabulary.idf(presse_field, t) for t in terms}
+    common = min(idfs.values())
+    subs = []
+    for t in terms:
+        edits = OSA.distance(word, t)
+        boost = 1.0 if not edits else FUZZY_EDIT_WEIGHT ** edits * common / idfs[t]
+        subs.append({"term": {field: {"value": t, "boost": boost}}})
+    return subs[0] if len(subs) == 1 else {"bool": {"should": subs, "minimum_should_match": 1}}

@@ -1,28 +1,35 @@
 """Spelling on OpenSearch: presse's own vocabulary rules over the vocabulary index written at reindex.
 
-A full reindex writes, beside the article index, one document per field and first letter holding
-that letter's sorted folded terms and their document counts (``opensearch_index.write_vocabulary``,
-with presse's analyzer: Whoosh's ``*_exact`` and name terms). Here that index is read as
+Every reindex (full or incremental) writes, beside the article index, one document per field and
+first letter holding that letter's sorted folded terms and their document counts
+(``opensearch_index.write_vocabulary``, with presse's analyzer: Whoosh's ``*_exact`` and name
+terms), under the run's token; the article index's ``_meta`` names the token to read.
+Here that index is read as
 ``search.query.suggest.Vocabulary`` reads a Whoosh index — one letter at a time, on first use,
-kept for the life of the index — so prefixes are capped and listed, fuzzy words expanded and
+kept until a run moves the token — so prefixes are capped and listed, fuzzy words expanded and
 corrections ranked by the product's code, exactly as on Whoosh.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import threading
+from bisect import bisect_left
 from collections.abc import Mapping
+from html import escape
 
 import numpy as np
 from rapidfuzz.distance import OSA
 
 from search.engines import opensearch_index as osi
-from search.query.suggest import EXACT_FIELDS, Vocabulary
+from search.engines import opensearch_query as osq
+from search.index.analysis import analyze_terms
+from search.query.service import MAX_SUGGEST_COMBOS, SUGGEST_CANDIDATES, _replace_words
+from search.query.suggest import EXACT_FIELDS, Vocabulary, best_combinations
 
 #: presse's field names → the OpenSearch fields their terms are matched in.
-MATCHED_IN = {"title_exact": "title.exact", "body_exact": "body.exact", "comments_exact": "comments.exact",
-              "persons_text": "persons.words", "outlet_text": "outlet.words", "author_text": "author.words"}
+MATCHED_IN = {presse: ours for ours, presse in osq.PRESSE_FIELDS.items()}
 
 
 class _Info:
@@ -41,10 +48,11 @@ class _Info:
 class VocabularyReader:
     """The vocabulary index read like a Whoosh reader: terms by field and first letter, with counts."""
 
-    def __init__(self, client: osi.Client, index: str, docs: int):
+    def __init__(self, client: osi.Client, index: str, docs: int, token: str | None = None):
         self.client = client
         self.index = index
         self.docs = docs
+        self.token = token  # the run whose buckets are read (None: an index written before runs had tokens)
         self._lock = threading.Lock()
         self._buckets: dict[tuple[str, str], tuple[list[str], list[int], dict[str, int]]] = {}
         self._letters: dict[str, list[str]] = {}
@@ -57,7 +65,8 @@ class VocabularyReader:
         """Return the first letters of a field's terms, in order."""
         with self._lock:
             if field not in self._letters:
-                body = {"query": {"term": {"field": field}}, "size": 10_000, "_source": ["letter"]}
+                match = [{"term": {"field": field}}] + ([{"term": {"token": self.token}}] if self.token else [])
+                body = {"query": {"bool": {"filter": match}}, "size": 10_000, "_source": ["letter"]}
                 hits = self.client.request("POST", f"/{self.index}/_search", body)["hits"]["hits"]
                 self._letters[field] = sorted(h["_source"]["letter"] for h in hits)
             return self._letters[field]
@@ -68,8 +77,9 @@ class VocabularyReader:
         with self._lock:
             if key in self._buckets:
                 return self._buckets[key]
-        found = self.client.request("POST", f"/{self.index}/_mget", {"ids": [f"{field}:{letter}"]})["docs"][0]
-        src = found.get("_source") or {} if found.get("found") else {}
+        ids = [osi.vocabulary_doc_id(self.token, field, letter)]
+        found = self.client.request("POST", f"/{self.index}/_mget", {"ids": ids})["docs"][0]
+        src = (found.get("_source") or {}) if found.get("found") else {}
         terms, dfs = list(src.get("terms") or []), [int(n) for n in src.get("dfs") or []]
         value = (terms, dfs, dict(zip(terms, dfs)))
         with self._lock:
@@ -97,8 +107,8 @@ class VocabularyReader:
         """Return the forms a prefix expands to, as ``search.query.build`` chooses them (commonest first)."""
         if not prefix:
             return []
-        terms, dfs, counts = self.bucket(field, prefix[0])
-        lo = int(np.searchsorted(np.array(terms, dtype=object), prefix)) if terms else 0
+        terms, _dfs, counts = self.bucket(field, prefix[0])
+        lo = bisect_left(terms, prefix)
         scanned = []
         for t in terms[lo:]:
             if not t.startswith(prefix) or len(scanned) >= scan:
@@ -128,7 +138,8 @@ class _LazyBuckets(Mapping):
             for f in self.fields:
                 terms, dfs, _ = self.reader.bucket(f, letter)
                 for t, n in zip(terms, dfs):
-                    merged[t] = merged.get(t, 0) + n
+                    if len(t) >= 2 and not t.isdigit():  # as ``suggest.read_vocabulary`` leaves them out
+                        merged[t] = merged.get(t, 0) + n
             if not merged:
                 raise KeyError(letter)
             terms = sorted(merged)
@@ -188,3 +199,49 @@ class OpenSearchVocabulary(Vocabulary):
 
     def _read(self, fields) -> Mapping:
         return _LazyBuckets(self.reader, fields)
+
+
+def suggest(vocabulary: Vocabulary, count, text: str, words, total: int) -> dict | None:
+    """Return the « Vouliez-vous dire » of a search, as ``SearchService._suggest`` builds it, or None.
+
+    ``count(text)``: the number of hits of another query text under the same filters; ``words``:
+    the query's plain words (``Translated.words``); ``total``: the hits of the query as typed.
+    """
+    options: dict[str, list[tuple[str, float]]] = {}
+    for word in words:
+        if word.mode != "word" or word.field not in (None, "title", "body", "comments"):
+            continue
+        terms = analyze_terms(word.text, "exact")
+        if len(terms) != 1 or word.text in options:
+            continue
+        found = vocabulary.candidates(terms[0], SUGGEST_CANDIDATES)
+        if found:
+            options[word.text] = found
+    if not options:
+        return None
+    words_typed = list(options)
+    picks = best_combinations([options[w] for w in words_typed], MAX_SUGGEST_COMBOS)
+    best = picks[0]
+    if len(words_typed) > 1:  # the best-ranked combination that still finds articles together
+        for pick in picks:
+            if count(_replace_words(text, {w: options[w][i][0] for w, i in zip(words_typed, pick)})):
+                best = pick
+                break
+    corrections = {w: vocabulary.display(options[w][i][0]) for w, i in zip(words_typed, best)}
+    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in sorted(corrections, key=len, reverse=True))
+                         + r")(?!\w)")
+    text_parts, html_parts, pos = [], [], 0
+    for m in pattern.finditer(text):
+        fixed = corrections[m.group(1)]
+        text_parts += [text[pos:m.start()], fixed]
+        html_parts += [escape(text[pos:m.start()], quote=False), f"<mark>{escape(fixed, quote=False)}</mark>"]
+        pos = m.end()
+    text_parts.append(text[pos:])
+    html_parts.append(escape(text[pos:], quote=False))
+    fixed_text = "".join(text_parts)
+    if fixed_text == text:
+        return None
+    new_total = count(fixed_text)
+    if new_total <= total:
+        return None
+    return {"text": fixed_text, "html": "".join(html_parts), "total": new_total}

@@ -1,93 +1,47 @@
-"""Walking a source folder and bringing the index up to date: incremental or full reindex.
+"""Bringing the index up to date with a source folder: the steps of an incremental or full reindex.
 
-Each generation keeps ``sources.json`` beside the Whoosh files: per source file its
-fingerprint (size, mtime, content hash) and per article its change hash, raw person mentions
-and resolved persons.  An incremental run stats every file, reads only those whose
-fingerprint changed, re-resolves persons corpus-wide from the stored mentions, and rewrites only
-the articles whose content or persons changed, in one atomic Whoosh commit.  A full run
-writes a new generation and publishes it with ``store.publish``; until then the previous
-index keeps serving, whatever happens to this process.
+``reindex`` takes the writer lock and runs the steps in order, passing one ``_Run`` from step to
+step: open the live generation and its state and decide the mode (``state``), scan the source
+folder (``sources``), extract the files whose fingerprint or content changed into an on-disk spool
+(``extraction``, ``spool``), give ids over the whole corpus and compare article by article, the
+persons (``personstep``), the stories (``storyfile``), then write (``writer``).  Each generation
+keeps ``sources.json`` beside the Whoosh files, so an incremental run stats every file, reads only
+the changed ones and rewrites only the articles whose content, id or persons changed, in one
+atomic Whoosh commit; a full run writes a new generation and publishes it with ``store.publish``,
+and until then the previous index keeps serving, whatever happens to this process.  The report
+(``ReindexReport``) is the summary of ``presse reindex``; failures are ``SourceError``,
+``IndexWriteError`` or ``store.IndexBusy``.  The names other code imports from here (``walk_sources``,
+``extract_file``, ``_assign_ids``, ``load_state``, ``MAX_SEGMENTS``, …) are re-exported.
 """
 
 from __future__ import annotations
 
-import errno
-import hashlib
-import itertools
-import json
 import os
-import re
-import shutil
-import stat
 import time
 import traceback
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from search.index import analysis
-from search.index.codec import WriteCodec
-from search.index.writer import open_writer
 from search.index import documents
 from search.index import faults
 from search.index import storyfile
-from search.persons import names, ner
-from search.persons import resolve as resolving
 from search.index import folder as store
-from search.query import arrays, suggest
+from search.index.extraction import _BaseIds, _Extracted, _assign_ids, _file_bases, _with_base, extract_file
+from search.index.personstep import _apply_persons, _gather_mentions, _persons_outdated, _reason, _resolve
 from search.index.progress import Progress, make_progress
-from search.index.schema import SCHEMA_VERSION, build_schema
+from search.index.sources import SourceError, SourceFile, _hash_or_reason, _one_line, _printable, walk_sources
 from search.index.spool import ArticleSpool, Pending
+from search.index.state import PERSONS_FILE, STATE_FILE, _full_reason, _state, _write_json, load_state
+from search.index.writer import MAX_DELETED, MAX_SEGMENTS, _write_full, _write_incremental
 
 __all__ = ["reindex", "ReindexReport", "IndexWriteError", "SourceError", "make_progress",
-           "walk_sources", "STATE_FILE", "PERSONS_FILE"]
-
-STATE_FILE = "sources.json"
-PERSONS_FILE = "persons.json"
-STATE_VERSION = 1
-#: How ids are given to duplicates (``meta.ids`` of the state): 2 stores each article's base id.
-ID_RULE = 2
-#: Merge policy of incremental commits (see ``merge_policy``): a segment more than MAX_DELETED
-#: of whose documents are deleted is rewritten, and an index has at most MAX_SEGMENTS segments.
-MAX_DELETED = 0.3
-MAX_SEGMENTS = 8
-PAGE_EXT, SIDECAR_EXT, BULK_EXT = ".txt", ".json", ".jsonl"
-HTML_EXTS = (".html", ".htm")  # pages too, converted from HTML by search.extract.files
-#: Whoosh writer processes for a full build.  Measured on 3000 corpus articles (2 cores):
-#: one process 108 docs/s; procs=2 with multisegment 118 docs/s but two segments and a 15 %
-#: larger index (slower searches); procs=2 merged into one segment 87 docs/s.  Extraction
-#: and document building stay in the parent, so the workers idle half the time.  The cores
-#: are used where it pays: spaCy NER runs with ``n_process=procs``.
-WRITER_PROCS = 1
-#: Articles sent to the NER at a time: a batch's texts are all that the persons step holds.
-NER_BATCH = 500
-#: Below this many documents a multiprocess writer never pays for its start-up.
-MP_MIN_DOCS = 2000
+           "walk_sources", "STATE_FILE", "PERSONS_FILE",
+           # re-exported from the step modules for the code that reads them here
+           "SourceFile", "extract_file", "load_state", "MAX_SEGMENTS", "MAX_DELETED"]
 
 
 class IndexWriteError(Exception):
     """The index could not be written (disk full, read-only folder, unexpected failure)."""
-
-
-class SourceError(Exception):
-    """The source folder is missing or unreadable (the index is left untouched)."""
-
-
-@dataclass
-class SourceFile:
-    """One source file to index, with its optional ``.json`` sidecar."""
-
-    rel: str
-    path: Path
-    sidecar: Path | None
-    signature: list
-    #: why the ``.json`` file beside the page is not used (then ``sidecar`` is None)
-    sidecar_problem: str | None = None
-
-    @property
-    def kind(self) -> str:
-        """``page`` or ``bulk``."""
-        return "bulk" if _kind(self.path.name) == "bulk" else "page"
 
 
 @dataclass
@@ -157,588 +111,6 @@ class ReindexReport:
         lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
 
-
-# --- walking the source folder -----------------------------------------------------------
-
-def _printable(text: str) -> str:
-    """Return ``text`` with undecodable file-name bytes replaced (JSON and Whoosh need UTF-8)."""
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-OUTSIDE = "outside the source folder"
-
-
-def _within(real: str, root: str) -> bool:
-    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
-
-
-class _Entry:
-    """One name of a folder listing, stat'ed (following links) at most once."""
-
-    __slots__ = ("name", "path", "link", "_entry", "_st", "_err")
-
-    def __init__(self, name: str, path: str, link: bool, entry=None):
-        self.name, self.path, self.link, self._entry = name, path, link, entry
-        self._st = self._err = None
-
-    def stat(self) -> os.stat_result | None:
-        """Return the stat of the entry (following links), or None with ``error`` set."""
-        if self._st is None and self._err is None:
-            try:
-                self._st = self._entry.stat() if self._entry is not None else os.stat(self.path)
-            except OSError as exc:
-                self._err = exc
-        return self._st
-
-    @property
-    def error(self) -> str:
-        """Why the entry cannot be stat'ed, in one line."""
-        if isinstance(self._err, FileNotFoundError) and self.link:
-            return "broken symbolic link"
-        if isinstance(self._err, OSError) and self._err.errno == errno.ELOOP:
-            return "symbolic link loop"
-        return f"unreadable: {getattr(self._err, 'strerror', None) or self._err}"
-
-
-def _list(folder: str) -> list[_Entry]:
-    with os.scandir(folder) as it:
-        entries = [_Entry(e.name, e.path, e.is_symlink(), e) for e in it]
-    entries.sort(key=lambda e: e.name)
-    return entries
-
-
-def _kind(name: str) -> str | None:
-    suffix = BULK_EXT if name.lower().endswith((".jsonl.gz", ".ndjson")) else os.path.splitext(name)[1].lower()
-    if name.startswith(".") or suffix not in (PAGE_EXT, SIDECAR_EXT, BULK_EXT, *HTML_EXTS):
-        return None
-    return {SIDECAR_EXT: "sidecar", BULK_EXT: "bulk"}.get(suffix, "page")
-
-
-class _Walk:
-    """The files, skipped entries and ignored count gathered while walking one source folder."""
-
-    def __init__(self, root: str, excluded: tuple[int, int] | None, follow_external: bool):
-        self.root, self.excluded, self.follow_external = root, excluded, follow_external
-        self.files: list[SourceFile] = []
-        self.skipped: list[tuple[str, str]] = []
-        self.ignored = 0
-
-    def outside(self, entry: _Entry, inside: bool) -> bool:
-        """Return True when an entry leads outside the source folder and links are not followed out."""
-        # a plain entry of a folder inside the source is inside: only links need resolving
-        if self.follow_external or (inside and not entry.link):
-            return False
-        return not _within(os.path.realpath(entry.path), self.root)
-
-    def add_folder(self, prefix: str, entries: list[_Entry], inside: bool) -> list:
-        """Take the files of one folder listing; return its sub-folders to walk."""
-        by_name = {e.name: e for e in entries}
-        kinds = [_kind(e.name) for e in entries]
-        page_stems = {os.path.splitext(e.name)[0] for e, kind in zip(entries, kinds) if kind == "page"}
-        listing = (prefix, by_name, page_stems, {stem.casefold() for stem in page_stems})
-        subfolders = []
-        for e, kind in zip(entries, kinds):
-            rel = _printable(prefix + e.name)
-            if kind is None and not e.link and e._entry is not None and not e._entry.is_dir():
-                self.ignored += 1  # hidden, or not a source file: no stat needed
-                continue
-            st = e.stat()
-            if st is not None and stat.S_ISDIR(st.st_mode):
-                sub = self._subfolder(e, rel, st, inside)
-                if sub is not None:
-                    subfolders.append(sub)
-            elif kind is None:
-                self.ignored += 1
-            else:
-                self._add_file(e, rel, kind, st, inside, listing)
-        return subfolders
-
-    def _subfolder(self, e: _Entry, rel: str, st: os.stat_result, inside: bool) -> tuple | None:
-        """Return ``(path, rel/, inside, stat)`` of a folder to walk, or None (refused ones named in ``skipped``)."""
-        if e.name.startswith(".") or (st.st_dev, st.st_ino) == self.excluded:
-            return None
-        if not e.link:
-            return (e.path, rel + "/", inside, st)
-        if _within(os.path.realpath(e.path), self.root):
-            return None  # a link within the source: its folder is walked where it really is
-        if not self.follow_external:
-            self.skipped.append((rel, f"symbolic link to a folder {OUTSIDE} (not followed "
-                                      "without --follow-external-links)"))
-            return None
-        return (e.path, rel + "/", False, st)
-
-    def _add_file(self, e: _Entry, rel: str, kind: str, st: os.stat_result | None, inside: bool,
-                  listing: tuple) -> None:
-        """Take one page or bulk file (with its sidecar), or name in ``skipped`` why it is not taken."""
-        prefix, by_name, page_stems, page_stems_folded = listing
-        stem = os.path.splitext(e.name)[0]
-        if kind == "sidecar" and stem in page_stems and e.name.endswith(SIDECAR_EXT):
-            return  # checked and read with its page
-        if st is None:
-            self.skipped.append((rel, e.error))
-            return
-        if not stat.S_ISREG(st.st_mode):
-            self.skipped.append((rel, f"not a regular file ({_file_kind(st.st_mode)})"))
-            return
-        if self.outside(e, inside):
-            self.skipped.append((rel, f"symbolic link {OUTSIDE} (not followed without "
-                                      "--follow-external-links)"))
-            return
-        if kind == "sidecar":
-            if stem.casefold() in page_stems_folded:
-                self.skipped.append((rel, "JSON sidecar whose name does not match its page's exactly "
-                                          "(the sidecar of NAME.txt is NAME.json)"))
-            else:
-                self.skipped.append((rel, "JSON sidecar without its .txt page (bulk articles go "
-                                          "in .jsonl files)"))
-            return
-        sig = [st.st_size, st.st_mtime_ns]
-        sidecar, problem = None, None
-        if kind == "page":
-            side = by_name.get(stem + SIDECAR_EXT)
-            if side is not None:
-                sidecar, problem, side_sig = _sidecar_check(side, inside, self.outside)
-                sig += side_sig
-                if problem:
-                    self.skipped.append((_printable(prefix + side.name), f"sidecar ignored: {problem}"))
-        self.files.append(SourceFile(rel, Path(e.path), sidecar, sig, problem))
-
-
-def walk_sources(source: Path, exclude: Path | None = None, *, follow_external: bool = False
-                 ) -> tuple[list[SourceFile], int, list[tuple[str, str]]]:
-    """Return ``(files, ignored_count, skipped)`` for a source folder, in a stable order.
-
-    Only regular files are taken; a symbolic link whose real path lies outside the source
-    folder (file or folder) is skipped unless ``follow_external``.  ``exclude`` (the index
-    folder, when it lies inside the source) is not walked.  The cost is linear in the number
-    of entries: one ``stat`` per candidate file, no per-file scan of its folder.
-    """
-    try:
-        xst = os.stat(exclude) if exclude is not None else None
-        excluded = (xst.st_dev, xst.st_ino) if xst is not None else None
-    except OSError:
-        excluded = None
-    try:
-        sst = os.stat(source)
-    except OSError as exc:
-        raise SourceError(f"source folder unreadable: {source}: {exc.strerror or exc}") from None
-    if not stat.S_ISDIR(sst.st_mode):
-        # one file named on the command line: taken wherever it points, with its sidecar
-        parent, name = os.path.split(os.fspath(source))
-        walk = _Walk(os.path.realpath(parent or "."), excluded, follow_external)
-        entries = [_Entry(name, os.fspath(source), False)]
-        side = os.path.join(parent, os.path.splitext(name)[0] + SIDECAR_EXT)
-        if _kind(name) == "page" and os.path.lexists(side):
-            entries.append(_Entry(os.path.basename(side), side, os.path.islink(side)))
-        walk.add_folder("", entries, True)
-        return walk.files, walk.ignored, walk.skipped
-    walk = _Walk(os.path.realpath(source), excluded, follow_external)
-    visited = {(sst.st_dev, sst.st_ino)}
-    stack = [(os.fspath(source), "", True)]
-    while stack:
-        folder, prefix, inside = stack.pop()
-        try:
-            entries = _list(folder)
-        except OSError as exc:
-            walk.skipped.append((_printable(prefix.rstrip("/") or os.fspath(source)),
-                                 f"unreadable folder: {exc.strerror or exc}"))
-            continue
-        subfolders = walk.add_folder(prefix, entries, inside)
-        for path, rel, sub_inside, st in reversed(subfolders):  # depth first, in name order
-            if (st.st_dev, st.st_ino) in visited:
-                continue  # a followed link back to a folder already walked
-            visited.add((st.st_dev, st.st_ino))
-            stack.append((path, rel, sub_inside))
-    return walk.files, walk.ignored, walk.skipped
-
-
-def _file_kind(mode: int) -> str:
-    from search.extract import files as extract
-
-    return extract.file_kind(mode)
-
-
-def _sidecar_check(side: _Entry, inside: bool, outside) -> tuple[Path | None, str | None, list]:
-    """Return ``(sidecar, problem, signature part)`` for the ``.json`` file beside a page."""
-    st = side.stat()
-    if st is None:
-        return None, side.error, [side.error]
-    if stat.S_ISDIR(st.st_mode):  # a folder named like a sidecar is walked as a folder
-        return None, None, []
-    if not stat.S_ISREG(st.st_mode):
-        problem = f"not a regular file ({_file_kind(st.st_mode)})"
-        return None, problem, [problem]
-    if outside(side, inside):
-        problem = f"symbolic link {OUTSIDE} (not followed without --follow-external-links)"
-        return None, problem, [problem]
-    return Path(side.path), None, [st.st_size, st.st_mtime_ns]
-
-
-def _hash_into(h, path: Path, limit: int | None) -> None:
-    """Hash a regular file's bytes (at most ``limit``, else its size when opened) into ``h``."""
-    from search.extract import files as extract
-
-    fh, st = extract.open_regular(path)
-    with fh:
-        remaining = st.st_size if limit is None else limit
-        while remaining > 0 and (chunk := fh.read(min(1 << 20, remaining))):
-            h.update(chunk)
-            remaining -= len(chunk)
-
-
-def _file_hash(sf: SourceFile) -> str:
-    """Return the content hash of a source file and its sidecar; raise SkipFile or OSError when unreadable."""
-    from search.extract import files as extract
-
-    h = hashlib.sha256()
-    _hash_into(h, sf.path, None if sf.kind == "bulk" else extract.MAX_PAGE_BYTES + 1)
-    h.update(b"\0")
-    if sf.sidecar is not None:
-        try:
-            _hash_into(h, sf.sidecar, extract.MAX_SIDECAR_BYTES + 1)
-        except (OSError, extract.SkipFile) as exc:  # the page is read without it
-            h.update(f"sidecar unusable: {exc}".encode("utf-8", "replace"))
-        h.update(b"\0")
-    return h.hexdigest()
-
-
-def _one_line(exc: BaseException) -> str:
-    text = _printable(" ".join(str(exc).split()))
-    return text[:300] or type(exc).__name__
-
-
-def extract_file(sf: SourceFile, into=None) -> tuple[list, list[tuple[str, str]], str | None]:
-    """Return ``(articles, skipped_records, whole_file_reason)`` for one source file.
-
-    With ``into``, each article is handed to ``into(article)`` as soon as it is read (a bulk file
-    is never held whole in memory) and the list holds what ``into`` returned.
-    """
-    from search.extract import files as extract
-
-    articles, skipped = [], []
-    try:
-        if sf.sidecar_problem:  # the walker refused the sidecar: the page is read without it
-            items = extract.iter_file(sf.path, sidecar=None)
-        else:
-            items = extract.iter_file(sf.path)
-        for item in items:
-            if isinstance(item, dict):
-                articles.append(item if into is None else into(item))
-            else:  # SkippedRecord(where, reason)
-                where = str(getattr(item, "where", None) or sf.rel)
-                for prefix in (str(sf.path), sf.path.name):  # name it relative to the source
-                    if where.startswith(prefix) and not where.startswith(sf.rel):
-                        where = sf.rel + where[len(prefix):]
-                        break
-                if not where.startswith(sf.rel):
-                    where = f"{sf.rel}:{where}"
-                skipped.append((where, str(getattr(item, "reason", item))))
-    except extract.SkipFile as exc:
-        return [], [], _one_line(exc) or "skipped"
-    except MemoryError:
-        return [], [], "too large to read"
-    except Exception as exc:  # an extractor bug must cost one file, not the whole run
-        if not articles:
-            return [], [], f"extraction failed: {type(exc).__name__}: {_one_line(exc)}"
-        skipped.append((sf.rel, f"extraction stopped: {type(exc).__name__}: {_one_line(exc)}"))
-    return articles, skipped, None
-
-
-class _BaseIds:
-    """Give each article of one file, in order, its base id: the extractor's, unique within the file."""
-
-    def __init__(self, sf: SourceFile):
-        self.stem = Path(sf.rel).stem or "article"
-        self.seen: set[str] = set()
-        self.n = 0
-
-    def __call__(self, article: dict) -> str:
-        self.n += 1
-        base = documents._text(article.get("id")).strip() or self.stem
-        base = " ".join(base.split())[:200]
-        cand, k = base, 1
-        while cand in self.seen:  # as search.extract.files does for a repeated id in a bulk file
-            cand = f"{base}-{self.n}" if k == 1 else f"{base}-{self.n}-{k}"
-            k += 1
-        self.seen.add(cand)
-        return cand
-
-
-def _file_bases(articles: list[dict], sf: SourceFile) -> list[str]:
-    """Return the base id of each article of one file: the extractor's, unique within the file."""
-    base_of = _BaseIds(sf)
-    return [base_of(article) for article in articles]
-
-
-@dataclass(slots=True)
-class _Extracted:
-    """One article read in this run, as kept in memory: where it is spooled, never its text."""
-
-    offset: int
-    base: str
-    hash: str  # ``documents.article_hash`` with the base id as its id
-    persons: list | None  # the persons the source itself carries (used without NER)
-
-
-_SUFFIXED = re.compile(r"~[0-9a-f]{8}$")
-
-
-def _assign_ids(claims: list[tuple[str, int, int, str]]) -> dict[tuple[str, str], str]:
-    """Return the id of every ``(base, rank, order, rel)`` claim, keyed by ``(rel, base)``.
-
-    The rule depends on the claims only, never on which run saw them first, so a full and an
-    incremental run give every article the same id: of the claims on one base id, a page
-    (rank 0) wins over a bulk record (rank 1), then the first file in walk order; the others
-    become ``BASE~xxxxxxxx`` (8 hex of their file's relative path).
-    """
-    by_base: dict[str, list] = defaultdict(list)
-    for claim in claims:
-        by_base[claim[0]].append(claim)
-    ids: dict[tuple[str, str], str] = {}
-    losers = []
-    for base, group in by_base.items():
-        group.sort(key=lambda c: (c[1], c[2]))
-        ids[(group[0][3], base)] = base
-        losers.extend(group[1:])
-    taken = set(by_base)  # a suffixed id never takes another article's own id
-    for base, _rank, _order, rel in sorted(losers):
-        cand, k = f"{base}~{hashlib.sha1(rel.encode()).hexdigest()[:8]}", 1
-        while cand in taken:
-            k += 1
-            cand = f"{base}~{hashlib.sha1(f'{rel}#{k}'.encode()).hexdigest()[:8]}"
-        taken.add(cand)
-        ids[(rel, base)] = cand
-    return ids
-
-
-def _stored_base(aid: str, info: dict, rule: int | None) -> str:
-    """Return the base id of an article of the state (older states did not store it)."""
-    if "b" in info:
-        return info["b"]
-    return aid if rule == ID_RULE else _SUFFIXED.sub("", aid)
-
-
-def _with_base(info: dict, base: str, aid: str) -> dict:
-    """Return an article's state with its base id (stored only when its id is suffixed)."""
-    if base != aid:
-        info["b"] = base
-    return info
-
-
-def _hash_or_reason(sf: SourceFile) -> tuple[str | None, str | None]:
-    """Return ``(content hash, None)`` for a source file, or ``(None, why it cannot be read)``."""
-    from search.extract import files as extract
-
-    try:
-        return _file_hash(sf), None
-    except extract.SkipFile as exc:
-        return None, _one_line(exc)
-    except OSError as exc:
-        return None, f"unreadable: {exc.strerror or exc}"
-
-
-def _renamed_articles(ix, renamed: dict, files: list[SourceFile], ids: dict, to_write: Pending,
-                      report: ReindexReport, source_persons: dict) -> int:
-    """Queue the articles of unchanged files whose id changed, rebuilt from their stored fields.
-
-    An article missing from the index (the state and the index disagree, e.g. after a crash
-    between the commit and the state write) is read again from its file.  Return the count.
-    """
-    missing: set[str] = set()
-    with ix.searcher() as searcher:
-        for new_id, (_rel, old_id) in renamed.items():
-            stored = searcher.document(id=old_id)
-            if stored is None:
-                missing.add(new_id)
-                continue
-            art = documents.from_stored(stored)
-            art["id"] = new_id
-            to_write[new_id] = art
-            if art.get("persons"):
-                source_persons[new_id] = documents.clean_persons(art["persons"])
-    by_rel = {sf.rel: sf for sf in files}
-    for rel in sorted({renamed[new_id][0] for new_id in missing}):
-        sf = by_rel[rel]
-        articles, rec_skips, whole = extract_file(sf)
-        if whole is not None:
-            report.skipped.append((sf.rel, whole))
-            continue
-        for art, base in zip(articles, _file_bases(articles, sf)):
-            aid = ids.get((rel, base))
-            if aid in missing:
-                art["id"], art["path"] = aid, rel
-                to_write[aid] = art
-                if art.get("persons"):
-                    source_persons[aid] = documents.clean_persons(art["persons"])
-    return sum(1 for new_id in renamed if new_id in to_write)
-
-
-# --- the index state kept beside each generation --------------------------------------------
-
-def persons_data_fingerprint() -> str:
-    """Return a hash of the persons data files (aliases, non-persons, titles) and rules version."""
-    h = hashlib.sha256(f"rules {resolving.RULES_VERSION}\0".encode())
-    for path in sorted(names.DATA_DIR.glob("*")):
-        if path.is_file():
-            h.update(path.name.encode() + b"\0")
-            try:
-                h.update(path.read_bytes())
-            except OSError:
-                pass
-    return h.hexdigest()[:16]
-
-
-def _state_meta(persons: bool) -> dict:
-    return {"version": STATE_VERSION, "schema_version": SCHEMA_VERSION, "ids": ID_RULE,
-            "analysis": analysis.analysis_fingerprint(), "persons": bool(persons),
-            "persons_data": persons_data_fingerprint() if persons else None}
-
-
-def _state(persons: bool, files: dict, skipped: dict) -> dict:
-    return {"meta": _state_meta(persons), "files": files, "skipped": skipped}
-
-
-def load_state(generation: Path) -> dict | None:
-    """Return the ``sources.json`` of a generation, or None when missing or unreadable."""
-    from search.extract import files as extract
-
-    try:
-        fh, _st = extract.open_regular(generation / STATE_FILE)  # a FIFO there must not hang the run
-        with fh:
-            state = json.loads(fh.read().decode("utf-8"))
-    except (OSError, ValueError, extract.SkipFile):
-        return None
-    return state if isinstance(state, dict) and isinstance(state.get("files"), dict) else None
-
-
-def _write_json(path: Path, data) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def _full_reason(live: Path | None, state: dict | None, persons: bool, full: bool) -> str | None:
-    if full:
-        return "--full"
-    if live is None:
-        return "no index yet"
-    if state is None:
-        return "index state missing"
-    meta = state.get("meta", {})
-    if meta.get("schema_version") != SCHEMA_VERSION or meta.get("version") != STATE_VERSION:
-        return "schema changed"
-    if meta.get("analysis") != analysis.analysis_fingerprint():
-        return "analysis changed"
-    if bool(meta.get("persons")) != bool(persons):
-        return "persons " + ("enabled" if persons else "disabled")
-    if meta.get("ids") != ID_RULE and any(
-            _SUFFIXED.search(aid) for entry in state["files"].values() for aid in entry.get("articles", {})):
-        # older states did not keep the base id of a suffixed duplicate: rebuild them once
-        return "duplicate-id rule changed"
-    return None
-
-
-# --- persons ---------------------------------------------------------------------------------
-
-def _ner_batches(articles, size: int):
-    """Yield lists of at most ``size`` articles (one batch in memory at a time)."""
-    batch = []
-    for art in articles:
-        batch.append(art)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _mentions(articles, total: int, index_dir: Path, procs: int, report: ReindexReport, progress,
-              last_state=lambda: None) -> tuple[dict[str, list[str]], set[str], dict]:
-    """Return raw person mentions by article id, the ids whose NER failed (given the last run's),
-    and the name runs by article id.
-
-    The articles (an iterable of ``total``) go to the NER batch by batch.  A failure (MemoryError,
-    an error in spaCy, a killed worker) costs only the articles it hits: each keeps the mentions
-    of the last run's state (``last_state()``) and the summary says so.
-    """
-    if not total:
-        return {}, set(), {}
-    cache = None
-    try:
-        cache = ner.NerCache(index_dir / "persons-cache.sqlite")
-    except Exception as exc:  # a broken cache costs speed, not the run
-        report.warnings.append(f"NER cache unavailable: {_one_line(exc)}")
-    progress("persons", 0, total)
-    mentions, failed, runs, done, words = {}, {}, {}, 0, 0
-    started = time.monotonic()
-    try:
-        faults.checkpoint("ner")  # inside: a failure here must close the cache too
-        for batch in _ner_batches(articles, NER_BATCH):
-            words += sum(len(str(a.get("body") or "").split()) for a in batch)
-            try:
-                raw = ner.raw_mentions(batch, cache=cache, n_process=procs)
-                failed.update(raw.failed)
-                runs.update(raw.runs)
-                mentions.update((k, [str(m) for m in (v or [])]) for k, v in raw.items() if k not in raw.failed)
-            except Exception as exc:  # MemoryError too: the persons step must not wipe the persons
-                failed.update(dict.fromkeys((a["id"] for a in batch), _reason(exc)))
-            done += len(batch)
-            rate = words / max(time.monotonic() - started, 1e-6)
-            progress("persons", done, total, detail=f"{words / 1000:.0f}k mots, {rate:.0f} mots/s")
-    finally:
-        if cache is not None:
-            cache.close()
-    progress("persons", done, done)
-    if failed:
-        last = last_state() or {}
-        before = {aid: info for entry in (last.get("files") or {}).values()
-                  for aid, info in (entry.get("articles") or {}).items()}
-        kept = 0
-        for aid in failed:
-            old = (before.get(aid) or {}).get("m")
-            kept += isinstance(old, list)
-            mentions[aid] = [str(m) for m in old] if isinstance(old, list) else []
-        which = "" if len(failed) == done else (
-            f" for {len(failed)} of {done} articles ("
-            + ", ".join(sorted(failed)[:3]) + (", …" if len(failed) > 3 else "") + ")")
-        reasons = list(failed.values())
-        reason = max(dict.fromkeys(reasons), key=reasons.count)  # the most common
-        outcome = ("previous persons kept" if kept
-                   else "persons not extracted (no previous persons to keep)")
-        report.warnings.append(f"persons step failed{which}: {reason}; {outcome}")
-    return mentions, set(failed), runs
-
-
-def _reason(exc: BaseException) -> str:
-    text = _one_line(exc)
-    return text if text == type(exc).__name__ else f"{type(exc).__name__}: {text}"
-
-
-def _resolve(gathered: tuple[dict[str, list[str]], dict[str, list[str]]], report: ReindexReport,
-             progress):
-    raw_all, runs = gathered
-    n = len(raw_all)
-    mentions = sum(len(m) for m in raw_all.values())
-    # one call of the resolver: its start and its end (with the dictionary pass's share) are shown
-    progress("resolve", 0, n, detail=f"{mentions} mentions")
-    try:
-        res = resolving.resolve(raw_all, runs=runs)
-        progress("resolve", n, n, detail=f"{mentions} mentions, dictionnaire {res.dictionary_seconds:.1f} s")
-        return res
-    except Exception as exc:
-        report.warnings.append(f"persons step failed: {_reason(exc)} while resolving names; "
-                               "persons of unchanged articles kept")
-        return None
-
-
-# --- the run -------------------------------------------------------------------------------
 
 def reindex(source, index_dir, *, full: bool = False, wait: bool = False, persons: bool = True,
             procs: int | None = None, progress=None, follow_external_links: bool = False) -> ReindexReport:
@@ -1028,83 +400,40 @@ def _compare_article(run: _Run, aid: str, x: _Extracted, rel: str) -> dict:
     return {"h": h, "m": None, "p": []}
 
 
-def _persons_outdated(run: _Run) -> bool:
-    """Return True unless nothing the persons depend on changed (articles, rules, failed NER)."""
-    if run.to_write or run.deleted or not run.state:
-        return True
-    if run.state["meta"].get("persons_data") != persons_data_fingerprint():
-        return True
-    return any(info.get("m_stale") or "r" not in info
-               for entry in run.new_files.values() for info in entry["articles"].values())
+def _renamed_articles(ix, renamed: dict, files: list[SourceFile], ids: dict, to_write: Pending,
+                      report: ReindexReport, source_persons: dict) -> int:
+    """Queue the articles of unchanged files whose id changed, rebuilt from their stored fields.
 
-
-def _gather_mentions(run: _Run) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """Return the raw mentions and name runs of every article, tagging those written, stale or
-    under changed rules."""
-    state = run.state
-    old_rules = state["meta"].get("persons_data") if state else None
-    rules_changed = old_rules != persons_data_fingerprint()
-    # articles whose NER failed in an earlier run kept older mentions: they are tagged again
-    stale = [aid for entry in run.new_files.values() for aid, info in entry["articles"].items()
-             if info.get("m_stale") and aid not in run.to_write]
-    searcher = None
-    extra, n_extra = (), 0
-    if run.ix is not None and state and (rules_changed or stale):
-        searcher = run.ix.searcher()
-        # the person rules changed: clean every article's mentions again (NER itself is
-        # cached by text, so only the rules run), from the stored fields; else the stale ones
-        stored = (searcher.all_stored_fields() if rules_changed
-                  else filter(None, (searcher.document(id=aid) for aid in stale)))
-        extra = (documents.from_stored(fields) for fields in stored
-                 if fields.get("id") in run.current_ids and fields.get("id") not in run.to_write)
-        n_extra = (sum(1 for aid in run.current_ids if aid not in run.to_write) if rules_changed
-                   else len(stale))
-    try:
-        raw, failed, runs = _mentions(itertools.chain(run.to_write.values(), extra),
-                                      len(run.to_write) + n_extra, run.index_dir, run.procs, run.report,
-                                      run.progress,
-                                      lambda: state or (load_state(run.live) if run.live is not None else None))
-    finally:
-        if searcher is not None:
-            searcher.close()
-    raw_all, runs_all = {}, {}
-    for entry in run.new_files.values():
-        for aid, info in entry["articles"].items():
-            if aid in raw:
-                info["m"] = raw[aid]
-                if aid in failed:
-                    info["m_stale"] = True
-                else:
-                    info.pop("m_stale", None)
-            if aid in runs:
-                info["r"] = runs[aid]
-            raw_all[aid] = info.get("m") or []
-            runs_all[aid] = info.get("r") or []
-    return raw_all, runs_all
-
-
-def _apply_persons(run: _Run) -> None:
-    """Give every article its persons: resolved, else the source's own; list the re-indexed ones."""
-    for entry in run.new_files.values():
-        for aid, info in entry["articles"].items():
-            new_d = info.get("pd", [])
-            if run.resolution is not None:
-                new_p = documents.clean_persons(run.resolution.by_article.get(aid, []))
-                new_d = documents.clean_persons(run.resolution.by_dictionary.get(aid, []))
-            elif aid in run.to_write:  # no NER: keep persons the source itself carries
-                new_p = documents.clean_persons(run.source_persons.get(aid))
-                new_d = []
-            else:
-                new_p = info.get("p", [])
-            if aid in run.to_write:
-                run.to_write.set_fields(aid, persons=new_p, persons_dictionary=new_d)
-            elif new_p != info.get("p", []) or new_d != info.get("pd", []):
-                run.persons_changed.append(aid)
-            info["p"] = new_p
-            if new_d:
-                info["pd"] = new_d
-            else:
-                info.pop("pd", None)
+    An article missing from the index (the state and the index disagree, e.g. after a crash
+    between the commit and the state write) is read again from its file.  Return the count.
+    """
+    missing: set[str] = set()
+    with ix.searcher() as searcher:
+        for new_id, (_rel, old_id) in renamed.items():
+            stored = searcher.document(id=old_id)
+            if stored is None:
+                missing.add(new_id)
+                continue
+            art = documents.from_stored(stored)
+            art["id"] = new_id
+            to_write[new_id] = art
+            if art.get("persons"):
+                source_persons[new_id] = documents.clean_persons(art["persons"])
+    by_rel = {sf.rel: sf for sf in files}
+    for rel in sorted({renamed[new_id][0] for new_id in missing}):
+        sf = by_rel[rel]
+        articles, rec_skips, whole = extract_file(sf)
+        if whole is not None:
+            report.skipped.append((sf.rel, whole))
+            continue
+        for art, base in zip(articles, _file_bases(articles, sf)):
+            aid = ids.get((rel, base))
+            if aid in missing:
+                art["id"], art["path"] = aid, rel
+                to_write[aid] = art
+                if art.get("persons"):
+                    source_persons[aid] = documents.clean_persons(art["persons"])
+    return sum(1 for new_id in renamed if new_id in to_write)
 
 
 def _group_stories(run: _Run) -> None:
@@ -1151,168 +480,3 @@ def _write(run: _Run) -> None:
         if run.stories_rebuilt and run.stories is not None:  # an index from before stories: grouped once
             storyfile.save(live, run.stories)
     report.timings["write"] = time.monotonic() - t_phase
-
-
-def _document(art: dict, report: ReindexReport, persons=None) -> dict | None:
-    """Return the Whoosh document of ``art``, or None (named in the summary) when it cannot be indexed."""
-    try:
-        return documents.to_document(art, persons=persons)
-    except ValueError as exc:  # one bad record costs that record, never the commit
-        report.skipped.append((f"{art.get('path') or '?'}:{art.get('id') or '?'}", f"not indexed: {_one_line(exc)}"))
-        return None
-
-
-def _writer_for(ix, procs: int, ndocs: int, progress):
-    procs = min(procs, WRITER_PROCS)
-    if procs > 1 and ndocs >= MP_MIN_DOCS:
-        return ix.writer(procs=procs, multisegment=True, limitmb=128,
-                         subargs={"codec": WriteCodec(), "limitmb": 128}), procs
-    return open_writer(ix, progress), 1
-
-
-def _write_full(index_dir, state, to_write, resolution, procs, report, progress, stories=None):
-    from whoosh import index as windex
-
-    gen = store.new_generation(index_dir)
-    report.generation = gen.name
-    ix = windex.create_in(str(gen), build_schema(_frequent_words(to_write)))
-    writer, report.procs = _writer_for(ix, procs, len(to_write), progress)
-    try:
-        total = len(to_write)
-        for i, art in enumerate(to_write.values()):
-            if i % 200 == 0:
-                progress("write", i, total)
-            doc = _document(art, report)
-            if doc is not None:
-                writer.add_document(**doc)
-        progress("write", total, total)
-        faults.checkpoint("commit")
-        writer.commit()
-        progress("commit", 0, 0, detail="index validé")
-    except BaseException:
-        _cancel(writer)
-        ix.close()
-        shutil.rmtree(gen, ignore_errors=True)  # the live generation was never touched
-        raise
-    ix.close()
-    # the spelling vocabulary takes seconds to read on a large index: once here, not per search
-    progress("commit", 0, 0, detail="vocabulaire")
-    suggest.save_vocabulary(gen)
-    progress("commit", 0, 0, detail="reprises, état, tableaux, publication")
-    try:
-        if stories is not None:
-            storyfile.save(gen, stories)
-        _write_json(gen / STATE_FILE, state)
-        _write_json(gen / PERSONS_FILE, resolution.to_json() if resolution else {})
-        arrays.save(gen)  # after stories.json, which the arrays' stamp covers
-        faults.checkpoint("swap")
-        store.publish(index_dir, gen)
-    except BaseException:
-        if store.live_path(index_dir) != gen:  # not published: don't leave a whole index on a full disk
-            shutil.rmtree(gen, ignore_errors=True)
-        raise
-
-
-def _frequent_words(to_write: Pending) -> frozenset[str]:
-    """Return the words frequent enough to index their pairs, from an even sample of the articles."""
-    ids = to_write.keys()
-    step = max(1, len(ids) // analysis.FREQUENT_SAMPLE)
-    sample = (to_write[aid] for aid in ids[::step][: analysis.FREQUENT_SAMPLE])
-    return analysis.frequent_words(f"{a.get('title') or ''}\n{a.get('body') or ''}" for a in sample)
-
-
-def _cancel(writer) -> None:
-    try:
-        writer.cancel()
-    except Exception:
-        pass
-
-
-def merge_policy(writer, segments):
-    """Merge small and much-deleted segments into the commit's new one; return the segments kept.
-
-    Whoosh's default (MERGE_SMALL) only merges segments of a few dozen documents and never drops
-    deleted ones: runs that each change 5 % of the articles pile up segments and dead documents
-    (measured with bench/bench_segments.py: 14 segments, 65 % of the documents deleted and the
-    index 2.4 times its size after 13 runs).  Here, as in a binary counter, a segment is merged
-    when it is no larger than what is being written with it (the new documents and the segments
-    merged so far), so each document is rewritten about log2(corpus / change) times; a segment
-    more than MAX_DELETED of whose documents are deleted is rewritten without them; and at most
-    MAX_SEGMENTS segments remain.  Document numbers change with a merge: readers key their
-    caches on the index generation.
-    """
-    from whoosh.reading import SegmentReader
-
-    merged, kept = [], []
-    for seg in segments:
-        live = seg.doc_count()
-        (merged if not live or seg.doc_count_all() - live > MAX_DELETED * seg.doc_count_all()
-         else kept).append(seg)
-    kept.sort(key=lambda seg: seg.doc_count())
-    written = writer.doc_count() + sum(seg.doc_count() for seg in merged)
-    while kept and (kept[0].doc_count() <= written or len(kept) >= MAX_SEGMENTS):
-        seg = kept.pop(0)
-        merged.append(seg)
-        written += seg.doc_count()
-    for seg in merged:
-        reader = SegmentReader(writer.storage, writer.schema, seg)
-        try:
-            writer.add_reader(reader)  # copies the live documents only
-        finally:
-            reader.close()
-    return kept
-
-
-def _write_incremental(ix, live, state, to_write, deleted, persons_changed, resolution,
-                       report, progress, stories=None):
-    new_files = state["files"]
-    writer = open_writer(ix, progress)
-    try:
-        for aid in deleted:
-            writer.delete_by_term("id", aid)
-        total = len(to_write) + len(persons_changed)
-        done = 0
-        for art in to_write.values():
-            if done % 200 == 0:
-                progress("write", done, total)
-            doc = _document(art, report)
-            if doc is not None:
-                writer.update_document(**doc)
-            done += 1
-        if persons_changed:
-            persons_by_id = {aid: (info.get("p", []), info.get("pd", [])) for entry in new_files.values()
-                             for aid, info in entry["articles"].items()}
-            with ix.searcher() as searcher:
-                for aid in persons_changed:
-                    stored = searcher.document(id=aid)
-                    if stored is None:
-                        continue
-                    art = documents.from_stored(stored)
-                    art["persons_dictionary"] = persons_by_id[aid][1]
-                    doc = _document(art, report, persons=persons_by_id[aid][0])
-                    if doc is not None:
-                        writer.update_document(**doc)
-                    report.persons_updated += 1
-                    done += 1
-                    if done % 200 == 0:
-                        progress("write", done, total)
-        progress("write", total, total)
-        if stories is not None:
-            # before the commit, so that a searcher opening it finds the groups it belongs with
-            # (a failed commit leaves groups naming unwritten articles: they are ignored)
-            storyfile.save(live, stories)
-        faults.checkpoint("commit")
-        writer.commit(mergetype=merge_policy)
-        progress("commit", 0, 0, detail="index validé")
-    except BaseException:
-        _cancel(writer)
-        raise
-    finally:
-        ix.close()
-    # after the commit: a crash in between only makes the next run re-read changed files
-    _write_json(live / STATE_FILE, state)
-    if resolution is not None:
-        _write_json(live / PERSONS_FILE, resolution.to_json())
-    suggest.save_vocabulary(live)
-    arrays.save(live)
-

@@ -1,0 +1,371 @@
+"""Reindexing into OpenSearch: the Whoosh reindex's own steps, then a full or an incremental write by id.
+
+A run from a source folder takes the steps of ``search.index.reindex`` in their order, on the same
+``_Run``: scan and fingerprint the files, extract the changed ones into the spool, give ids over
+the whole corpus and compare article by article against the state, NER and corpus-wide person
+resolution, stories. The live index stands in for Whoosh's where a step reads stored articles
+(``opensearch_state.StoredArticles``), and the state is the cluster's (``opensearch_state``), so
+both engines decide the same way what to read, what changed, which articles' persons moved and
+when a full rebuild is due (no state, another schema, analysis, id rule, persons setting or
+OpenSearch mapping, or ``--full``).
+
+* **Full**: every article is written into a new index ``<alias>-<time>``, with its vocabulary
+  and its state beside it, and only then the alias moves, in one ``_aliases`` call; any failure
+  drops the new indexes, and the previous one keeps serving.
+* **Incremental**: the ids about to be touched are first marked uncertain in the state; then one
+  stream of bulk requests indexes the new and changed articles, rewrites those whose persons
+  changed, updates the story fields of those whose story changed, and deletes those whose file
+  is gone; the vocabulary is counted again over the index and written under the run's token; the
+  mapping's ``_meta`` stamp moves (searchers see the change), and last the state. A bulk item
+  that fails is named in the summary and stays uncertain, so the next run writes it again.
+
+The summary is Whoosh's ``ReindexReport``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+from search.engines import opensearch_index as osi
+from search.engines import opensearch_state as st
+from search.index import documents
+from search.index.personstep import _apply_persons, _gather_mentions, _persons_outdated, _resolve
+from search.index.reindex import (ReindexReport, SourceError, _compare, _corpus_ids, _extract, _group_stories,
+                                  _Run, _run_state, _scan)
+from search.index.sources import _one_line, _printable
+from search.index.spool import ArticleSpool, Pending
+from search.index.state import _full_reason
+
+BULK_SIZE = 500
+
+
+def new_token() -> str:
+    """Return a fresh run token (names the state, vocabulary and stamp one run writes)."""
+    return uuid.uuid4().hex[:16]
+
+
+def index_name(alias: str) -> str:
+    """Return the name of a new index for ``alias`` (time-stamped, unique to the millisecond)."""
+    return f"{alias}-{time.strftime('%Y%m%d-%H%M%S')}-{int(time.time() * 1000) % 1000:03d}"
+
+
+def drop(client: osi.Client, index: str) -> None:
+    """Delete an article index and the vocabulary and state indexes beside it (absent ones are no error)."""
+    for name in (index, osi.vocabulary_index(index), st.state_index(index)):
+        client.request("DELETE", f"/{name}", ok=(200, 404))
+
+
+def publish(engine, batches, report: dict, progress, total: int, state: dict | None = None) -> str:
+    """Write the ``(op, id, source)`` batches into a new index with its vocabulary (and ``state``), then move the alias.
+
+    Every failed article is named in ``report["failed"]``, and then nothing is published: the
+    new indexes are dropped and the previous index keeps serving. Return the new index's name.
+    """
+    client, name, token = engine.client, index_name(engine.alias), new_token()
+    client.request("PUT", f"/{name}", osi.index_body(engine.shards, engine.replicas))
+    try:
+        df, done = None, 0
+        for batch in batches:
+            report["failed"].update(osi.bulk_actions(client, name, batch))
+            df = osi.vocabulary((src for _op, _id, src in batch), df)
+            done += len(batch)
+            progress("write", done, total)
+        if report["failed"]:
+            raise osi.OpenSearchError(f"{len(report['failed'])} article(s) not written: "
+                                      + ", ".join(sorted(report["failed"])[:5]))
+        client.request("POST", f"/{name}/_refresh")
+        osi.write_vocabulary(client, name, df or osi.vocabulary(()), engine.shards, engine.replicas, token=token)
+        if state is not None:
+            st.create(client, name, engine.shards, engine.replicas)
+            st.save(client, name, state, token, ())
+        st.write_stamp(client, name, token)
+        old = engine._alias_targets()
+        actions = [{"remove": {"index": i, "alias": engine.alias}} for i in old]
+        actions.append({"add": {"index": name, "alias": engine.alias}})
+        client.request("POST", "/_aliases", {"actions": actions})
+    except BaseException:
+        drop(client, name)  # never a partial index behind the alias: the previous one keeps serving
+        raise
+    for i in old:
+        drop(client, i)
+    if state is not None:
+        state["token"] = token
+    return name
+
+
+def _batches(items, size: int = BULK_SIZE):
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# --------------------------------------------------------------------------- article dicts given
+
+
+def reindex_articles(engine, articles: list[dict], persons: bool, progress, ner_cache=None) -> dict:
+    """Index the given article dicts into a new index and move the alias (no state: the next run is full)."""
+    t0 = time.monotonic()
+    report = {"engine": engine.name, "articles": 0, "failed": {}, "skipped": [], "timings": {}}
+    articles = [dict(a) for a in articles]
+    if persons:
+        from search.persons import ner
+        from search.persons.resolve import annotate
+
+        cache = ner.NerCache(Path(ner_cache)) if ner_cache else None
+        try:
+            annotate(articles, cache=cache)
+        finally:
+            if cache is not None:
+                cache.close()
+    from search.stories import group
+
+    stories = group(articles)
+    sizes = Counter(stories.values())
+    actions = []
+    for art in articles:
+        try:
+            story = stories.get(art.get("id"))
+            actions.append(("index", art["id"], osi.to_source(art, story, sizes.get(story, 1))))
+        except (ValueError, KeyError) as exc:  # one bad record costs that record, as in the Whoosh index
+            report["skipped"].append((f"{art.get('path') or '?'}:{art.get('id') or '?'}", f"not indexed: {exc}"))
+    report["index"] = publish(engine, _batches(actions), report, progress, len(actions))
+    report["articles"] = len(actions)
+    report["timings"]["total"] = time.monotonic() - t0
+    return report
+
+
+# --------------------------------------------------------------------------- a source folder
+
+
+def reindex_source(engine, source, index_dir=None, *, full: bool = False, persons: bool = True,
+                   progress=None, procs: int = 1, follow_external_links: bool = False) -> dict:
+    """Bring the index behind the alias up to date with ``source``: incremental by id, or full; return the summary.
+
+    ``index_dir`` is this machine's folder for the NER cache and the story evidence (a temporary
+    one when None: correct, only slower). Raises ``SourceError`` when the source is missing and
+    ``OpenSearchError`` when the cluster refuses a write that the run cannot survive.
+    """
+    source = Path(source)
+    progress = progress or (lambda *a, **k: None)
+    if not source.exists():
+        raise SourceError(f"source folder not found: {source}")
+    t0 = time.monotonic()
+    scratch = None
+    if index_dir is None:
+        index_dir = scratch = Path(tempfile.mkdtemp(prefix="presse-opensearch-"))
+    try:
+        run, extra_deletes = _open(engine, source, Path(index_dir), full, persons, procs, progress)
+        try:
+            _steps(run, follow_external_links)
+            if run.report.mode == "full":
+                _write_full(engine, run)
+            else:
+                _write_incremental(engine, run, extra_deletes)
+        finally:
+            run.spool.close()
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    report = run.report
+    report.total_docs = len(run.current_ids)
+    report.skipped = [(_printable(w), _printable(r)) for w, r in report.skipped]
+    report.seconds = time.monotonic() - t0
+    failed = dict(getattr(run, "failed", {}) or {})
+    return {"engine": engine.name, "report": report, "index": report.generation, "articles": report.total_docs,
+            "failed": failed, "skipped": report.skipped, "timings": dict(report.timings)}
+
+
+def _open(engine, source: Path, index_dir: Path, full: bool, persons: bool, procs: int, progress):
+    """Read the live index's state and decide the mode; return the run and the ids to delete without a state."""
+    report = ReindexReport(source=str(source), procs=procs)
+    targets = engine._alias_targets()
+    target = targets[0] if len(targets) == 1 else None
+    state, uncertain = st.load(engine.client, target) if target else (None, [])
+    reason = _full_reason(Path(target) if target else None, state, persons, full)
+    if len(targets) > 1:
+        reason = "the alias names several indexes"
+    elif reason is None and state["meta"].get("opensearch") != st.opensearch_fingerprint(engine.shards):
+        reason = "OpenSearch mapping changed"
+    extra_deletes: set[str] = set()
+    if reason is not None:
+        report.mode, report.full_reason, state = "full", reason, None
+    else:
+        extra_deletes = st.repair(state, uncertain)
+    folder = st.stories_dir(index_dir, engine.alias)
+    live = st.load_stories(folder, state.get("token")) if state else None
+    spool = ArticleSpool(index_dir)
+    run = _Run(source, index_dir, persons, procs, progress, report, live,
+               st.StoredArticles(engine.client, target) if state else None, state,
+               old_files=state["files"] if state else {},
+               old_skipped=(state.get("skipped") or {}) if state else {},
+               spool=spool, to_write=Pending(spool))
+    run.target, run.stories_folder, run.failed = target, folder, {}
+    return run, extra_deletes
+
+
+def _steps(run: _Run, follow_external: bool) -> None:
+    """Run the Whoosh reindex's steps up to the write: scan, extract, ids and comparison, persons, stories."""
+    _scan(run, follow_external)
+    _extract(run)
+    _compare(run, _corpus_ids(run))
+    t_phase = time.monotonic()
+    if run.persons and _persons_outdated(run):
+        run.resolution = _resolve(_gather_mentions(run), run.report, run.progress)
+        if run.resolution is None:
+            run.persons = False
+    _apply_persons(run)
+    if run.resolution is not None:
+        run.report.timings["persons"] = time.monotonic() - t_phase
+        run.report.timings["dictionary"] = run.resolution.dictionary_seconds
+    _group_stories(run)
+
+
+def _stories(run: _Run) -> dict[str, tuple[str, int]]:
+    """Return id → (story, story size) of the grouped articles (an article alone is its own story of 1).
+
+    When the stories step failed, the articles kept their last run's stories (as Whoosh keeps its
+    last grouping) and new ones are alone.
+    """
+    if run.stories is None:
+        return {aid: (info["s"], info["n"]) for aid, (_rel, info) in run.old_articles.items() if "s" in info}
+    assign = run.stories.assignments()
+    sizes = Counter(assign.values())
+    return {aid: (story, sizes[story]) for aid, story in assign.items() if sizes[story] > 1}
+
+
+def _record_stories(run: _Run, stories: dict[str, tuple[str, int]]) -> None:
+    """Keep in the state each grouped article's story and story size (what its document holds)."""
+    for entry in run.new_files.values():
+        for aid, info in entry["articles"].items():
+            info.pop("s", None)
+            info.pop("n", None)
+            if aid in stories:
+                info["s"], info["n"] = stories[aid]
+
+
+def _state_of(run: _Run, engine) -> dict:
+    state = _run_state(run)
+    state["meta"]["opensearch"] = st.opensearch_fingerprint(engine.shards)
+    return state
+
+
+def _source_or_skip(run: _Run, art: dict, story: str, size: int) -> dict | None:
+    """Return the document of an article, or None (named in the summary, as Whoosh does) when it cannot be one."""
+    try:
+        return osi.to_source(art, story, size)
+    except ValueError as exc:
+        run.report.skipped.append((f"{art.get('path') or '?'}:{art.get('id') or '?'}",
+                                   f"not indexed: {_one_line(exc)}"))
+        return None
+
+
+def _write_full(engine, run: _Run) -> None:
+    """Write every article into a new index with its vocabulary and state, then move the alias."""
+    t_phase = time.monotonic()
+    stories = _stories(run)
+
+    def actions():
+        for aid, art in run.to_write.items():
+            src = _source_or_skip(run, art, *stories.get(aid, (aid, 1)))
+            if src is not None:
+                yield "index", aid, src
+
+    _record_stories(run, stories)
+    state = _state_of(run, engine)
+    summary = {"failed": {}}
+    total = len(run.to_write)
+    try:
+        run.report.generation = publish(engine, _batches(actions()), summary, run.progress, total, state)
+    finally:
+        run.failed = summary["failed"]
+    if run.stories is not None:
+        st.save_stories(run.stories_folder, run.stories, state["token"])
+    run.report.timings["write"] = time.monotonic() - t_phase
+
+
+def _story_updates(run: _Run, stories: dict, rewritten: set[str]) -> dict[str, dict]:
+    """Return id → new story fields of the articles kept whose story or story size changed."""
+    out = {}
+    for entry in run.new_files.values():
+        for aid, info in entry["articles"].items():
+            if aid in rewritten:
+                continue
+            story, size = stories.get(aid, (aid, 1))
+            if (info.get("s", aid), info.get("n", 1)) != (story, size):
+                out[aid] = {"story": story, "story_size": size}
+    return out
+
+
+def _incremental_actions(run: _Run, stories, deletes, updates, stored):
+    """Yield the bulk actions of an incremental run: deletes, new and changed articles, persons, stories."""
+    for aid in sorted(deletes):
+        yield "delete", aid, None
+    for aid, art in run.to_write.items():
+        src = _source_or_skip(run, art, *stories.get(aid, (aid, 1)))
+        if src is not None:
+            yield "index", aid, src
+    persons = {aid: (info.get("p", []), info.get("pd", [])) for entry in run.new_files.values()
+               for aid, info in entry["articles"].items()}
+    for batch in _batches(run.persons_changed):
+        found = stored.many(batch)
+        for aid in batch:
+            if aid not in found:
+                continue  # not in the index: it was uncertain, and is rewritten from its file
+            art = documents.from_stored(found[aid])
+            art["persons"], art["persons_dictionary"] = persons[aid]
+            src = _source_or_skip(run, art, *stories.get(aid, (aid, 1)))
+            if src is not None:
+                run.report.persons_updated += 1
+                yield "index", aid, src
+    for aid, fields in updates.items():
+        yield "update", aid, fields
+
+
+def _write_incremental(engine, run: _Run, extra_deletes: set[str]) -> None:
+    """Mark the ids to touch uncertain, write them by id, then the vocabulary, the stamp and the state."""
+    t_phase = time.monotonic()
+    client, target, report = engine.client, run.target, run.report
+    report.generation = target
+    stories = _stories(run)
+    deletes = set(run.deleted) | (extra_deletes - run.current_ids)
+    rewritten = set(run.to_write.keys()) | set(run.persons_changed)
+    updates = _story_updates(run, stories, rewritten)
+    touched = deletes | rewritten | set(updates)
+    old_token = run.state.get("token")
+    _record_stories(run, stories)
+    moved = run.new_files != run.old_files or run.new_skipped != run.old_skipped
+    if not touched and not moved:
+        if run.live is None and run.stories is not None:  # the evidence was missing here: kept for next time
+            st.save_stories(run.stories_folder, run.stories, old_token)
+        report.timings["write"] = time.monotonic() - t_phase
+        return
+    token = new_token()
+    if touched:
+        st.mark_uncertain(client, target, run.state, touched)
+        total, done = len(touched), 0
+        for batch in _batches(_incremental_actions(run, stories, deletes, updates, run.ix)):
+            run.failed.update(osi.bulk_actions(client, target, batch))
+            done += len(batch)
+            run.progress("write", done, total)
+        client.request("POST", f"/{target}/_refresh")
+        for aid, why in sorted(run.failed.items()):
+            report.skipped.append((aid, f"not written: {why} (written again by the next run)"))
+        df = osi.vocabulary(run.ix.all_stored_fields(osi.VOCABULARY_SOURCE))
+        served = st.read_stamps(client, target).get(target, {}).get("token")  # what searchers read now
+        osi.write_vocabulary(client, target, df, engine.shards, engine.replicas, token=token, keep=served)
+        st.write_stamp(client, target, token)
+    state = _state_of(run, engine)
+    st.save(client, target, state, token, run.failed)
+    if run.stories is not None:
+        st.save_stories(run.stories_folder, run.stories, token)
+    report.timings["write"] = time.monotonic() - t_phase
