@@ -785,8 +785,10 @@ def _postings(index_dir):
                 while m.is_active():
                     # the block statistics too: Whoosh's top-k pruning reads them
                     # an inlined posting (search.index.codec.INLINE_LIMIT) says '' for no value, a block None
+                    # and an inlined term's block maximum is its weights' (float32), a block's the
+                    # unrounded float: equal to 6 digits
                     rows.append((m.id(), m.weight(), m.value() or None, m.block_min_length(),
-                                 m.block_max_length(), m.block_max_weight()))
+                                 m.block_max_length(), round(m.block_max_weight(), 6)))
                     m.next()
                 postings[(fieldname, text)] = rows
             lengths = {f: [r.doc_field_length(d, f) for d in range(r.doc_count_all())]

@@ -62,3 +62,34 @@ def test_a_word_in_the_lead_outranks_the_same_word_at_the_end(svc):
 @pytest.mark.parametrize("q", ["attaque terroriste mali", "greve bamako", "paludisme", "mali OR niger"])
 def test_salience_changes_the_order_never_the_hit_set(svc, q):
     assert set(ids(svc, q)) == set(ids(svc, q, sort="newest"))
+
+
+@pytest.mark.parametrize("word,in_a_lead", [
+    ("paludisme", True), ("Mali", True), ("grève", True), ("attaque", True), ("région", True), ("marché", True),
+    ("Bamako", False),  # in a title and late in a long body only
+    ("absent", False),
+])
+def test_the_lead_field_says_what_the_body_positions_say(tmp_path_factory, word, in_a_lead):
+    import numpy as np
+    from whoosh import index as windex
+
+    from search.index import folder as store
+    from search.index.analysis import analyze_terms
+    from search.query import match, relevance
+
+    index_dir = tmp_path_factory.mktemp("lead-index")
+    build_index(index_dir, ARTICLES)
+    ix = windex.open_dir(str(store.live_path(index_dir)))
+    try:
+        with ix.searcher() as searcher:
+            booster = relevance.Booster(match.Postings(searcher))
+            cands = np.arange(searcher.doc_count_all())
+            check = np.ones(len(cands), dtype=bool)
+            (term,) = analyze_terms(word, "french")
+            from_field = booster._lead(term, cands, check)
+            booster.names.discard(relevance.LEAD_FIELD)  # an index from before the lead field
+            from_positions = booster._lead(term, cands, check)
+    finally:
+        ix.close()
+    assert np.allclose(from_field, from_positions, atol=1e-6)
+    assert (from_field > 0).any() == in_a_lead

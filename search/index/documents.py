@@ -172,6 +172,7 @@ def to_document(article: dict, persons=None) -> dict:
         "body": body,
         "body_exact": body,
         "body_pairs": body,
+        "body_lead": body,
         "comments": comments_text,
         "comments_exact": comments_text,
         "comments_pairs": comments_text,

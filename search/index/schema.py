@@ -12,7 +12,7 @@ from whoosh.fields import BOOLEAN, COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, S
 from search.index import analysis
 
 #: Bumped whenever the schema or the analysis changes in a way that needs a full reindex.
-SCHEMA_VERSION = 6  # 6: stored `persons_dictionary` (the persons the dictionary pass found); 5: stored `credit` (agency credits kept out of `author`); 4: analyzers in search.index.analysis
+SCHEMA_VERSION = 7  # 7: `body_lead` (the lead's words, weighted by how early they come); 6: stored `persons_dictionary` (the persons the dictionary pass found); 5: stored `credit` (agency credits kept out of `author`); 4: analyzers in search.index.analysis
 
 #: Separator inside multi-valued column values (persons); never occurs in a name.
 MULTI_SEP = "\x1f"
@@ -49,6 +49,8 @@ def build_schema(frequent_words=None) -> Schema:
         body=TEXT(analyzer=french, stored=True, phrase=True),
         body_exact=TEXT(analyzer=exact, phrase=True),
         body_pairs=TEXT(analyzer=pairs, phrase=True),
+        # never searched: each stemmed word of the lead once, its weight how early it first comes
+        body_lead=TEXT(analyzer=analysis.lead_analyzer(), phrase=False),
         comments=TEXT(analyzer=french, phrase=True),
         comments_exact=TEXT(analyzer=exact, phrase=True),
         comments_pairs=TEXT(analyzer=pairs, phrase=True),

@@ -27,7 +27,7 @@ import shutil
 from typing import TYPE_CHECKING
 
 from whoosh.compat import dumps
-from whoosh.formats import Positions
+from whoosh.formats import Frequency, Positions
 from whoosh.system import pack_uint
 from whoosh.writing import SegmentWriter
 
@@ -98,8 +98,15 @@ class PresseWriter(SegmentWriter):
 
 def field_items(field, value, memo: dict):
     """Return the ``(term bytes, freq, weight, value bytes)`` of ``value`` in ``field``, as ``field.index``."""
-    index_positions = getattr(field.analyzer, "index_positions", None) if hasattr(field, "analyzer") else None
+    analyzer = getattr(field, "analyzer", None)
     fmt = field.format
+    index_weights = getattr(analyzer, "index_weights", None)
+    if index_weights is not None and type(fmt) is Frequency and isinstance(value, str):
+        # Frequency.word_values of one token per term: frequency 1, the token's boost as weight
+        fb = fmt.field_boost
+        one = pack_uint(1)
+        return [(text.encode("utf-8"), 1, weight * fb, one) for text, weight in index_weights(value, memo).items()]
+    index_positions = getattr(analyzer, "index_positions", None)
     if index_positions is None or type(fmt) is not Positions or not isinstance(value, str):
         return field.index(value)
     fb = fmt.field_boost

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from search.query import language as ql
-from search.index.analysis import PAIR_SEP, STOP_WORDS, is_protected
+from search.index.analysis import LEAD_END, LEAD_FULL, PAIR_SEP, STOP_WORDS, is_protected
 from search.text import fold
 
 #: Weight of the exact-form score relative to the stemmed BM25F score.
@@ -48,16 +48,17 @@ MAX_RUN = 8
 #: every word; SALIENCE_POWER sharpens the product. A name (a protected word: country, town,
 #: force, person) is what the article must be about, so its floor is lower than a common word's,
 #: which an article may paraphrase.
-LEAD_FULL = 30
-LEAD_END = 120
 LEAD_SALIENCE = 0.9
 DENSITY_WORDS = 100
 DENSITY_CAP = 0.8
 FLOOR = 0.35
 NAME_FLOOR = 0.1
 SALIENCE_POWER = 1.5
-#: Most candidates whose lead is read (the best-scored ones; the others: title and density only).
+#: Without a lead field (an index from before schema 7), most candidates whose lead is read from
+#: the body's positions (the best-scored ones; the others: title and density only).
 MAX_LEAD_CHECK = 3000
+#: The field whose postings' weights say how early a word comes in each body (``LeadTokenizer``).
+LEAD_FIELD = "body_lead"
 
 EXACT = {"title": "title_exact", "body": "body_exact", "comments": "comments_exact"}
 PAIRS = {"title": "title_pairs", "body": "body_pairs", "comments": "comments_pairs"}
@@ -172,9 +173,10 @@ class Booster:
             return None
         body_len = self.p.lengths("body")[cands]
         # reading positions costs most: beyond MAX_LEAD_CHECK candidates, only the best-scored
-        # ones (those that can reach the first pages) have their lead read
+        # ones (those that can reach the first pages) have their lead read; the lead field
+        # gives every candidate's lead with the postings
         lead = np.ones(len(cands), dtype=bool)
-        if len(cands) > MAX_LEAD_CHECK:
+        if len(cands) > MAX_LEAD_CHECK and LEAD_FIELD not in self.names:
             lead[:] = False
             lead[np.argsort(-scores[cands], kind="stable")[:MAX_LEAD_CHECK]] = True
         factor = np.ones(len(cands))
@@ -208,14 +210,28 @@ class Booster:
             has = ids[pos] == cands
             freq = np.where(has, tf[pos], 0.0)
             sal = np.minimum(DENSITY_CAP, freq * DENSITY_WORDS / np.maximum(body_len, 1.0))
-            inbody = np.flatnonzero(has & lead)
-            first = self.p.first_positions("body", term, cands[inbody])
-            early = np.clip((LEAD_END - first) / (LEAD_END - LEAD_FULL), 0.0, 1.0) * LEAD_SALIENCE
-            sal[inbody] = np.maximum(sal[inbody], np.where(first >= 0, early, 0.0))
+            sal = np.maximum(sal, self._lead(term, cands, has & lead))
         tids, _tf = self.p.frequencies("title", term)
         if len(tids):
             sal[np.isin(cands, tids, assume_unique=True)] = 1.0
         return sal
+
+    def _lead(self, term: str, cands: np.ndarray, check: np.ndarray) -> np.ndarray:
+        """Return the lead salience of one stemmed term in each candidate (0 where not ``check``)."""
+        out = np.zeros(len(cands))
+        if LEAD_FIELD in self.names:
+            ids, weights = self.p.frequencies(LEAD_FIELD, term)
+            if len(ids):
+                pos = np.searchsorted(ids, cands)
+                pos[pos >= len(ids)] = 0
+                found = (ids[pos] == cands) & check
+                out[found] = weights[pos[found]] * LEAD_SALIENCE
+            return out
+        inbody = np.flatnonzero(check)
+        first = self.p.first_positions("body", term, cands[inbody])
+        early = np.clip((LEAD_END - first) / (LEAD_END - LEAD_FULL), 0.0, 1.0) * LEAD_SALIENCE
+        out[inbody] = np.where(first >= 0, early, 0.0)
+        return out
 
     def _add(self, extra: np.ndarray, mask: np.ndarray, ids: np.ndarray, scores: np.ndarray, weight: float) -> None:
         if not len(ids):
