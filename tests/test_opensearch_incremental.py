@@ -64,8 +64,8 @@ def _first(src) -> None:
             _write(src, name, content)
 
 
-def _add_a_file(src) -> None:  # a third copy of the story, and a word new to the corpus
-    _write(src, "c.jsonl", [_rec("c1", "Le Sahel signe un accord", COPY, "Sahel Tribune", "2023-03-03"),
+def _add_a_file(src) -> None:  # an earlier copy of the story (which takes its id), and a word new to the corpus
+    _write(src, "c.jsonl", [_rec("c1", "Le Sahel signe un accord", COPY, "Sahel Tribune", "2023-02-28"),
                             _rec("c2", "Zorbac nouveau", "Le zorbac arrive avec la coopération.", "APA", "2024-01")])
 
 
@@ -95,6 +95,14 @@ def _put_back(src) -> None:  # the deleted files come back: their ids are new ag
     _write(src, "b.jsonl", FIRST["b.jsonl"])
 
 
+def _add_a_duplicate_id(src) -> None:  # a record named like the page: it becomes page~xxxxxxxx
+    _write(src, "dup.jsonl", [_rec("page", "Un autre marché", "Le marché de Kita ferme pour la coopération.")])
+
+
+def _drop_the_page(src) -> None:  # the page goes: the record takes its id (renamed, from the stored fields)
+    (src / "page.txt").unlink()
+
+
 #: (what the step does, the change, added, updated, deleted)
 STEPS = [
     ("a file added", _add_a_file, 2, 0, 0),
@@ -103,11 +111,14 @@ STEPS = [
     ("a file touched", _touch_a_file, 0, 0, 0),
     ("nothing changed", _nothing, 0, 0, 0),
     ("files put back", _put_back, 7, 0, 0),
+    ("a duplicate id added", _add_a_duplicate_id, 1, 0, 0),
+    ("a duplicate id gone", _drop_the_page, 0, 0, 1),
 ]
 
 QUERIES = [{"q": ""}, {"q": "", "collapse": "0"}, {"q": "coopération"}, {"q": "accord sahel"},
            {"q": "zorb*"}, {"q": "zorbac"}, {"q": "transhumance"}, {"q": "", "outlet": ["APA"]},
-           {"q": "", "sort": "oldest"}, {"q": "élections"}, {"q": "", "facet_limit": "0"}]
+           {"q": "", "sort": "oldest"}, {"q": "élections"}, {"q": "", "facet_limit": "0"},
+           {"q": "inquiète"}, {"q": "apaisée"}, {"q": "", "story": "c1"}]
 
 
 def _counts(report) -> tuple:
@@ -180,7 +191,8 @@ def test_a_story_joined_then_left_updates_its_other_copies_by_id(pair):
     _add_a_file(src)
     run()
     versions = eng.article("b1")["versions"]
-    assert [v["id"] for v in versions] == ["b1", "a2", "c1"]
+    assert [v["id"] for v in versions] == ["c1", "b1", "a2"]  # the first publication names the story
+    assert {eng.article(i)["story"] for i in ("a2", "b1", "c1")} == {"c1"}
     _delete_a_file(src)
     ours, _ = run()
     assert eng.article("c1")["versions"] == [] and ours["report"].deleted == 7
@@ -229,9 +241,15 @@ FAULTS = [
 ]
 
 
+def _undo(src) -> None:  # the source as it was before the failed run (new mtimes, old contents)
+    (src / "c.jsonl").unlink()
+    _write(src, "b.jsonl", FIRST["b.jsonl"])
+
+
+@pytest.mark.parametrize("then", ["the change kept", "the change undone"])
 @pytest.mark.parametrize("fault, patch, replacement, raises", FAULTS, ids=[f[0] for f in FAULTS])
 def test_a_failed_incremental_run_keeps_the_previous_articles_and_the_next_run_repairs_it(
-        pair, monkeypatch, fault, patch, replacement, raises):
+        pair, monkeypatch, fault, patch, replacement, raises, then):
     src, run, eng, service = pair
     monkeypatch.setattr(osr, "BULK_SIZE", 2)  # several bulk requests a run
     run()
@@ -247,17 +265,17 @@ def test_a_failed_incremental_run_keeps_the_previous_articles_and_the_next_run_r
             ours, _ = run(os_only=True)
             assert list(ours["failed"]) == ["b2"]  # named, with the cluster's reason
             assert dict(ours["report"].skipped)["b2"].startswith("not written: strict_dynamic_mapping_exception")
-    if fault == "a refused bulk item":
-        # the refused article still serves its previous text
-        assert _summary(eng.search(SearchRequest.from_params({"q": "transhumance"}))) == before
-        assert eng.search(SearchRequest.from_params({"q": "inquiète"})).total == 1
-    assert eng.search(SearchRequest()).total >= 7  # nothing the failed run did not replace went missing
+            # the refused article still serves its previous text
+            assert _summary(eng.search(SearchRequest.from_params({"q": "transhumance"}))) == before
+            assert eng.search(SearchRequest.from_params({"q": "inquiète"})).total == 1
+    assert eng._alias_targets() and eng.search(SearchRequest()).total >= 7  # still serving
+    if then == "the change undone":
+        _undo(src)  # files whose content is the state's again: only the uncertain ids tell what to repair
     ours, theirs = run()  # the next run, the cluster healthy again, repairs the index
     assert ours["report"].mode == "incremental"
-    _same_results(eng, service())
+    _same_results(eng, service(), what=f"{fault}, {then}")
     ours, theirs = run()  # and then nothing is left to do
-    assert (ours["report"].added, ours["report"].updated, ours["report"].deleted) == (0, 0, 0)
-    assert not ours["report"].changed
+    assert not ours["report"].changed, ours["report"].summary()
 
 
 def test_a_full_run_swaps_the_alias_and_a_failed_one_keeps_the_index_and_its_state(pair, monkeypatch):
@@ -326,6 +344,15 @@ def test_persons_changing_corpus_wide_rewrite_the_articles_they_name(pair):
         assert ours["report"].persons_updated == theirs.persons_updated == 1
         assert eng.article("p1")["persons"] == service().article("p1")["persons"] == persons
         _same_results(eng, service(), [{"q": "", "facet_limit": "0"}, {"q": "kayes"}, {"q": "personne:tiéfolo"}])
+
+
+def test_an_edit_of_the_persons_rules_rereads_every_article_from_the_index(pair, monkeypatch):
+    _src, run, eng, service = pair
+    run(persons=True)
+    monkeypatch.setattr(statefile, "persons_data_fingerprint", lambda: "edited")
+    ours, theirs = run(persons=True)
+    assert ours["report"].mode == "incremental" and _counts(ours["report"]) == _counts(theirs)
+    _same_results(eng, service(), [{"q": "", "facet_limit": "0"}])
 
 
 def test_the_cli_reindexes_into_opensearch_by_id_and_prints_whooshs_summary(pair, monkeypatch, tmp_path):

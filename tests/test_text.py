@@ -282,3 +282,15 @@ def test_only_days_of_the_calendar_are_real_days(year, month, day, real):
     from search.text import real_day
 
     assert real_day(year, month, day) is real
+
+
+@pytest.mark.parametrize("items,size,expected", [
+    ([], 3, []),
+    ([1, 2, 3], 3, [[1, 2, 3]]),
+    ([1, 2, 3, 4], 3, [[1, 2, 3], [4]]),
+    (range(5), 1, [[0], [1], [2], [3], [4]]),
+])
+def test_a_stream_is_cut_into_batches_in_order(items, size, expected):
+    from search.streams import batched
+
+    assert list(batched(items, size)) == expected

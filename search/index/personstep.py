@@ -23,24 +23,13 @@ from search.index.sources import _one_line
 from search.index.state import load_state
 from search.persons import ner
 from search.persons import resolve as resolving
+from search.streams import batched
 
 if TYPE_CHECKING:  # annotations only: reindex imports this module, never the reverse
     from search.index.reindex import ReindexReport, _Run
 
 #: Articles sent to the NER at a time: a batch's texts are all that the persons step holds.
 NER_BATCH = 500
-
-
-def _ner_batches(articles, size: int):
-    """Yield lists of at most ``size`` articles (one batch in memory at a time)."""
-    batch = []
-    for art in articles:
-        batch.append(art)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _mentions(articles, total: int, index_dir: Path, procs: int, report: ReindexReport, progress,
@@ -64,7 +53,7 @@ def _mentions(articles, total: int, index_dir: Path, procs: int, report: Reindex
     started = time.monotonic()
     try:
         faults.checkpoint("ner")  # inside: a failure here must close the cache too
-        for batch in _ner_batches(articles, NER_BATCH):
+        for batch in batched(articles, NER_BATCH):
             words += sum(len(str(a.get("body") or "").split()) for a in batch)
             try:
                 raw = ner.raw_mentions(batch, cache=cache, n_process=procs)

@@ -23,6 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 import multiprocessing
 
 from search.index import documents
+from search.streams import batched
 
 #: Fewer articles than this are analysed in this process (starting a worker costs about a second).
 WORKER_MIN_DOCS = 2000
@@ -86,17 +87,6 @@ def _analyse_batch(articles: list[dict]) -> list[tuple]:
     return _analysed(articles, _schema)
 
 
-def _batches(articles, size: int):
-    batch = []
-    for art in articles:
-        batch.append(art)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def add_all(writer, articles, total: int, on_skip, progress=None, workers: int | None = None) -> None:
     """Add ``articles`` (``total`` of them) to ``writer`` in order, analysed by worker processes when it pays.
 
@@ -120,7 +110,7 @@ def add_all(writer, articles, total: int, on_skip, progress=None, workers: int |
                 progress("write", done, total)
 
     if workers < 1 or total < WORKER_MIN_DOCS or not hasattr(writer, "add_analysed"):
-        for batch in _batches(articles, BATCH):
+        for batch in batched(articles, BATCH):
             add(batch, _analysed(batch, None))  # the writer analyses each document itself
         return
     context = multiprocessing.get_context("spawn")  # never fork a large indexer that runs threads
@@ -129,7 +119,7 @@ def add_all(writer, articles, total: int, on_skip, progress=None, workers: int |
     pending: collections.deque = collections.deque()
     broken = False
     try:
-        for batch in _batches(articles, BATCH):
+        for batch in batched(articles, BATCH):
             pending.append((batch, None if broken else pool.submit(_analyse_batch, batch)))
             while pending and (broken or len(pending) >= workers * AHEAD):
                 broken = _add_next(pending, add) or broken

@@ -26,6 +26,7 @@ import numpy as np
 from search.index.documents import split_persons
 from search.query.request import SearchRequest
 from search.query.timelimit import Deadline
+from search.streams import batched
 
 #: Export formats: file extension and media type.
 FORMATS = {
@@ -160,13 +161,13 @@ def _csv_lines(rows: list[list[str]]) -> str:
 def iter_csv(records) -> Iterator[str]:
     """Yield a CSV file (byte-order mark, CRLF, header row) one chunk per batch."""
     yield "\ufeff" + _csv_lines([list(COLUMNS)])
-    for chunk in _batches(records):
+    for chunk in batched(records, BATCH):
         yield _csv_lines([[csv_cell(r[c]) for c in COLUMNS] for r in chunk])
 
 
 def iter_jsonl(records) -> Iterator[str]:
     """Yield JSON Lines, one object per hit (keys in COLUMNS order), one chunk per batch."""
-    for chunk in _batches(records):
+    for chunk in batched(records, BATCH):
         yield "".join(json.dumps({c: r[c] for c in COLUMNS}, ensure_ascii=False) + "\n" for r in chunk)
 
 
@@ -213,22 +214,12 @@ def ris_entry(r: dict) -> str:
 
 def iter_ris(records) -> Iterator[str]:
     """Yield RIS references, one chunk per batch."""
-    for chunk in _batches(records):
+    for chunk in batched(records, BATCH):
         yield "".join(ris_entry(r) for r in chunk)
 
 
 WRITERS = {"csv": iter_csv, "jsonl": iter_jsonl, "ris": iter_ris}
 
-
-def _batches(records) -> Iterator[list[dict]]:
-    chunk: list[dict] = []
-    for r in records:
-        chunk.append(r)
-        if len(chunk) >= BATCH:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def iter_export(plan: ExportPlan, fmt: str) -> Iterator[bytes]:
