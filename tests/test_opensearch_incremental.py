@@ -118,7 +118,8 @@ STEPS = [
 QUERIES = [{"q": ""}, {"q": "", "collapse": "0"}, {"q": "coopération"}, {"q": "accord sahel"},
            {"q": "zorb*"}, {"q": "zorbac"}, {"q": "transhumance"}, {"q": "", "outlet": ["APA"]},
            {"q": "", "sort": "oldest"}, {"q": "élections"}, {"q": "", "facet_limit": "0"},
-           {"q": "inquiète"}, {"q": "apaisée"}, {"q": "", "story": "c1"}]
+           {"q": "inquiète"}, {"q": "apaisée"}, {"q": "", "story": "c1"}, {"q": "transhumanse"},
+           {"q": "cooperasion zorbak"}]
 
 
 def _counts(report) -> tuple:
@@ -145,7 +146,8 @@ def pair(opensearch_url, tmp_path, monkeypatch, request):  # noqa: F811 (the imp
     src, wdir, local = tmp_path / "src", tmp_path / "whoosh", tmp_path / "local"
     src.mkdir()
     _first(src)
-    eng = OpenSearchEngine(opensearch_url, alias=_alias("inc-" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:10]))
+    alias = _alias("inc-" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:10])  # one per test
+    eng = OpenSearchEngine(opensearch_url, alias=alias)
     _drop_all(eng)
 
     def run(os_only: bool = False, **kw):
@@ -170,9 +172,14 @@ def test_every_step_of_a_sequence_of_runs_gives_whooshs_counts_and_results(pair)
         report = ours["report"]
         assert report.mode == "incremental", what
         assert (report.added, report.updated, report.deleted) == (added, updated, deleted), what
+        assert report.renamed == (what == "a duplicate id gone"), what
         assert _counts(report) == _counts(theirs), what
         assert eng._alias_targets() == [target], what  # by id into the same index, never a rebuild
         _same_results(eng, service(), what=what)
+        # the vocabulary, brought up to date by the written documents' terms, is a count of the index
+        token = st.read_stamps(eng.client, target)[target]["token"]
+        counted = osi.vocabulary(st.StoredArticles(eng.client, target).all_stored_fields())
+        assert osi.read_vocabulary(eng.client, target, token) == osi.add_counts({}, counted), what
 
 
 def test_the_summary_is_whooshs_with_the_index_for_generation(pair):

@@ -491,7 +491,7 @@ class OpenSearchEngine:
         return [self._version_row(h["_source"]) for h in hits]
 
     def coverage_counts(self) -> dict:
-        """Return the sources page's counts (outlets, years, totals, when the index was last written), cached per run."""
+        """Return the sources page's counts (outlets, years, totals, when last written), cached per run."""
         live = self._live()
         if not live[0]:
             raise osi.OpenSearchError(f"no index behind the alias {self.alias!r}: run `presse reindex` first", 404)

@@ -385,12 +385,12 @@ def vocabulary_index(index: str) -> str:
     return index + VOCABULARY_SUFFIX
 
 
-def vocabulary(sources, df: dict[str, dict[str, int]] | None = None) -> dict[str, dict[str, int]]:
+def vocabulary(sources, df: dict[str, dict[str, int]] | None = None, sign: int = 1) -> dict[str, dict[str, int]]:
     """Return, per field, every term's document frequency, with presse's own analyzers (index mode).
 
     These are the terms of Whoosh's ``*_exact`` and ``*_text`` fields, so prefixes, fuzzy words
     and corrections choose among the same forms on both engines. Given ``df``, the counts of
-    ``sources`` are added to it (a run counts its articles batch by batch).
+    ``sources`` are added to it (``sign=-1``: taken from it, for documents an incremental run replaces).
     """
     if df is None:
         df = {f: {} for f in VOCABULARY_FIELDS}
@@ -400,7 +400,36 @@ def vocabulary(sources, df: dict[str, dict[str, int]] | None = None) -> dict[str
             text = "\n\n".join(value) if isinstance(value, list) else value
             counts = df[field]
             for term in set(analysis.analyze_terms(text, analyzer, mode="index")):
-                counts[term] = counts.get(term, 0) + 1
+                counts[term] = counts.get(term, 0) + sign
+    return df
+
+
+def read_vocabulary(client: Client, index: str, token: str | None) -> dict[str, dict[str, int]] | None:
+    """Return the counts the vocabulary of ``index`` holds under ``token``, or None when it holds none."""
+    name = vocabulary_index(index)
+    if not token or not client.exists(f"/{name}"):
+        return None
+    df: dict[str, dict[str, int]] = {f: {} for f in VOCABULARY_FIELDS}
+    found = False
+    for hit in walk(client, name, None, {"query": {"term": {"token": token}},
+                                         "sort": [{"field": "asc"}, {"letter": "asc"}]}, batch=20):
+        src = hit.get("_source") or {}
+        if src.get("field") in df:
+            df[src["field"]].update(zip(src.get("terms") or [], src.get("dfs") or []))
+            found = True
+    return df if found else None
+
+
+def add_counts(df: dict[str, dict[str, int]], delta: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """Return ``df`` with the signed counts of ``delta`` added (terms that fall to 0 are dropped)."""
+    for field, changes in delta.items():
+        counts = df.setdefault(field, {})
+        for term, n in changes.items():
+            total = counts.get(term, 0) + n
+            if total > 0:
+                counts[term] = total
+            else:
+                counts.pop(term, None)
     return df
 
 

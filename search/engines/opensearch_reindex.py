@@ -15,9 +15,10 @@ OpenSearch mapping, or ``--full``).
 * **Incremental**: the ids about to be touched are first marked uncertain in the state; then one
   stream of bulk requests indexes the new and changed articles, rewrites those whose persons
   changed, updates the story fields of those whose story changed, and deletes those whose file
-  is gone; the vocabulary is counted again over the index and written under the run's token; the
-  mapping's ``_meta`` stamp moves (searchers see the change), and last the state. A bulk item
-  that fails is named in the summary and stays uncertain, so the next run writes it again.
+  is gone; the vocabulary's counts move by the terms of the documents replaced and written (counted
+  again over the whole index when the last run left uncertain ids) and are written under the run's
+  token; the mapping's ``_meta`` stamp moves (searchers see the change), and last the state. A
+  bulk item that fails is named in the summary and stays uncertain, so the next run writes it again.
 
 The summary is Whoosh's ``ReindexReport``.
 """
@@ -29,19 +30,28 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from search.engines import opensearch_index as osi
 from search.engines import opensearch_state as st
 from search.index import documents
-from search.index.personstep import _apply_persons, _gather_mentions, _persons_outdated, _resolve
-from search.index.reindex import (ReindexReport, SourceError, _compare, _corpus_ids, _extract, _group_stories,
-                                  _Run, _run_state, _scan)
+from search.index.reindex import ReindexReport, SourceError, _Run, _run_state, prepare_write
 from search.index.sources import _one_line, _printable
 from search.index.spool import ArticleSpool, Pending
 from search.index.state import _full_reason
 
 BULK_SIZE = 500
+
+
+@dataclass
+class _OpenSearchRun(_Run):
+    """A reindex run's state (``search.index.reindex._Run``) and what writing into OpenSearch adds to it."""
+
+    target: str | None = None  # the index behind the alias (None for a first run)
+    stories_folder: Path | None = None  # where this machine keeps the story evidence
+    failed: dict[str, str] = field(default_factory=dict)  # id → why its bulk item failed
+    repaired: bool = False  # the last run left uncertain ids: its vocabulary may not match the index
 
 
 def new_token() -> str:
@@ -81,6 +91,7 @@ def publish(engine, batches, report: dict, progress, total: int, state: dict | N
         client.request("POST", f"/{name}/_refresh")
         osi.write_vocabulary(client, name, df or osi.vocabulary(()), engine.shards, engine.replicas, token=token)
         if state is not None:
+            state["meta"]["vocabulary"] = token  # the vocabulary that matches the index this state describes
             st.create(client, name, engine.shards, engine.replicas)
             st.save(client, name, state, token, ())
         st.write_stamp(client, name, token)
@@ -98,7 +109,8 @@ def publish(engine, batches, report: dict, progress, total: int, state: dict | N
     return name
 
 
-def _batches(items, size: int = BULK_SIZE):
+def _batches(items, size: int | None = None):
+    size = size or BULK_SIZE  # read at each call: a test makes the requests small
     batch = []
     for item in items:
         batch.append(item)
@@ -166,7 +178,7 @@ def reindex_source(engine, source, index_dir=None, *, full: bool = False, person
     try:
         run, extra_deletes = _open(engine, source, Path(index_dir), full, persons, procs, progress)
         try:
-            _steps(run, follow_external_links)
+            prepare_write(run, follow_external_links)
             if run.report.mode == "full":
                 _write_full(engine, run)
             else:
@@ -180,9 +192,8 @@ def reindex_source(engine, source, index_dir=None, *, full: bool = False, person
     report.total_docs = len(run.current_ids)
     report.skipped = [(_printable(w), _printable(r)) for w, r in report.skipped]
     report.seconds = time.monotonic() - t0
-    failed = dict(getattr(run, "failed", {}) or {})
     return {"engine": engine.name, "report": report, "index": report.generation, "articles": report.total_docs,
-            "failed": failed, "skipped": report.skipped, "timings": dict(report.timings)}
+            "failed": dict(run.failed), "skipped": report.skipped, "timings": dict(report.timings)}
 
 
 def _open(engine, source: Path, index_dir: Path, full: bool, persons: bool, procs: int, progress):
@@ -204,33 +215,16 @@ def _open(engine, source: Path, index_dir: Path, full: bool, persons: bool, proc
     folder = st.stories_dir(index_dir, engine.alias)
     live = st.load_stories(folder, state.get("token")) if state else None
     spool = ArticleSpool(index_dir)
-    run = _Run(source, index_dir, persons, procs, progress, report, live,
-               st.StoredArticles(engine.client, target) if state else None, state,
-               old_files=state["files"] if state else {},
-               old_skipped=(state.get("skipped") or {}) if state else {},
-               spool=spool, to_write=Pending(spool))
-    run.target, run.stories_folder, run.failed = target, folder, {}
+    run = _OpenSearchRun(source, index_dir, persons, procs, progress, report, live,
+                         st.StoredArticles(engine.client, target) if state else None, state,
+                         old_files=state["files"] if state else {},
+                         old_skipped=(state.get("skipped") or {}) if state else {},
+                         spool=spool, to_write=Pending(spool), target=target, stories_folder=folder,
+                         repaired=bool(uncertain))
     return run, extra_deletes
 
 
-def _steps(run: _Run, follow_external: bool) -> None:
-    """Run the Whoosh reindex's steps up to the write: scan, extract, ids and comparison, persons, stories."""
-    _scan(run, follow_external)
-    _extract(run)
-    _compare(run, _corpus_ids(run))
-    t_phase = time.monotonic()
-    if run.persons and _persons_outdated(run):
-        run.resolution = _resolve(_gather_mentions(run), run.report, run.progress)
-        if run.resolution is None:
-            run.persons = False
-    _apply_persons(run)
-    if run.resolution is not None:
-        run.report.timings["persons"] = time.monotonic() - t_phase
-        run.report.timings["dictionary"] = run.resolution.dictionary_seconds
-    _group_stories(run)
-
-
-def _stories(run: _Run) -> dict[str, tuple[str, int]]:
+def _stories(run: _OpenSearchRun) -> dict[str, tuple[str, int]]:
     """Return id → (story, story size) of the grouped articles (an article alone is its own story of 1).
 
     When the stories step failed, the articles kept their last run's stories (as Whoosh keeps its
@@ -243,7 +237,7 @@ def _stories(run: _Run) -> dict[str, tuple[str, int]]:
     return {aid: (story, sizes[story]) for aid, story in assign.items() if sizes[story] > 1}
 
 
-def _record_stories(run: _Run, stories: dict[str, tuple[str, int]]) -> None:
+def _record_stories(run: _OpenSearchRun, stories: dict[str, tuple[str, int]]) -> None:
     """Keep in the state each grouped article's story and story size (what its document holds)."""
     for entry in run.new_files.values():
         for aid, info in entry["articles"].items():
@@ -253,13 +247,13 @@ def _record_stories(run: _Run, stories: dict[str, tuple[str, int]]) -> None:
                 info["s"], info["n"] = stories[aid]
 
 
-def _state_of(run: _Run, engine) -> dict:
+def _state_of(run: _OpenSearchRun, engine) -> dict:
     state = _run_state(run)
     state["meta"]["opensearch"] = st.opensearch_fingerprint(engine.shards)
     return state
 
 
-def _source_or_skip(run: _Run, art: dict, story: str, size: int) -> dict | None:
+def _source_or_skip(run: _OpenSearchRun, art: dict, story: str, size: int) -> dict | None:
     """Return the document of an article, or None (named in the summary, as Whoosh does) when it cannot be one."""
     try:
         return osi.to_source(art, story, size)
@@ -269,7 +263,7 @@ def _source_or_skip(run: _Run, art: dict, story: str, size: int) -> dict | None:
         return None
 
 
-def _write_full(engine, run: _Run) -> None:
+def _write_full(engine, run: _OpenSearchRun) -> None:
     """Write every article into a new index with its vocabulary and state, then move the alias."""
     t_phase = time.monotonic()
     stories = _stories(run)
@@ -293,7 +287,7 @@ def _write_full(engine, run: _Run) -> None:
     run.report.timings["write"] = time.monotonic() - t_phase
 
 
-def _story_updates(run: _Run, stories: dict, rewritten: set[str]) -> dict[str, dict]:
+def _story_updates(run: _OpenSearchRun, stories: dict, rewritten: set[str]) -> dict[str, dict]:
     """Return id → new story fields of the articles kept whose story or story size changed."""
     out = {}
     for entry in run.new_files.values():
@@ -306,7 +300,7 @@ def _story_updates(run: _Run, stories: dict, rewritten: set[str]) -> dict[str, d
     return out
 
 
-def _incremental_actions(run: _Run, stories, deletes, updates, stored):
+def _incremental_actions(run: _OpenSearchRun, stories, deletes, updates, stored):
     """Yield the bulk actions of an incremental run: deletes, new and changed articles, persons, stories."""
     for aid in sorted(deletes):
         yield "delete", aid, None
@@ -331,7 +325,7 @@ def _incremental_actions(run: _Run, stories, deletes, updates, stored):
         yield "update", aid, fields
 
 
-def _write_incremental(engine, run: _Run, extra_deletes: set[str]) -> None:
+def _write_incremental(engine, run: _OpenSearchRun, extra_deletes: set[str]) -> None:
     """Mark the ids to touch uncertain, write them by id, then the vocabulary, the stamp and the state."""
     t_phase = time.monotonic()
     client, target, report = engine.client, run.target, run.report
@@ -350,22 +344,46 @@ def _write_incremental(engine, run: _Run, extra_deletes: set[str]) -> None:
         report.timings["write"] = time.monotonic() - t_phase
         return
     token = new_token()
+    state = _state_of(run, engine)
+    state["meta"]["vocabulary"] = run.state["meta"].get("vocabulary")  # still the index's, unless written below
     if touched:
         st.mark_uncertain(client, target, run.state, touched)
-        total, done = len(touched), 0
-        for batch in _batches(_incremental_actions(run, stories, deletes, updates, run.ix)):
-            run.failed.update(osi.bulk_actions(client, target, batch))
-            done += len(batch)
-            run.progress("write", done, total)
+        delta = _write_by_id(run, client, target, _incremental_actions(run, stories, deletes, updates, run.ix),
+                             len(touched))
         client.request("POST", f"/{target}/_refresh")
         for aid, why in sorted(run.failed.items()):
             report.skipped.append((aid, f"not written: {why} (written again by the next run)"))
-        df = osi.vocabulary(run.ix.all_stored_fields(osi.VOCABULARY_SOURCE))
         served = st.read_stamps(client, target).get(target, {}).get("token")  # what searchers read now
+        df = None
+        if not run.repaired and served and run.state["meta"].get("vocabulary") == served:
+            # the vocabulary matched the index before this run: only the written documents' terms change
+            df = osi.read_vocabulary(client, target, served)
+        df = osi.add_counts(df, delta) if df is not None else osi.vocabulary(
+            run.ix.all_stored_fields(osi.VOCABULARY_SOURCE))
         osi.write_vocabulary(client, target, df, engine.shards, engine.replicas, token=token, keep=served)
         st.write_stamp(client, target, token)
-    state = _state_of(run, engine)
+        state["meta"]["vocabulary"] = token
     st.save(client, target, state, token, run.failed)
     if run.stories is not None:
         st.save_stories(run.stories_folder, run.stories, token)
     report.timings["write"] = time.monotonic() - t_phase
+
+
+def _write_by_id(run: _OpenSearchRun, client, target: str, actions, total: int) -> dict[str, dict[str, int]]:
+    """Send the actions in bulk requests; return the vocabulary's change (terms of documents replaced or added).
+
+    The replaced documents' terms are read just before their request; an item that failed changes
+    nothing (the index still holds its previous document) and is kept in ``run.failed``.
+    """
+    delta = {f: {} for f in osi.VOCABULARY_FIELDS}
+    done = 0
+    for batch in _batches(actions):
+        replaced = [aid for op, aid, _src in batch if op in ("index", "delete")]
+        before = run.ix.many(replaced, osi.VOCABULARY_SOURCE)
+        failed = osi.bulk_actions(client, target, batch)
+        run.failed.update(failed)
+        osi.vocabulary((before[aid] for aid in replaced if aid in before and aid not in failed), delta, sign=-1)
+        osi.vocabulary((src for op, aid, src in batch if op == "index" and aid not in failed), delta)
+        done += len(batch)
+        run.progress("write", done, total)
+    return delta

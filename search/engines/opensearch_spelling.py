@@ -3,11 +3,10 @@
 Every reindex (full or incremental) writes, beside the article index, one document per field and
 first letter holding that letter's sorted folded terms and their document counts
 (``opensearch_index.write_vocabulary``, with presse's analyzer: Whoosh's ``*_exact`` and name
-terms), under the run's token; the article index's ``_meta`` names the token to read.
-Here that index is read as
-``search.query.suggest.Vocabulary`` reads a Whoosh index — one letter at a time, on first use,
-kept until a run moves the token — so prefixes are capped and listed, fuzzy words expanded and
-corrections ranked by the product's code, exactly as on Whoosh.
+terms), under the run's token; the article index's ``_meta`` names the token to read. Here that
+index is read as ``search.query.suggest.Vocabulary`` reads a Whoosh index — one letter at a time,
+on first use, kept until a run moves the token — so prefixes are capped and listed, fuzzy words
+expanded and corrections ranked by the product's code, exactly as on Whoosh.
 """
 
 from __future__ import annotations

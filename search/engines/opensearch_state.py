@@ -197,12 +197,13 @@ class StoredArticles:
         """Return the stored fields (``_source``) of one article, or None."""
         return self.many([id]).get(id)
 
-    def many(self, ids: list[str]) -> dict[str, dict]:
-        """Return id → ``_source`` of the given articles that the index holds."""
+    def many(self, ids: list[str], fields: list[str] | None = None) -> dict[str, dict]:
+        """Return id → ``_source`` (only ``fields`` when given) of the given articles that the index holds."""
         out = {}
+        query = "" if fields is None else "?_source_includes=" + ",".join(fields)
         for start in range(0, len(ids), osi.WALK_BATCH):
             chunk = ids[start:start + osi.WALK_BATCH]
-            docs = self.client.request("POST", f"/{self.index}/_mget", {"ids": chunk})["docs"]
+            docs = self.client.request("POST", f"/{self.index}/_mget{query}", {"ids": chunk})["docs"]
             out.update((d["_id"], d["_source"]) for d in docs if d.get("found"))
         return out
 

@@ -222,6 +222,16 @@ def _run(source: Path, index_dir: Path, full: bool, persons: bool, procs: int, p
 
 def _steps(run: _Run, follow_external: bool) -> ReindexReport:
     """Run the steps of one reindex in order; return the report."""
+    prepare_write(run, follow_external)
+    _write(run)
+    report = run.report
+    report.total_docs = len(run.current_ids)
+    report.skipped = [(_printable(w), _printable(r)) for w, r in report.skipped]
+    return report
+
+
+def prepare_write(run: _Run, follow_external: bool = False) -> None:
+    """Run every step before the write (scan, extraction and ids, comparison, persons, stories), for any engine."""
     _scan(run, follow_external)
     _extract(run)
     _compare(run, _corpus_ids(run))
@@ -235,11 +245,6 @@ def _steps(run: _Run, follow_external: bool) -> ReindexReport:
         run.report.timings["persons"] = time.monotonic() - t_phase
         run.report.timings["dictionary"] = run.resolution.dictionary_seconds
     _group_stories(run)
-    _write(run)
-    report = run.report
-    report.total_docs = len(run.current_ids)
-    report.skipped = [(_printable(w), _printable(r)) for w, r in report.skipped]
-    return report
 
 
 def _open_run(source: Path, index_dir: Path, full: bool, persons: bool, procs: int, progress) -> _Run:
