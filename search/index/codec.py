@@ -160,8 +160,10 @@ class WriteCodec(W3Codec):
 
 
 
-#: Terms per chunk of a sorted run on disk.
-RUN_CHUNK = 4096
+#: Estimated memory of one chunk of a sorted run on disk, once read back.  The merge holds one
+#: chunk of every run at once, and a large corpus makes hundreds of runs: with chunks of 4,096
+#: terms, the 243 runs of 500,000 articles held 4.6 GB (``bench/bench_merge.py``).
+RUN_CHUNK_BYTES = 1 << 18
 
 
 class TermPool:
@@ -230,12 +232,15 @@ class TermPool:
         self.runs.append(path)
         with os.fdopen(fd, "wb", buffering=1 << 20) as f:
             chunk: list = []
-            # in chunks of terms: one marshal call per posting or per term would cost more than the sort
+            held = 0
+            # in chunks of terms: one marshal call per posting or per term would cost more than the
+            # sort; a chunk is what the merge holds of each run, so it is bounded in postings too
             for item in self._memory():
                 chunk.append(item)
-                if len(chunk) >= RUN_CHUNK:
+                held += self.TERM_BYTES + self.POSTING_BYTES * len(item[1])
+                if held >= RUN_CHUNK_BYTES:
                     _write_chunk(f, chunk)
-                    chunk = []
+                    chunk, held = [], 0
             if chunk:
                 _write_chunk(f, chunk)
         self.fields, self.size = {}, 0

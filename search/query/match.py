@@ -11,6 +11,7 @@ candidates only (``Postings.verify``), reading each posting's positions straight
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 
@@ -20,8 +21,20 @@ from whoosh.query import SpanNear2
 from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
 
-#: Upper bound on cached postings (document entries summed over cached terms) per generation.
-CACHE_POSTINGS = 2_000_000  # 24 bytes each (id, score, weight): about 48 MB
+def _cache_postings() -> int:
+    """Return the bound on cached postings, from ``PRESSE_POSTINGS_CACHE_MB`` (default 128 MB)."""
+    try:
+        mb = float(os.environ.get("PRESSE_POSTINGS_CACHE_MB", "128"))
+    except ValueError:
+        mb = 128.0
+    return max(100_000, int(mb * 1024 * 1024 / 24))
+
+
+#: Upper bound on cached postings (document entries summed over cached terms) per generation and
+#: process, 24 bytes each (id, score, weight).  A search of a common word at 500,000 articles
+#: reads about a million postings: with a bound of 2 million (48 MB), the 25 queries of the load
+#: mix evicted each other and the p95 at 20 clients was 745 ms (``bench/bench_load.py``).
+CACHE_POSTINGS = _cache_postings()
 #: Terms read for one query before giving up and letting Whoosh answer (absurd expansions:
 #: the query language bounds each prefix or fuzzy word to 30 forms in each of 3 fields).
 MAX_TERMS = 5000
