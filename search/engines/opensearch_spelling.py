@@ -12,11 +12,9 @@ expanded and corrections ranked by the product's code, exactly as on Whoosh.
 from __future__ import annotations
 
 import math
-import re
 import threading
 from bisect import bisect_left
 from collections.abc import Mapping
-from html import escape
 
 import numpy as np
 from rapidfuzz.distance import OSA
@@ -24,8 +22,8 @@ from rapidfuzz.distance import OSA
 from search.engines import opensearch_index as osi
 from search.engines import opensearch_query as osq
 from search.index.analysis import analyze_terms
-from search.query.service import MAX_SUGGEST_COMBOS, SUGGEST_CANDIDATES, _replace_words
-from search.query.suggest import EXACT_FIELDS, Vocabulary, best_combinations
+from search.query.service import SUGGEST_CANDIDATES, choose_corrections, corrected_text
+from search.query.suggest import EXACT_FIELDS, Vocabulary
 
 #: presse's field names → the OpenSearch fields their terms are matched in.
 MATCHED_IN = {presse: ours for ours, presse in osq.PRESSE_FIELDS.items()}
@@ -218,29 +216,11 @@ def suggest(vocabulary: Vocabulary, count, text: str, words, total: int) -> dict
             options[word.text] = found
     if not options:
         return None
-    words_typed = list(options)
-    picks = best_combinations([options[w] for w in words_typed], MAX_SUGGEST_COMBOS)
-    best = picks[0]
-    if len(words_typed) > 1:  # the best-ranked combination that still finds articles together
-        for pick in picks:
-            if count(_replace_words(text, {w: options[w][i][0] for w, i in zip(words_typed, pick)})):
-                best = pick
-                break
-    corrections = {w: vocabulary.display(options[w][i][0]) for w, i in zip(words_typed, best)}
-    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in sorted(corrections, key=len, reverse=True))
-                         + r")(?!\w)")
-    text_parts, html_parts, pos = [], [], 0
-    for m in pattern.finditer(text):
-        fixed = corrections[m.group(1)]
-        text_parts += [text[pos:m.start()], fixed]
-        html_parts += [escape(text[pos:m.start()], quote=False), f"<mark>{escape(fixed, quote=False)}</mark>"]
-        pos = m.end()
-    text_parts.append(text[pos:])
-    html_parts.append(escape(text[pos:], quote=False))
-    fixed_text = "".join(text_parts)
+    corrections = choose_corrections(text, options, vocabulary.display, lambda t: bool(count(t)))
+    fixed_text, html = corrected_text(text, corrections)
     if fixed_text == text:
         return None
     new_total = count(fixed_text)
     if new_total <= total:
         return None
-    return {"text": fixed_text, "html": "".join(html_parts), "total": new_total}
+    return {"text": fixed_text, "html": html, "total": new_total}

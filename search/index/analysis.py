@@ -397,7 +397,7 @@ class LeadTokenizer(Tokenizer):
         return hash((type(self).__name__, self.full, self.end))
 
     def index_weights(self, value, memo=None) -> dict[str, float]:
-        """Return ``term → lead weight`` of ``value``'s lead (terms whose weight is above 0)."""
+        """Return ``term → lead weight`` of the terms of ``value``'s first ``end`` positions (each above 0)."""
         out: dict[str, float] = {}
         for pos, terms in enumerate(_groups(value, True, True, memo)):
             if pos >= self.end:
@@ -405,7 +405,7 @@ class LeadTokenizer(Tokenizer):
             for text in terms:
                 if text not in out:
                     out[text] = lead_weight(pos, self.full, self.end)
-        return {t: w for t, w in out.items() if w > 0}
+        return out
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):

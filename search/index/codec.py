@@ -8,7 +8,7 @@ all), and each posting looks its document's field length up in the length column
 codec writes exactly the stock format (same blocks, same term table; small blocks are stored
 uncompressed, which their header says), and the segments it makes name the stock ``W3Codec``,
 so readers need nothing from this module.  ``TermPool`` replaces Whoosh's posting pool (and
-reports the commit's progress); ``open_writer`` puts the two together.
+reports the commit's progress); ``search.index.writer.PresseWriter`` puts the two together.
 """
 
 from __future__ import annotations
@@ -172,7 +172,8 @@ class TermPool:
     Whoosh sorts every posting as a tuple, pickles each one into sorted runs on disk and merges
     the runs posting by posting.  Postings arrive in document order, so grouping them by term
     leaves only the terms to sort: a run is the sorted terms with their postings, written in
-    chunks of terms, and the runs are merged term by term.  Memory stays near ``limitmb``.
+    chunks of ``RUN_CHUNK_BYTES``, and the runs are merged term by term.  Memory stays near
+    ``limitmb``.
     """
 
     #: Estimated bytes held by one posting and by one term entry (tuples, ints, dict slot).
@@ -189,14 +190,12 @@ class TermPool:
         self.last_docnum = -1
         self.ordered = True  # every posting came with a docnum ≥ the one before
         self.progress = progress
-        self.fieldnames: set[str] = set()
 
     def add_field(self, fieldname: str, docnum: int, items, boost: float, scorable: bool) -> int:
         """Add the ``(term bytes, freq, weight, value)`` postings of one field of one document; return its length."""
         terms = self.fields.get(fieldname)
         if terms is None:
             terms = self.fields[fieldname] = {}
-            self.fieldnames.add(fieldname)
         if docnum < self.last_docnum:
             self.ordered = False
         self.last_docnum = docnum
@@ -234,7 +233,7 @@ class TermPool:
             chunk: list = []
             held = 0
             # in chunks of terms: one marshal call per posting or per term would cost more than the
-            # sort; a chunk is what the merge holds of each run, so it is bounded in postings too
+            # sort; a chunk is what the merge holds of each run, so it is bounded in memory
             for item in self._memory():
                 chunk.append(item)
                 held += self.TERM_BYTES + self.POSTING_BYTES * len(item[1])

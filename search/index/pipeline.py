@@ -87,12 +87,16 @@ def _analyse_batch(articles: list[dict]) -> list[tuple]:
     return _analysed(articles, _schema)
 
 
-def add_all(writer, articles, total: int, on_skip, progress=None, workers: int | None = None) -> None:
-    """Add ``articles`` (``total`` of them) to ``writer`` in order, analysed by worker processes when it pays.
+def workers_for(procs: int) -> int:
+    """Return the analysis workers a run of ``procs`` processes gets: the others than the writer, cores allowing."""
+    return max(0, min(procs - 1, spare_cores(), MAX_WORKERS))
+
+
+def add_all(writer, articles, total: int, on_skip, progress=None, workers: int = 0) -> None:
+    """Add ``articles`` (``total`` of them) to ``writer`` in order, analysed by ``workers`` processes when it pays.
 
     ``on_skip(article, error)`` is called for an article that cannot be indexed (a ValueError).
     """
-    workers = min(MAX_WORKERS, spare_cores()) if workers is None else workers
     schema = writer.schema
     done = 0
 

@@ -130,6 +130,8 @@ def open_writer(ix, progress=None, limitmb: int = 256) -> PresseWriter:
 #: of whose documents are deleted is rewritten, and an index has at most MAX_SEGMENTS segments.
 MAX_DELETED = 0.3
 MAX_SEGMENTS = 8
+
+
 def _document(art: dict, report: ReindexReport, persons=None) -> dict | None:
     """Return the Whoosh document of ``art``, or None (named in the summary) when it cannot be indexed."""
     try:
@@ -151,7 +153,7 @@ def _write_full(index_dir, state, to_write, resolution, procs, report, progress,
     ix = windex.create_in(str(gen), build_schema(_frequent_words(to_write)))
     writer = open_writer(ix, progress)
     # the cores the NER used: here one process writes while the others turn text into postings
-    workers = max(0, min(procs - 1, pipeline.spare_cores(), pipeline.MAX_WORKERS))
+    workers = pipeline.workers_for(procs)
     report.procs = 1 + workers
     try:
         total = len(to_write)

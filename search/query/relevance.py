@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from search.query import language as ql
-from search.index.analysis import LEAD_END, LEAD_FULL, PAIR_SEP, STOP_WORDS, is_protected
+from search.index.analysis import PAIR_SEP, STOP_WORDS, is_protected, lead_weight
 from search.text import fold
 
 #: Weight of the exact-form score relative to the stemmed BM25F score.
@@ -203,12 +203,8 @@ class Booster:
     def _term_salience(self, term: str, cands: np.ndarray, body_len: np.ndarray, lead: np.ndarray) -> np.ndarray:
         """Return the salience of one stemmed term in each candidate (title, lead where ``lead``, density)."""
         sal = np.zeros(len(cands))
-        ids, tf = self.p.frequencies("body", term)
-        if len(ids):
-            pos = np.searchsorted(ids, cands)
-            pos[pos >= len(ids)] = 0
-            has = ids[pos] == cands
-            freq = np.where(has, tf[pos], 0.0)
+        has, freq = _lookup(*self.p.frequencies("body", term), cands)
+        if has.any():
             sal = np.minimum(DENSITY_CAP, freq * DENSITY_WORDS / np.maximum(body_len, 1.0))
             sal = np.maximum(sal, self._lead(term, cands, has & lead))
         tids, _tf = self.p.frequencies("title", term)
@@ -220,17 +216,12 @@ class Booster:
         """Return the lead salience of one stemmed term in each candidate (0 where not ``check``)."""
         out = np.zeros(len(cands))
         if LEAD_FIELD in self.names:
-            ids, weights = self.p.frequencies(LEAD_FIELD, term)
-            if len(ids):
-                pos = np.searchsorted(ids, cands)
-                pos[pos >= len(ids)] = 0
-                found = (ids[pos] == cands) & check
-                out[found] = weights[pos[found]] * LEAD_SALIENCE
-            return out
+            has, weights = _lookup(*self.p.frequencies(LEAD_FIELD, term), cands)
+            return np.where(has & check, weights * LEAD_SALIENCE, 0.0)
         inbody = np.flatnonzero(check)
         first = self.p.first_positions("body", term, cands[inbody])
-        early = np.clip((LEAD_END - first) / (LEAD_END - LEAD_FULL), 0.0, 1.0) * LEAD_SALIENCE
-        out[inbody] = np.where(first >= 0, early, 0.0)
+        # an index from before the lead field: the weight its analyzer would have stored
+        out[inbody] = [lead_weight(p) * LEAD_SALIENCE if p >= 0 else 0.0 for p in first.tolist()]
         return out
 
     def _add(self, extra: np.ndarray, mask: np.ndarray, ids: np.ndarray, scores: np.ndarray, weight: float) -> None:
@@ -298,6 +289,16 @@ class Booster:
         pair_score[ids_b] += s_b
         extra[found] += PAIR_WEIGHT * pair_score[found]
         found_out[found] = True
+
+
+def _lookup(ids: np.ndarray, values: np.ndarray, cands: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return, for each candidate, whether it is in the sorted ``ids`` and its value there (0 if not)."""
+    if not len(ids):
+        return np.zeros(len(cands), dtype=bool), np.zeros(len(cands))
+    pos = np.searchsorted(ids, cands)
+    pos[pos >= len(ids)] = 0
+    has = ids[pos] == cands
+    return has, np.where(has, values[pos], 0.0)
 
 
 def typed_links(seqs: dict[str, list[str]]) -> list[list[tuple[str, str]]]:

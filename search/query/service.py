@@ -26,7 +26,7 @@ from search.query import language as ql
 from search.query import dates
 from search.query.build import Builder, analyze
 from search.query.relevance import Booster
-from search.query.request import LIST_FIELDS, MAX_FACET_VALUES, MAX_LIMIT, MORE_FACET_VALUES, BadParameter, SearchRequest
+from search.query.request import LIST_FIELDS, MAX_FACET_VALUES, MAX_LIMIT, MORE_FACET_VALUES, SearchRequest
 from search.query.similar import SimilarIndex
 from search.query.snippets import MAX_FRAGMENTS, Highlighter, WordAnalyzer, lead
 from search.index import storyfile
@@ -525,19 +525,7 @@ class SearchService:
         corrections = self._best_corrections(searcher, gen, req, parsed, options, filt, deadline)
         if corrections is None:
             return None
-        text_parts, html_parts, pos = [], [], 0
-        pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in sorted(corrections, key=len, reverse=True))
-                             + r")(?!\w)")
-        for m in pattern.finditer(parsed.text):
-            text_parts.append(parsed.text[pos : m.start()])
-            html_parts.append(escape(parsed.text[pos : m.start()], quote=False))
-            fixed = corrections[m.group(1)]
-            text_parts.append(fixed)
-            html_parts.append(f"<mark>{escape(fixed, quote=False)}</mark>")
-            pos = m.end()
-        text_parts.append(parsed.text[pos:])
-        html_parts.append(escape(parsed.text[pos:], quote=False))
-        text = "".join(text_parts)
+        text, html = corrected_text(parsed.text, corrections)
         if text == parsed.text:
             return None
         _p, _b, base, _s = self._match(searcher, gen, text, req.scope, deadline=deadline)
@@ -546,7 +534,7 @@ class SearchService:
         new_total = int((base if filt is None else base & filt).sum())
         if new_total <= total:
             return None
-        return {"text": text, "html": "".join(html_parts), "total": new_total}
+        return {"text": text, "html": html, "total": new_total}
 
     def _best_corrections(self, searcher, gen, req, parsed, options, filt,
                           deadline: Deadline) -> dict[str, str] | None:
@@ -556,25 +544,12 @@ class SearchService:
         frequency); with several misspelt words, the few best combinations are tried and the
         best-ranked one that still finds articles together wins. None when the time limit runs out.
         """
-        words = list(options)
-        picks = best_combinations([options[w] for w in words], MAX_SUGGEST_COMBOS)
-        best = picks[0]
-        if len(words) > 1:
-            for pick in picks:
-                fixes = {w: options[w][i][0] for w, i in zip(words, pick)}
-                text = _replace_words(parsed.text, fixes)
-                _p, _b, mask, _s = self._match(searcher, gen, text, req.scope, deadline=deadline)
-                if deadline.hit:
-                    return None
-                if (mask if filt is None else mask & filt).any():
-                    best = pick
-                    break
-        corrections = {}
-        for w, i in zip(words, best):
-            if deadline.expired():
-                return None
-            corrections[w] = gen.vocab.display(options[w][i][0])
-        return corrections
+        def finds(text: str) -> bool | None:
+            _p, _b, mask, _s = self._match(searcher, gen, text, req.scope, deadline=deadline)
+            return None if deadline.hit else bool((mask if filt is None else mask & filt).any())
+
+        corrections = choose_corrections(parsed.text, options, gen.vocab.display, finds)
+        return None if corrections is None or deadline.expired() else corrections
 
     # -- articles and persons
 
@@ -696,6 +671,39 @@ def _person_sources(persons: list[str], by_dictionary) -> dict[str, str]:
     """Return how each person of an article was found: ``ner`` or ``dictionary``."""
     found = set(split_persons(by_dictionary))
     return {p: "dictionary" if p in found else "ner" for p in persons}
+
+
+def choose_corrections(text: str, options: dict[str, list[tuple[str, float]]], display,
+                       finds) -> dict[str, str] | None:
+    """Return one spelling per misspelt word of ``text``: the best-ranked combination of ``options``
+    that still finds articles together (``finds(text)``: True, False, or None when time ran out)."""
+    words = list(options)
+    picks = best_combinations([options[w] for w in words], MAX_SUGGEST_COMBOS)
+    best = picks[0]
+    if len(words) > 1:
+        for pick in picks:
+            found = finds(_replace_words(text, {w: options[w][i][0] for w, i in zip(words, pick)}))
+            if found is None:
+                return None
+            if found:
+                best = pick
+                break
+    return {w: display(options[w][i][0]) for w, i in zip(words, best)}
+
+
+def corrected_text(text: str, corrections: dict[str, str]) -> tuple[str, str]:
+    """Return ``text`` with each misspelt word replaced, as plain text and as HTML with the fixes marked."""
+    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in sorted(corrections, key=len, reverse=True))
+                         + r")(?!\w)")
+    text_parts, html_parts, pos = [], [], 0
+    for m in pattern.finditer(text):
+        fixed = corrections[m.group(1)]
+        text_parts += [text[pos:m.start()], fixed]
+        html_parts += [escape(text[pos:m.start()], quote=False), f"<mark>{escape(fixed, quote=False)}</mark>"]
+        pos = m.end()
+    text_parts.append(text[pos:])
+    html_parts.append(escape(text[pos:], quote=False))
+    return "".join(text_parts), "".join(html_parts)
 
 
 def _replace_words(text: str, fixes: dict[str, str]) -> str:

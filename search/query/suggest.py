@@ -122,16 +122,16 @@ def best_combinations(options: list[list[tuple[str, float]]], limit: int) -> lis
 def read_vocabulary(reader, fields=EXACT_FIELDS) -> Counter:
     """Return the document frequency of every folded term of ``fields`` (numbers and 1-letter words left out)."""
     df: Counter = Counter()
-    names = set(reader.schema.names()) if hasattr(reader, "schema") else set(fields)
-    for f in fields:
-        if f not in names:
-            continue
-        for btext, info in reader.iter_field(f):
-            text = btext.decode("utf-8", "replace") if isinstance(btext, bytes) else btext
-            if len(text) < 2 or text.isdigit() or "\n" in text:
-                continue
-            df[text] += info.doc_frequency()
+    for f in _present(reader, fields):
+        for text, n in _field_terms(reader, f):
+            df[text] += n
     return df
+
+
+def _present(reader, fields) -> list[str]:
+    """Return those of ``fields`` the reader's schema has (all of them for a reader without one)."""
+    names = set(reader.schema.names()) if hasattr(reader, "schema") else set(fields)
+    return [f for f in fields if f in names]
 
 
 def _bucketize(df: Counter) -> Buckets:
@@ -172,8 +172,7 @@ def save_vocabulary(folder) -> bool:
 
 def _sorted_vocabulary(reader, fields=EXACT_FIELDS):
     """Yield ``(term, document frequency)`` in term order, the fields' sorted term lists merged."""
-    names = set(reader.schema.names())
-    streams = [_field_terms(reader, f) for f in fields if f in names]
+    streams = [_field_terms(reader, f) for f in _present(reader, fields)]
     current, total = None, 0
     for text, n in heapq.merge(*streams):
         if text != current:
@@ -186,6 +185,7 @@ def _sorted_vocabulary(reader, fields=EXACT_FIELDS):
 
 
 def _field_terms(reader, fieldname: str):
+    """Yield ``(term, document frequency)`` of one field in term order, the words a vocabulary keeps."""
     for btext, info in reader.iter_field(fieldname):
         text = btext.decode("utf-8", "replace") if isinstance(btext, bytes) else btext
         if len(text) < 2 or text.isdigit() or "\n" in text:
@@ -193,15 +193,10 @@ def _field_terms(reader, fieldname: str):
         yield text, info.doc_frequency()
 
 
-def write_vocabulary(path: Path, df: Counter, stamp: dict) -> None:
-    """Write ``df`` atomically: a JSON header, the terms joined by newlines, then int32 frequencies."""
-    stream_vocabulary(path, ((t, df[t]) for t in sorted(df)), stamp)
-
-
 def stream_vocabulary(path: Path, terms, stamp: dict) -> None:
-    """Write ``(term, frequency)`` pairs given in sorted order, as ``write_vocabulary``, in bounded memory.
+    """Write ``(term, frequency)`` pairs given in sorted order, atomically, in bounded memory.
 
-    The terms go to a temporary file and the counts to a compact array, since the header (the
+    The file is a JSON header, the terms joined by newlines, then int32 frequencies.  The terms go to a temporary file and the counts to a compact array, since the header (the
     count, the size and each first letter's span) must come first.
     """
     spans: dict[str, list[int]] = {}
