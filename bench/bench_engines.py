@@ -2,14 +2,16 @@
 and how much their top 10 overlap.
 
 Usage:
-    python bench/bench_engines.py --index DIR --opensearch URL [--alias presse] [--repeat 5]
-        [--queries ../shared/relevance/queries.tsv --run-prefix OUT]
+    python bench/bench_engines.py --index DIR --opensearch URL [--alias presse ...] [--repeat 5]
+        [--queries ../shared/relevance/queries.tsv --run-prefix OUT] [--no-latency]
 
 ``--index`` is a Whoosh index folder and ``--opensearch`` a cluster holding the same articles
 (``PRESSE_ENGINE=opensearch presse reindex --source …``).  Each query goes through the engine's
 ``search`` as the web app calls it (facets, 20 hits, snippets), the Whoosh result cache off, the
 two engines alternating query by query so that a noisy machine weighs on both alike.  With
-``--queries`` it writes ``OUT-whoosh.run`` and ``OUT-opensearch.run`` for ``compare.sh``.
+``--queries`` it writes ``OUT-whoosh.run`` and ``OUT-opensearch.run`` for ``compare.sh``. Several
+``--alias`` (indexes of one corpus written under two versions of the mapping, say) are measured in
+the same run, each as ``opensearch-ALIAS``, each one's top 10 compared with Whoosh's.
 """
 
 from __future__ import annotations
@@ -74,9 +76,12 @@ def runs(engines: dict, queries: Path, prefix: str) -> None:
         with open(f"{prefix}-{name}.run", "w", encoding="utf-8") as out:
             for qid, ids in top.items():
                 out.writelines(f"{qid}\t{i}\t{aid}\t{10 - i}\n" for i, aid in enumerate(ids, 1))
-    a, b = list(tops.values())[:2]
-    overlaps = [len(set(a[q]) & set(b[q])) / max(1, min(len(a[q]), len(b[q]), 10)) for q in a if a[q] or b[q]]
-    print(f"top-10 overlap, mean over {len(overlaps)} queries: {statistics.mean(overlaps):.2f}")
+    names = list(tops)
+    a = tops[names[0]]
+    for other in names[1:]:
+        b = tops[other]
+        overlaps = [len(set(a[q]) & set(b[q])) / max(1, min(len(a[q]), len(b[q]), 10)) for q in a if a[q] or b[q]]
+        print(f"top-10 overlap {names[0]}/{other}, mean over {len(overlaps)} queries: {statistics.mean(overlaps):.2f}")
 
 
 def main(argv=None) -> int:
@@ -84,14 +89,20 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--index", required=True, type=Path)
     ap.add_argument("--opensearch", required=True)
-    ap.add_argument("--alias", default="presse")
+    ap.add_argument("--alias", action="append", help="the alias searched (repeatable; default presse)")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--queries", type=Path)
     ap.add_argument("--run-prefix", default="engines")
+    ap.add_argument("--no-latency", action="store_true", help="only the relevance runs and the overlap")
     args = ap.parse_args(argv)
     service_module.RESULT_CACHE_SIZE = 0  # uncached, as for a request a server has not seen
-    engines = {"whoosh": SearchService(args.index), "opensearch": OpenSearchEngine(args.opensearch, alias=args.alias)}
-    latency(engines, args.repeat)
+    aliases = args.alias or ["presse"]
+    engines = {"whoosh": SearchService(args.index)}
+    for alias in aliases:
+        name = "opensearch" if len(aliases) == 1 else f"opensearch-{alias}"
+        engines[name] = OpenSearchEngine(args.opensearch, alias=alias)
+    if not args.no_latency:
+        latency(engines, args.repeat)
     if args.queries:
         runs(engines, args.queries, args.run_prefix)
     return 0

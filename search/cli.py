@@ -130,11 +130,13 @@ def _with_persons(articles):
               help="Index folder. Default: $PRESSE_INDEX_DIR, else var/index.")
 @click.option("--full", is_flag=True,
               help="Rebuild from scratch in a new generation beside the live index, then swap it in atomically.")
-@click.option("--wait", is_flag=True, help="If another reindex is running, wait for it instead of refusing.")
+@click.option("--wait", is_flag=True, help="If another reindex is running (on OpenSearch: into the same alias, "
+                                           "from any machine), wait for it instead of refusing.")
 @click.option("--persons/--no-persons", default=True, show_default=True,
               help="Extract persons with spaCy (cached by content hash).")
 @click.option("--procs", type=click.IntRange(min=1), default=None,
-              help="Worker processes for person extraction (default: number of cores, at most 2).")
+              help="Worker processes for person extraction and index writing (on OpenSearch: bulk requests "
+                   "in flight at once); default: number of cores, at most 2.")
 @click.option("--follow-external-links", is_flag=True,
               help="Also index files and folders reached by symbolic links leading outside the source "
                    "folder (by default they are skipped and named in the summary).")
@@ -156,7 +158,8 @@ def reindex(source, index_dir, full, wait, persons, procs, follow_external_links
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     if name == "opensearch":
-        _reindex_opensearch(source, index_dir, persons, full)
+        _reindex_opensearch(source, index_dir, persons, full, wait=wait, procs=procs,
+                            follow_external_links=follow_external_links)
         return
     try:
         report = indexer.reindex(source, index_dir, full=full, wait=wait, persons=persons, procs=procs,
@@ -215,16 +218,27 @@ def _engine_for(index_dir: Path, whoosh_service):
     return engines.get_engine() if engines.engine_name() == "opensearch" else whoosh_service(index_dir)
 
 
-def _reindex_opensearch(source: Path, index_dir: Path, persons: bool, full: bool = False) -> None:
+def _reindex_opensearch(source: Path, index_dir: Path, persons: bool, full: bool = False, *, wait: bool = False,
+                        procs: int | None = None, follow_external_links: bool = False) -> None:
     """Reindex into the OpenSearch cluster PRESSE_OPENSEARCH_URL names: by id, or a new index and the alias moved."""
     from search import engines
     from search.index import reindex as indexer
 
     engine = engines.get_engine()
-    index_dir.mkdir(parents=True, exist_ok=True)  # the NER cache stays on this machine
+    progress = indexer.make_progress(sys.stderr)
     try:
-        report = engine.reindex(source, persons=persons, progress=indexer.make_progress(sys.stderr),
-                                full=full, index_dir=index_dir)
+        index_dir.mkdir(parents=True, exist_ok=True)  # the NER cache stays on this machine
+        # the engine's own run, with the options of the command (the lock's --wait among them)
+        report = engine.reindex(source, index_dir=index_dir, full=full, persons=persons, progress=progress,
+                                procs=procs, follow_external_links=follow_external_links, wait=wait,
+                                notify=lambda message: click.echo(message, err=True))
+        progress.close()
+    except store.IndexBusy as exc:  # another run holds the alias's lock
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(3)
+    except indexer.SourceError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         click.echo("interrupted: the previous index is still the live one", err=True)
         sys.exit(130)

@@ -49,3 +49,11 @@ def seed_index(tmp_path_factory) -> Path:
     index_dir = tmp_path_factory.mktemp("seed-index")
     indexer.reindex(SEEDS, index_dir, full=True, persons=True)
     return index_dir
+
+
+@pytest.fixture(scope="session")
+def opensearch_url(tmp_path_factory):
+    """The URL of the session's one OpenSearch node (``tests/opensearch_node.py``), for every module."""
+    from tests.opensearch_node import session_url
+
+    yield from session_url(tmp_path_factory)

@@ -1,4 +1,4 @@
-"""The « du … au » date range: one parser for ``from``/``to``, the rule for partial dates, URLs, chips, 400s."""
+"""The « du … au » date range, on both engines: one parser for ``from``/``to``, partial dates, URLs, chips, 400s."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from search.cli import main
 from search.query.request import BadParameter, SearchRequest
-from search.query.service import SearchService
-from tests.query_fixtures import article, build_index
-from webapp import create_app
+from tests.engine_fixture import build
+from tests.engine_fixture import engine_name  # noqa: F401 (fixture)
+from tests.query_fixtures import article
 
 #: Days, months and years around a range, so that every boundary of the rule is crossed.
 DATED = [
@@ -36,18 +36,18 @@ RANGE = {"a-1101", "a-1126", "m-2019-11", "a-1215"}  # du 01/11/2019 au 15/12/20
 
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory):
-    return build_index(tmp_path_factory.mktemp("dates-index"), DATED, segments=2)
+def svc(engine_name, request):
+    return build(request, engine_name, articles=DATED, segments=2, label="dates")
 
 
 @pytest.fixture(scope="module")
-def svc(index_dir):
-    return SearchService(index_dir)
+def client(svc):
+    return svc.web(HITS_PER_PAGE=50)
 
 
-@pytest.fixture(scope="module")
-def client(index_dir):
-    return create_app({"INDEX_DIR": str(index_dir), "TESTING": True, "HITS_PER_PAGE": 50}).test_client()
+def cli_run(svc, args):
+    """Run ``presse`` on the engine of ``svc`` (its folder as ``--index``)."""
+    return CliRunner(env=svc.environ()).invoke(main, [args[0], "--index", str(svc.index_dir), *args[1:]])
 
 
 def found(svc, **params) -> set[str]:
@@ -168,15 +168,14 @@ def test_a_bad_date_is_a_french_400_on_every_endpoint_never_a_500(client, path, 
     assert "date invalide" in resp.get_data(as_text=True)
 
 
-def test_presse_search_reads_from_and_to_with_the_same_parser(index_dir):
-    out = CliRunner().invoke(main, ["search", "--json", "--index", str(index_dir), "--limit", "100",
-                                    "--from", "01/11/2019", "--to", "15/12/2019"])
+def test_presse_search_reads_from_and_to_with_the_same_parser(svc):
+    out = cli_run(svc, ["search", "--json", "--limit", "100", "--from", "01/11/2019", "--to", "15/12/2019"])
     assert out.exit_code == 0, out.output
     assert {h["id"] for h in json.loads(out.stdout)["hits"]} == RANGE
 
 
-def test_presse_search_refuses_a_bad_date_with_the_api_message(client, index_dir):
-    out = CliRunner().invoke(main, ["search", "--index", str(index_dir), "--from", "31/02/2019"])
+def test_presse_search_refuses_a_bad_date_with_the_api_message(client, svc):
+    out = cli_run(svc, ["search", "--from", "31/02/2019"])
     assert out.exit_code == 2
     api = client.get("/api/search?from=31/02/2019").get_json()["error"]
     assert "ce jour n'existe pas" in out.stderr and out.stderr.strip().removeprefix("error: ") in api

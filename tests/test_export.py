@@ -1,4 +1,4 @@
-"""Export of a whole search (``/export``, ``presse export``): every hit in the page's order, with provenance."""
+"""Exporting a whole search (``/export``, ``presse export``), on both engines: every hit in order, with provenance."""
 
 from __future__ import annotations
 
@@ -12,11 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from search.cli import main as cli
-from search.index import reindex as indexer
 from search.query import export as ex
 from search.query.request import MAX_LIMIT, SearchRequest
-from search.query.service import SearchService
-from webapp import create_app
+from tests.engine_fixture import absent, build, seeds, whoosh_only
+from tests.engine_fixture import engine_name  # noqa: F401 (fixture)
 
 OUTLETS = ["Maliweb", "L'Essor", "APA", "Sahel Tribune"]
 #: Records whose cells a spreadsheet would run as formulas, or that test quoting and accents.
@@ -46,22 +45,24 @@ def _records(n: int = 130) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def export_index(tmp_path_factory):
+def export_index(engine_name, request, tmp_path_factory):
     src = tmp_path_factory.mktemp("export-src")
     (src / "bulk.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _records()), "utf-8")
-    index_dir = tmp_path_factory.mktemp("export-index")
-    indexer.reindex(src, index_dir, full=True, persons=False)
-    return index_dir
+    return build(request, engine_name, source=src, label="export")
 
 
 @pytest.fixture(scope="module")
 def client(export_index):
-    return create_app({"INDEX_DIR": str(export_index), "TESTING": True}).test_client()
+    return export_index.web()
 
 
-def _paged_ids(index_dir, params: dict) -> list[str]:
+def cli_run(built, args):
+    """Run ``presse`` on the engine of ``built`` (its folder as ``--index``)."""
+    return CliRunner(env=built.environ()).invoke(cli, [*args, "--index", str(built.index_dir)])
+
+
+def _paged_ids(svc, params: dict) -> list[str]:
     """Return the ids of every hit by walking the search's pages, as a reader of the page would."""
-    svc = SearchService(index_dir)
     ids, page = [], 1
     while True:
         res = svc.search(SearchRequest.from_params({**params, "page": str(page), "limit": str(MAX_LIMIT)}))
@@ -186,21 +187,20 @@ def test_an_estimated_date_is_never_given_to_a_reference_manager_as_published():
     ("csv", "text/csv", "csv"), ("jsonl", "application/x-ndjson", "jsonl"),
     ("ris", "application/x-research-info-systems", "ris"),
 ])
-def test_an_export_is_a_streamed_download_named_after_the_query(client, fmt, media_type, extension):
+def test_an_export_is_a_streamed_download_named_after_the_query(client, export_index, fmt, media_type, extension):
     resp = client.get(f"/export?q=coopération militaire&format={fmt}")
     assert resp.status_code == 200 and resp.is_streamed
     assert resp.mimetype == media_type and resp.mimetype_params["charset"] == "utf-8"
     disposition = resp.headers["Content-Disposition"]
     assert re.fullmatch(rf'attachment; filename="presse-cooperation-militaire-\d{{8}}T\d{{4}}Z\.{extension}"',
                         disposition)
-    assert resp.headers["X-Presse-Total"] == str(len(_paged_ids(client.application.config["INDEX_DIR"],
-                                                                {"q": "coopération militaire"})))
+    assert resp.headers["X-Presse-Total"] == str(len(_paged_ids(export_index, {"q": "coopération militaire"})))
 
 
+@whoosh_only("the stored fields of a Whoosh searcher")
 def test_the_export_reads_one_batch_at_a_time(export_index, monkeypatch):
     monkeypatch.setattr(ex, "BATCH", 5)
-    svc = SearchService(export_index)
-    plan = ex.plan_export(svc, SearchRequest(q="cooperation"))
+    plan = ex.plan_export(export_index.service, SearchRequest(q="cooperation"))
     reads = []
     real = plan.searcher
 
@@ -221,6 +221,8 @@ def test_the_export_reads_one_batch_at_a_time(export_index, monkeypatch):
 
 def test_an_export_whose_matching_runs_out_of_time_is_refused_not_cut(client, monkeypatch):
     monkeypatch.setenv("PRESSE_SEARCH_TIME_LIMIT", "1e-9")
+    # a match kept by an earlier search of the module would answer without running out of time
+    monkeypatch.setattr("search.query.service.RESULT_CACHE_SIZE", 0)
     resp = client.get("/export?q=cooperation&format=csv")
     assert resp.status_code == 503
     assert "trop longue pour un export complet" in resp.get_data(as_text=True)
@@ -263,8 +265,8 @@ def test_a_search_without_hits_offers_no_export(client):
 
 def test_the_command_line_export_writes_the_same_hits_as_the_web_export(client, export_index, tmp_path):
     out = tmp_path / "out.csv"
-    result = CliRunner().invoke(cli, ["export", "cooperation", "--outlet", "APA", "--sort", "newest",
-                                      "--index", str(export_index), "--format", "csv", "--output", str(out)])
+    result = cli_run(export_index, ["export", "cooperation", "--outlet", "APA", "--sort", "newest",
+                                    "--format", "csv", "--output", str(out)])
     assert result.exit_code == 0, result.output
     table = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"), newline="")))
     web = _jsonl(client, "q=cooperation&outlet=APA&sort=newest")
@@ -274,8 +276,7 @@ def test_the_command_line_export_writes_the_same_hits_as_the_web_export(client, 
 
 @pytest.mark.parametrize("fmt, first", [("jsonl", b"{"), ("ris", b"TY  - NEWS\r\n"), ("csv", "\ufeffid".encode())])
 def test_the_command_line_export_streams_to_standard_output(export_index, fmt, first):
-    result = CliRunner().invoke(cli, ["export", "--index", str(export_index), "--format", fmt,
-                                      "--base-url", "https://presse.example/"])
+    result = cli_run(export_index, ["export", "--format", fmt, "--base-url", "https://presse.example/"])
     assert result.exit_code == 0
     assert result.stdout_bytes.startswith(first)
     assert b"https://presse.example/article/n000" in result.stdout_bytes
@@ -290,19 +291,22 @@ def test_the_command_line_export_streams_to_standard_output(export_index, fmt, f
 def test_the_command_line_export_refuses_bad_options_with_the_parsers_message(export_index, tmp_path, args, status,
                                                                               message):
     out = tmp_path / "never.csv"
-    result = CliRunner().invoke(cli, ["export", "cooperation", "--index", str(export_index), "--output", str(out), *args])
+    result = cli_run(export_index, ["export", "cooperation", "--output", str(out), *args])
     assert result.exit_code == status
     assert message in result.output
     assert not out.exists()
 
 
-def test_the_command_line_export_of_an_absent_index_says_so(tmp_path):
-    result = CliRunner().invoke(cli, ["export", "x", "--index", str(tmp_path / "none")])
+def test_the_command_line_export_of_an_absent_index_says_so(engine_name, request):
+    config = absent(request, engine_name)
+    env = {"PRESSE_ENGINE": engine_name, "PRESSE_OPENSEARCH_URL": config.get("OPENSEARCH_URL"),
+           "PRESSE_OPENSEARCH_INDEX": config.get("OPENSEARCH_INDEX")}
+    result = CliRunner(env=env).invoke(cli, ["export", "x", "--index", config["INDEX_DIR"]])
     assert result.exit_code == 1 and "presse reindex" in result.output
 
 
-def test_persons_of_the_seeds_are_exported_as_the_article_page_lists_them(seed_index):
-    svc = SearchService(seed_index)
+def test_persons_of_the_seeds_are_exported_as_the_article_page_lists_them(engine_name, request):
+    svc = seeds(request, engine_name)
     plan = ex.plan_export(svc, SearchRequest(q="cooperation"))
     records = list(ex.iter_records(plan))
     assert records and any(r["persons"] for r in records)
@@ -313,7 +317,7 @@ def test_persons_of_the_seeds_are_exported_as_the_article_page_lists_them(seed_i
 def test_a_long_export_tells_the_server_it_is_alive_after_every_batch(export_index, monkeypatch):
     monkeypatch.setattr(ex, "BATCH", 10)
     beats = []
-    app = create_app({"INDEX_DIR": str(export_index), "TESTING": True, "HEARTBEAT": lambda: beats.append(1)})
+    app = export_index.app(HEARTBEAT=lambda: beats.append(1))
     resp = app.test_client().get("/export?q=cooperation&format=jsonl")
     lines = resp.get_data(as_text=True).splitlines()
     assert len(lines) == 134 and len(beats) == -(-134 // 10)

@@ -17,6 +17,8 @@ QUERIES = [
     "sécurité", "coopération militaire", "coop*", "securiter~", '"forces armées"', "mali -russie",
     "mali OR niger", "NOT mali", "annee:2023 sécurité", "titre:sécurité", '"récolte de mil à Ségou"',
     "personne:goita", "date:2021..2023 mil", "commentaires:ministre",
+    # an AND or a NOT inside an OR scores only where it matches, as Whoosh's matchers do
+    "mali OU (niger sécurité)", "coton OU (niger -frontières)", "(accord moscou) OR (sécurité niger) OR coton",
 ]
 
 

@@ -1,4 +1,4 @@
-"""Atom feeds of saved searches (``/feed?…``): valid Atom 1.0, newest first, linked from the search page."""
+"""Atom feeds of saved searches (``/feed?…``), on both engines: valid Atom 1.0, newest first, linked from the page."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from search.index import reindex as indexer
 from search.query.request import SearchRequest
-from search.query.service import SearchService
-from webapp import create_app
+from tests.engine_fixture import build
+from tests.engine_fixture import engine_name  # noqa: F401 (fixture)
 from webapp.feed import FEED_ENTRIES, atom_date
 
 A = "{http://www.w3.org/2005/Atom}"
@@ -36,17 +35,15 @@ def _records() -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def feed_index(tmp_path_factory):
+def feed_index(engine_name, request, tmp_path_factory):
     src = tmp_path_factory.mktemp("feed-src")
     (src / "bulk.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _records()), "utf-8")
-    index_dir = tmp_path_factory.mktemp("feed-index")
-    indexer.reindex(src, index_dir, full=True, persons=False)
-    return index_dir
+    return build(request, engine_name, source=src, label="feed")
 
 
 @pytest.fixture(scope="module")
 def client(feed_index):
-    return create_app({"INDEX_DIR": str(feed_index), "TESTING": True}).test_client()
+    return feed_index.web()
 
 
 def _feed(client, query: str) -> ET.Element:
@@ -96,7 +93,7 @@ def test_a_feed_holds_the_fifty_newest_hits_whatever_the_page_asks(client, feed_
     feed = _feed(client, "q=cooperation&sort=oldest&page=3&limit=5")
     entries = _entries(feed)
     assert len(entries) == FEED_ENTRIES
-    newest = SearchService(feed_index).search(SearchRequest(q="cooperation", sort="newest", limit=FEED_ENTRIES))
+    newest = feed_index.search(SearchRequest(q="cooperation", sort="newest", limit=FEED_ENTRIES))
     assert [_entry_id(e) for e in entries] == [h["id"] for h in newest.hits]
     updated = [e.findtext(f"{A}updated") for e in entries]
     assert updated == sorted(updated, reverse=True)
@@ -107,7 +104,7 @@ def test_a_feed_keeps_every_filter_of_the_search(client, feed_index):
     feed = _feed(client, "q=cooperation&outlet=APA&-year=2012")
     ids = [_entry_id(e) for e in _entries(feed)]
     assert ids and all(i == "nodate" or int(i[1:]) % 3 == 2 for i in ids)
-    expected = SearchService(feed_index).search(
+    expected = feed_index.search(
         SearchRequest(q="cooperation", outlet=["APA"], not_year=["2012"], sort="newest", limit=FEED_ENTRIES))
     assert ids == [h["id"] for h in expected.hits]
     assert {c.get("term") for c in feed.iter(f"{A}category")} == {"APA"}

@@ -1,4 +1,4 @@
-"""Hostile input: any query string or URL parameter gives a clean answer, never a 5xx or raw input."""
+"""Hostile input, on both engines: any query string or URL parameter gives a clean answer, never a 5xx or raw input."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.engine_fixture import seeds
+from tests.engine_fixture import engine_name  # noqa: F401 (fixture)
 from tests.test_xss import assert_inert
 
 PARAMS = ["q", "outlet", "year", "month", "person", "author", "-outlet", "-year", "-person",
@@ -30,11 +32,13 @@ hostile_text = st.one_of(
 
 
 @pytest.fixture(scope="module")
-def client(seed_index):
-    from webapp import create_app
+def seeds_index(engine_name, request):
+    return seeds(request, engine_name)
 
-    app = create_app({"INDEX_DIR": str(seed_index), "TESTING": True})
-    return app.test_client()
+
+@pytest.fixture(scope="module")
+def client(seeds_index):
+    return seeds_index.web()
 
 
 def assert_clean(resp, raw_values):
@@ -171,13 +175,13 @@ def test_long_runs_of_operators_and_terms_answer_cleanly_on_every_page(client, s
 
 
 @pytest.mark.parametrize("name", list(DEEP_QUERIES))
-def test_deeply_nested_queries_give_a_short_answer_in_the_cli(seed_index, name):
+def test_deeply_nested_queries_give_a_short_answer_in_the_cli(seeds_index, name):
     from click.testing import CliRunner
 
     from search.cli import main
 
-    args = ["search", "--index", str(seed_index), "--json", "--", DEEP_QUERIES[name]]
-    result = CliRunner().invoke(main, args)
+    args = ["search", "--index", str(seeds_index.index_dir), "--json", "--", DEEP_QUERIES[name]]
+    result = CliRunner(env=seeds_index.environ()).invoke(main, args)
     assert result.exit_code == 0, result.output[-2000:]
     assert "Traceback" not in result.output
     assert json.loads(result.stdout)["fallback"] is True

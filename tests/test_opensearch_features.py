@@ -24,7 +24,8 @@ from search.query import export as ex
 from search.query.request import SearchRequest
 from search.query.service import SearchService
 from tests.query_fixtures import article
-from tests.test_opensearch_engine import _alias, _drop, _summary, opensearch_url  # noqa: F401 (fixture)
+from tests.opensearch_node import _alias, _drop
+from tests.test_opensearch_engine import _summary
 from webapp import create_app
 
 pytestmark = pytest.mark.slow
@@ -78,7 +79,7 @@ def archive(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def pair(opensearch_url, archive):  # noqa: F811 (the imported fixture)
+def pair(opensearch_url, archive):
     src, index_dir = archive
     eng = OpenSearchEngine(opensearch_url, alias=_alias("features"))
     eng.reindex(src, persons=False)

@@ -27,7 +27,8 @@ from search.index import reindex as indexer
 from search.index import state as statefile
 from search.query.request import SearchRequest
 from search.query.service import SearchService
-from tests.test_opensearch_engine import _alias, _summary, opensearch_url  # noqa: F401 (fixture)
+from tests.opensearch_node import _alias
+from tests.test_opensearch_engine import _summary
 
 pytestmark = pytest.mark.slow
 
@@ -140,7 +141,7 @@ def _drop_all(eng: OpenSearchEngine) -> None:
 
 
 @pytest.fixture
-def pair(opensearch_url, tmp_path, monkeypatch, request):  # noqa: F811 (the imported fixture)
+def pair(opensearch_url, tmp_path, monkeypatch, request):
     """Return (source folder, run(**kw) → (OpenSearch summary, Whoosh report), engine, Whoosh service)."""
     monkeypatch.setattr(eos, "VOCABULARY_CHECK", 0.0)  # one engine for every run: it must see each one
     src, wdir, local = tmp_path / "src", tmp_path / "whoosh", tmp_path / "local"

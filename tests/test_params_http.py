@@ -2,7 +2,8 @@
 
 One parser reads them all (search/query/request.py): each case asserts the parameter's effect on
 the hits or the facets, on every endpoint, and each invalid value listed in the README gets the
-same French 400 everywhere. The index is built from a JSONL file by ``presse reindex``'s own code.
+same French 400 everywhere. The index is built from a JSONL file by ``presse reindex``'s own code,
+on both engines.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
 from search.cli import main
-from search.index import reindex as indexer
 from search.query.request import (DEFAULT_FACET_LIMIT, DEFAULT_LIMIT, MAX_FACET_VALUES, MAX_FILTER_VALUES, MAX_LIMIT,
                                   MAX_PAGE, MAX_VALUE_CHARS)
-from webapp import create_app
+from tests.engine_fixture import build
+from tests.engine_fixture import engine_name  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,18 +45,17 @@ ENDPOINTS = ["page", "htmx", "api"]
 
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory):
+def index_dir(engine_name, request, tmp_path_factory):
     src = tmp_path_factory.mktemp("params-src")
     (src / "articles.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in RECORDS), "utf-8")
-    ix = tmp_path_factory.mktemp("params-ix")
-    report = indexer.reindex(src, ix, persons=False)
-    assert report.total_docs == len(RECORDS), report
-    return ix
+    built = build(request, engine_name, source=src, label="params")
+    assert built.report.total_docs == len(RECORDS), built.report
+    return built
 
 
 @pytest.fixture(scope="module")
 def client(index_dir):
-    return create_app({"INDEX_DIR": str(index_dir), "TESTING": True}).test_client()
+    return index_dir.web()
 
 
 def get(client, endpoint: str, query: str):
@@ -300,7 +300,8 @@ def test_values_at_the_limits_or_left_empty_are_accepted(client, endpoint, query
     (["--not-outlet", "APA", "--not-outlet", "Maliweb"], ["a2", "a6"]),
 ])
 def test_presse_search_reads_its_options_with_the_same_parser(index_dir, args, expected):
-    out = CliRunner().invoke(main, ["search", "--json", "--index", str(index_dir), *args])
+    out = CliRunner(env=index_dir.environ()).invoke(main, ["search", "--json", "--index", str(index_dir.index_dir),
+                                                           *args])
     assert out.exit_code == 0, out.output
     ids = [h["id"] for h in json.loads(out.stdout)["hits"]]
     assert ids == expected if "--sort" in args else set(ids) == set(expected)
@@ -313,7 +314,7 @@ def test_presse_search_reads_its_options_with_the_same_parser(index_dir, args, e
     (["--person", "x" * (MAX_VALUE_CHARS + 1)], "person=" + "x" * (MAX_VALUE_CHARS + 1)),
 ])
 def test_presse_search_refuses_what_the_api_refuses_with_the_same_message(client, index_dir, args, query):
-    out = CliRunner().invoke(main, ["search", "--index", str(index_dir), *args])
+    out = CliRunner(env=index_dir.environ()).invoke(main, ["search", "--index", str(index_dir.index_dir), *args])
     assert out.exit_code == 2
     assert f"error: {get(client, 'api', query).get_json()['error'].removeprefix('Paramètre invalide : ')}" \
         in out.stderr

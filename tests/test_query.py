@@ -1,4 +1,4 @@
-"""The query layer over a hand-made index: disjunctive facets, exclusion, sorting, pagination, JSON."""
+"""The query layer over a hand-made index, on both engines: disjunctive facets, exclusion, sorting, pagination, JSON."""
 
 from __future__ import annotations
 
@@ -6,16 +6,16 @@ import json
 
 import pytest
 
-from search.query.service import SearchService
 from search.query.request import MAX_LIMIT, BadParameter, SearchRequest
-from tests.query_fixtures import ARTICLES, article, build_index
+from tests.engine_fixture import build, whoosh_only
+from tests.engine_fixture import engine_name  # noqa: F401 (fixture)
+from tests.query_fixtures import ARTICLES, article
 
 
 @pytest.fixture(scope="module")
-def svc(tmp_path_factory):
-    index_dir = tmp_path_factory.mktemp("query-index")
-    build_index(index_dir, ARTICLES, segments=3)  # several segments: global docnums must line up
-    return SearchService(index_dir)
+def svc(engine_name, request):
+    # several Whoosh segments: global docnums must line up
+    return build(request, engine_name, articles=ARTICLES, segments=3)
 
 
 def run(svc, **params):
@@ -99,10 +99,11 @@ def test_a_malformed_query_says_it_fell_back_to_plain_words(svc):
     assert "coopération" in res["interpreted"] and res["warnings"]
 
 
-def test_a_url_in_the_query_finds_the_article_with_that_url(tmp_path):
-    build_index(tmp_path, [article("u1", "Titre", "Texte", url="https://www.maliweb.net/x/article-1.html"),
-                           article("u2", "Autre", "Texte")])
-    res = run(SearchService(tmp_path), q="https://www.maliweb.net/x/article-1.html")
+def test_a_url_in_the_query_finds_the_article_with_that_url(engine_name, request):
+    built = build(request, engine_name, articles=[
+        article("u1", "Titre", "Texte", url="https://www.maliweb.net/x/article-1.html"),
+        article("u2", "Autre", "Texte")])
+    res = run(built, q="https://www.maliweb.net/x/article-1.html")
     assert ids(res) == ["u1"]
 
 
@@ -311,19 +312,23 @@ def test_person_page_data(svc):
     assert svc.person("Personne Inconnue") is None
 
 
-def test_a_new_index_generation_is_picked_up_without_restart(tmp_path):
-    build_index(tmp_path, [article("g1", "Premier", "Texte un")])
-    service = SearchService(tmp_path, check_interval=0)
+def test_a_new_index_generation_is_picked_up_without_restart(engine_name, request, monkeypatch):
+    from search.engines import opensearch as eos
+    from search.query.service import SearchService
+
+    monkeypatch.setattr(eos, "VOCABULARY_CHECK", 0)  # the index behind the alias is looked at every search
+    service = build(request, engine_name, articles=[article("g1", "Premier", "Texte un")])
+    if engine_name == "whoosh":
+        service.service = SearchService(service.index_dir, check_interval=0)
     assert run(service, q="")["total"] == 1
-    build_index(tmp_path, [article("g1", "Premier", "Texte un"), article("g2", "Second", "Texte deux")])
+    service.rebuild([article("g1", "Premier", "Texte un"), article("g2", "Second", "Texte deux")])
     assert run(service, q="")["total"] == 2
     assert ids(run(service, q="deux")) == ["g2"]
 
 
 @pytest.fixture(scope="module")
-def phrase_svc(tmp_path_factory):
-    index_dir = tmp_path_factory.mktemp("phrase-index")
-    build_index(index_dir, [
+def phrase_svc(engine_name, request):
+    return build(request, engine_name, label="phrases", articles=[
         article("p1", "Forces armées", "Les forces armées maliennes patrouillent au nord."),
         article("p2", "Désordre", "Les forces de l'ordre et les armées maliennes se coordonnent."),
         article("p3", "Verbes", "Il faut forcer, armer et former les soldats."),
@@ -334,7 +339,6 @@ def phrase_svc(tmp_path_factory):
         article("p8", "Bégaiement", "Le président de, de la République, bafouille."),
         article("p9", "Long", "Le chef de l'état de droit et de la république du Mali."),
     ])
-    return SearchService(index_dir)
 
 
 @pytest.mark.parametrize("q, expected", [
@@ -365,6 +369,7 @@ def test_a_phrase_hit_marks_its_content_words_not_its_stop_words(phrase_svc):
     assert hit["matched_in"] == ["body"]
 
 
+@whoosh_only("the Whoosh query builder's pair fields")
 def test_a_two_word_phrase_is_one_pair_term(phrase_svc):
     from whoosh import query as wq
 
@@ -384,14 +389,12 @@ def ql_parse(text):
 
 
 @pytest.fixture(scope="module")
-def sparse_pairs_svc(tmp_path_factory):
-    index_dir = tmp_path_factory.mktemp("sparse-pairs-index")
-    build_index(index_dir, [
+def sparse_pairs_svc(engine_name, request):
+    return build(request, engine_name, label="sparse", articles=[
         article("s1", "Barkhane", "L'opération Barkhane quitte le Mali. Les forces armées restent."),
         article("s2", "Inverse", "Barkhane opération : la fin, et les armées, des forces."),
         article("s3", "Autre", "Une opération de police, puis Barkhane."),
     ], frequent={"les", "forces", "armees", "operation", "la", "le"})
-    return SearchService(index_dir)
 
 
 @pytest.mark.parametrize("q, expected", [
@@ -406,6 +409,7 @@ def test_phrases_with_a_word_whose_pairs_are_not_indexed_still_match_exactly(spa
     assert set(ids(run(sparse_pairs_svc, q=q, limit=50))) == expected
 
 
+@whoosh_only("the Whoosh query builder's pair fields")
 def test_only_phrases_of_frequent_words_use_the_pair_fields(sparse_pairs_svc):
     from search.query.build import Builder
 
@@ -433,6 +437,7 @@ def test_a_negated_date_keeps_the_undated_articles(svc):
     assert "a5" in ids(run(svc, q="-date:2023", limit=50))
 
 
+@whoosh_only("a Whoosh query built by hand, checked against Whoosh docnums")
 @pytest.mark.parametrize("lo, hi", [(0, 1299), (0, None), (None, 0), (-5, 20250000), (0, 0), (None, None)])
 def test_a_date_range_built_from_year_zero_never_matches_undated_articles(svc, lo, hi):
     from search.query import language as ql
@@ -447,14 +452,12 @@ def test_a_date_range_built_from_year_zero_never_matches_undated_articles(svc, l
 
 
 @pytest.fixture(scope="module")
-def lexicon_svc(tmp_path_factory):
+def lexicon_svc(engine_name, request):
     """An index where each of 32 two-letter prefixes has 40 words (more than one prefix may expand to)."""
-    index_dir = tmp_path_factory.mktemp("lexicon-index")
     prefixes = [a + b for a in "bcdfghjk" for b in "aeio"]
     words = [f"{p}{chr(97 + i // 26)}{chr(97 + i % 26)}ment" for p in prefixes for i in range(40)]
     arts = [article(f"l{n:03d}", "Lexique", " ".join(words[n::7])) for n in range(7)]
-    build_index(index_dir, arts)
-    return SearchService(index_dir), prefixes
+    return build(request, engine_name, label="lexicon", articles=arts), prefixes
 
 
 def _expanded_terms(service, q):
@@ -466,6 +469,7 @@ def _expanded_terms(service, q):
     return [t for t in built.query.iter_all_terms()] if built.query is not None else []
 
 
+@whoosh_only("the terms of a Whoosh query")
 def test_one_prefix_keeps_its_thirty_commonest_forms(lexicon_svc):
     from search.query.build import MAX_EXPANSION
 
@@ -473,6 +477,7 @@ def test_one_prefix_keeps_its_thirty_commonest_forms(lexicon_svc):
     assert len(_expanded_terms(service, prefixes[0] + "*")) == MAX_EXPANSION
 
 
+@whoosh_only("the terms of a Whoosh query")
 @pytest.mark.parametrize("joiner", [" ", " OR "])
 @pytest.mark.parametrize("suffix", ["*", "aament~"])
 def test_many_prefixes_or_fuzzy_words_share_a_bounded_number_of_forms(lexicon_svc, joiner, suffix):
@@ -484,6 +489,7 @@ def test_many_prefixes_or_fuzzy_words_share_a_bounded_number_of_forms(lexicon_sv
     assert {t[:2] for _f, t in terms} == set(prefixes)  # every word still gets its share
 
 
+@whoosh_only("Whoosh posting lists read under a deadline")
 def test_the_time_limit_stops_reading_posting_lists(svc):
     import time
 
@@ -511,3 +517,66 @@ def test_person_counts_are_co_mentions_while_outlet_counts_stay_disjunctive(svc)
     assert persons["Sadio Camara"] == len(mentioning)
     outlets = {v["value"]: v["count"] for v in run(svc, q="", outlet=["Maliweb"])["facets"]["outlet"]}
     assert outlets == {v["value"]: v["count"] for v in run(svc, q="")["facets"]["outlet"]}
+
+
+def _cut_short(svc, monkeypatch) -> list[str]:
+    """Make every search run out of time; return the timeouts the node was sent (OpenSearch).
+
+    Whoosh: each deadline starts spent. OpenSearch: the node answers as cut by its timeout.
+    """
+    sent = []
+    if svc.name == "whoosh":
+        from search.query import timelimit
+
+        start = timelimit.Deadline.__init__
+
+        def spent(self, seconds=None):
+            start(self, seconds)
+            if self.end is not None:
+                self.end -= 3600
+
+        monkeypatch.setattr(timelimit.Deadline, "__init__", spent)
+        return sent
+    real = svc.client.request
+
+    def request(method, path, body=None, **kwargs):
+        answer = real(method, path, body, **kwargs)
+        if isinstance(body, dict) and "timeout" in body and "aggs" in body:
+            sent.append(body["timeout"])
+            answer = {**answer, "timed_out": True}
+        return answer
+
+    monkeypatch.setattr(svc.client, "request", request)
+    return sent
+
+
+def test_a_search_cut_by_the_time_limit_says_its_results_are_partial(svc, monkeypatch):
+    from search.query.timelimit import MESSAGE
+
+    monkeypatch.setenv("PRESSE_SEARCH_TIME_LIMIT", "0.001")
+    sent = _cut_short(svc, monkeypatch)
+    res = run(svc, q="coopératoin OR sécuritee")  # words a correction would be looked for
+    assert MESSAGE.format(seconds=0.001) in res["warnings"]
+    assert res["suggestion"] is None and res["corrected_from"] is None  # no optional work past the limit
+    assert sent == ([] if svc.name == "whoosh" else ["1ms"])
+
+
+@pytest.mark.parametrize("limit, timeout", [("2.5", "2500ms"), ("0", None)])
+def test_a_search_within_the_time_limit_is_whole_and_the_node_is_told_the_limit(svc, monkeypatch, limit, timeout):
+    from search.query.timelimit import MESSAGE
+
+    monkeypatch.setenv("PRESSE_SEARCH_TIME_LIMIT", limit)
+    sent = []
+    if svc.name == "opensearch":
+        real = svc.client.request
+
+        def request(method, path, body=None, **kwargs):
+            if isinstance(body, dict) and "aggs" in body and "highlight" in body:
+                sent.append(body.get("timeout"))
+            return real(method, path, body, **kwargs)
+
+        monkeypatch.setattr(svc.client, "request", request)
+    res = run(svc, q="sécurité", scope="articles", limit=7)
+    assert not [w for w in res["warnings"] if w.startswith(MESSAGE[:20])]
+    assert set(ids(res)) == {"a2", "a1", "a6"}
+    assert sent == ([] if svc.name == "whoosh" else [timeout])

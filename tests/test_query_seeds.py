@@ -1,4 +1,4 @@
-"""Realistic French search over the seeds index (built once per session by the indexer)."""
+"""Realistic French search over the seeds index (built by the indexer), on both engines."""
 
 from __future__ import annotations
 
@@ -8,13 +8,19 @@ import pytest
 from click.testing import CliRunner
 
 from search.cli import main
-from search.query.service import SearchService
 from search.query.request import SearchRequest
+from tests.engine_fixture import seeds
+from tests.engine_fixture import engine_name  # noqa: F401 (fixture)
 
 
 @pytest.fixture(scope="module")
-def svc(seed_index):
-    return SearchService(seed_index)
+def svc(engine_name, request):
+    return seeds(request, engine_name)
+
+
+def cli_run(svc, args):
+    """Run ``presse`` on the engine of ``svc`` (its folder as ``--index``)."""
+    return CliRunner(env=svc.environ()).invoke(main, [args[0], "--index", str(svc.index_dir), *args[1:]])
 
 
 def found(svc, q, **params):
@@ -57,17 +63,17 @@ def test_snippets_mark_accented_words_for_unaccented_queries(svc):
     assert any("<mark>sécurité</mark>" in s["html"].lower() for h in res["hits"] for s in h["snippets"])
 
 
-def test_presse_search_json_has_the_index_issue_shape(seed_index):
-    out = CliRunner().invoke(main, ["search", "--json", "--index", str(seed_index), "coopération"])
+def test_presse_search_json_has_the_index_issue_shape(svc):
+    out = cli_run(svc, ["search", "--json", "coopération"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
     assert data["total"] >= 1
     assert {"id", "title", "outlet", "date", "persons", "score"} <= set(data["hits"][0])
     assert {"outlet", "year", "person"} <= set(data["facets"])
-    empty = json.loads(CliRunner().invoke(main, ["search", "--json", "--index", str(seed_index)]).output)
+    empty = json.loads(cli_run(svc, ["search", "--json"]).output)
     assert empty["total"] == 5
 
 
-def test_presse_search_rejects_bad_parameters_with_a_message(seed_index):
-    out = CliRunner().invoke(main, ["search", "--index", str(seed_index), "--year", "abc", "mali"])
+def test_presse_search_rejects_bad_parameters_with_a_message(svc):
+    out = cli_run(svc, ["search", "--year", "abc", "mali"])
     assert out.exit_code == 2 and "année invalide" in out.output

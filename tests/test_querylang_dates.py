@@ -10,17 +10,17 @@ import pytest
 from search.query import dates
 from search.query import language as ql
 from search.query.request import SearchRequest
-from search.query.service import SearchService
 from search.text import real_day
-from tests.query_fixtures import build_index
+from tests.engine_fixture import build
+from tests.engine_fixture import engine_name  # noqa: F401 (fixture)
 from tests.test_dates_range import DATED, DATED_IDS, RANGE
 
 NOVEMBER = {"a-1101", "a-1126", "m-2019-11"}
 
 
 @pytest.fixture(scope="module")
-def svc(tmp_path_factory):
-    return SearchService(build_index(tmp_path_factory.mktemp("querylang-dates"), DATED))
+def svc(engine_name, request):
+    return build(request, engine_name, articles=DATED)
 
 
 def search(svc, q: str, **params) -> dict:

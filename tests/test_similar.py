@@ -1,4 +1,4 @@
-"""Similar articles: numpy BM25 over the key terms' posting lists, ranked like Whoosh would."""
+"""Similar articles, on both engines: numpy BM25 over the key terms' posting lists, ranked like Whoosh would."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import json
 import pytest
 from whoosh import query as wq
 
-from search.index import reindex as indexer
-from search.query.service import SearchService
 from search.query.similar import SimilarIndex
+from tests.engine_fixture import build, whoosh_only
+from tests.engine_fixture import engine_name  # noqa: F401 (fixture)
 
 TOPICS = {
     "barkhane": "L'opération Barkhane quitte Gao ; les soldats de Barkhane remettent la base aux FAMa.",
@@ -30,12 +30,11 @@ def _records():
 
 
 @pytest.fixture
-def index(tmp_path):
-    src, ix = tmp_path / "src", tmp_path / "ix"
+def index(engine_name, request, tmp_path):
+    src = tmp_path / "src"
     src.mkdir()
     (src / "lot.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _records()), "utf-8")
-    indexer.reindex(src, ix, persons=False)
-    return src, ix
+    return src, build(request, engine_name, source=src, label="similar")
 
 
 def _similar_ids(svc, article_id):
@@ -44,16 +43,15 @@ def _similar_ids(svc, article_id):
 
 @pytest.mark.parametrize("topic", sorted(TOPICS))
 def test_similar_articles_share_the_subject_and_leave_the_article_out(index, topic):
-    _src, ix = index
-    svc = SearchService(ix)
+    _src, svc = index
     found = _similar_ids(svc, f"{topic}-0")
     assert f"{topic}-0" not in found
     assert set(found[:2]) == {f"{topic}-1", f"{topic}-2"}
 
 
+@whoosh_only("Whoosh's BM25 over its posting lists")
 def test_ranking_matches_whoosh_bm25_for_the_same_key_terms(index):
-    _src, ix = index
-    svc = SearchService(ix)
+    _src, svc = index
     searcher, gen = svc._current()
     sim = SimilarIndex(searcher)
     for docnum in range(searcher.doc_count_all()):
@@ -68,10 +66,10 @@ def test_ranking_matches_whoosh_bm25_for_the_same_key_terms(index):
 
 
 def test_article_with_an_empty_body_and_deleted_articles_are_handled(index):
-    src, ix = index
-    svc = SearchService(ix)
+    src, svc = index
     assert svc.more_like_this("vide") == []
     records = [r for r in _records() if r["id"] != "coton-1"]
     (src / "lot.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
-    indexer.reindex(src, ix, persons=False)  # incremental: coton-1 is deleted in place
-    assert "coton-1" not in _similar_ids(SearchService(ix), "coton-0")
+    svc.reindex(src)  # incremental: coton-1 is deleted in place
+    assert svc.report.mode != "full" and svc.report.deleted == 1
+    assert "coton-1" not in _similar_ids(svc, "coton-0")

@@ -6,10 +6,11 @@ import re
 
 import pytest
 
-from search.query.service import SearchService
 from search.query.request import SearchRequest
 from search.query.snippets import MAX_FRAGMENTS
-from tests.query_fixtures import ARTICLES, article, build_index
+from tests.engine_fixture import build
+from tests.engine_fixture import engine_name  # noqa: F401 (fixture)
+from tests.query_fixtures import ARTICLES, article
 
 LONG_BODY = " ".join(
     [f"Paragraphe {i} sans rapport avec le sujet du jour." for i in range(60)]
@@ -20,11 +21,9 @@ LONG_BODY = " ".join(
 
 
 @pytest.fixture(scope="module")
-def svc(tmp_path_factory):
-    index_dir = tmp_path_factory.mktemp("snippet-index")
+def svc(engine_name, request):
     extra = [article("long", "Un long article", LONG_BODY, outlet="Maliweb", date="2024-01-01")]
-    build_index(index_dir, ARTICLES + extra)
-    return SearchService(index_dir)
+    return build(request, engine_name, articles=ARTICLES + extra)
 
 
 def snippets(svc, q, article_id):

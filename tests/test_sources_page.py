@@ -1,4 +1,4 @@
-"""« À propos des sources » (``/sources``): outlets, years and the index's build time, from the index itself."""
+"""« À propos des sources » (``/sources``), on both engines: outlets, years and the index's build time, from the index."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from datetime import datetime, timezone
 import pytest
 
 from search.index import reindex as indexer
+from tests.engine_fixture import absent, build, seeds, whoosh_only
+from tests.engine_fixture import engine_name  # noqa: F401 (fixture)
 from webapp import create_app
 from webapp import sources as sp
 
@@ -28,16 +30,15 @@ def _write(src, records) -> None:
 
 
 @pytest.fixture()
-def archive(tmp_path):
-    src, index_dir = tmp_path / "src", tmp_path / "index"
+def archive(engine_name, request, tmp_path):
+    src = tmp_path / "src"
     src.mkdir()
     _write(src, RECORDS)
-    indexer.reindex(src, index_dir, full=True, persons=False)
-    return src, index_dir
+    return src, build(request, engine_name, source=src, label="sources")
 
 
-def _client(index_dir):
-    return create_app({"INDEX_DIR": str(index_dir), "TESTING": True}).test_client()
+def _client(built):
+    return built.web()
 
 
 def _rows(html: str, table: str) -> list[list[str]]:
@@ -82,8 +83,10 @@ def test_the_page_says_when_the_index_was_built(archive):
     assert stamp.group(2).endswith("(UTC)") and " à " in stamp.group(2)
 
 
+@whoosh_only("the coverage of the Whoosh facet columns, and the reopening of its index handle")
 def test_the_coverage_is_computed_once_per_index_generation(archive, monkeypatch):
-    src, index_dir = archive
+    src, built = archive
+    index_dir = built.index_dir
     app = create_app({"INDEX_DIR": str(index_dir), "TESTING": True, })
     client = app.test_client()
     calls = []
@@ -109,23 +112,22 @@ def test_every_page_links_to_the_sources_page(archive):
         assert '<a href="/sources">À propos des sources</a>' in html, url
 
 
-def test_an_empty_archive_has_a_sources_page_too(tmp_path):
-    src, index_dir = tmp_path / "src", tmp_path / "index"
+def test_an_empty_archive_has_a_sources_page_too(engine_name, request, tmp_path):
+    src = tmp_path / "src"
     src.mkdir()
     _write(src, [])
-    indexer.reindex(src, index_dir, full=True, persons=False)
-    resp = _client(index_dir).get("/sources")
+    resp = _client(build(request, engine_name, source=src, label="empty")).get("/sources")
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
     assert "Aucun article daté." in html and "Aucun média connu." in html
 
 
-def test_without_an_index_the_sources_page_says_to_build_one(tmp_path):
-    resp = _client(tmp_path / "none").get("/sources")
+def test_without_an_index_the_sources_page_says_to_build_one(engine_name, request):
+    resp = create_app(absent(request, engine_name)).test_client().get("/sources")
     assert resp.status_code == 503 and "presse reindex" in resp.get_data(as_text=True)
 
 
-def test_the_seed_archive_shows_its_estimated_year(seed_index):
-    html = _client(seed_index).get("/sources").get_data(as_text=True)
+def test_the_seed_archive_shows_its_estimated_year(engine_name, request):
+    html = _client(seeds(request, engine_name)).get("/sources").get_data(as_text=True)
     years = {r[0]: r[1:3] for r in _rows(html, "years")}
     assert years["2021"] == ["1", "1"] and years["2023"] == ["1", ""]

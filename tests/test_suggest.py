@@ -1,4 +1,4 @@
-"""Did you mean: corrections from the folded exact vocabulary, shown with accents."""
+"""Did you mean: corrections from the folded exact vocabulary, shown with accents, on both engines."""
 
 from __future__ import annotations
 
@@ -6,14 +6,16 @@ import pytest
 
 from search.query.service import SearchService
 from search.query.request import SearchRequest
+from tests.engine_fixture import build, whoosh_only
+from tests.engine_fixture import engine_name  # noqa: F401 (fixture)
 from tests.query_fixtures import ARTICLES, build_index
+
+VOCABULARY_FILE = "the vocabulary file of a Whoosh generation"
 
 
 @pytest.fixture(scope="module")
-def svc(tmp_path_factory):
-    index_dir = tmp_path_factory.mktemp("suggest-index")
-    build_index(index_dir, ARTICLES)
-    return SearchService(index_dir)
+def svc(engine_name, request):
+    return build(request, engine_name, articles=ARTICLES)
 
 
 def suggest(svc, q, **params):
@@ -77,6 +79,7 @@ def _vocab(index_dir):
     return gen, suggest
 
 
+@whoosh_only(VOCABULARY_FILE)
 def test_a_saved_vocabulary_loads_back_to_the_same_terms(tmp_path):
     from whoosh import index as windex
 
@@ -91,6 +94,7 @@ def test_a_saved_vocabulary_loads_back_to_the_same_terms(tmp_path):
         {k: (sorted(t), [x for _t, x in sorted(zip(t, d.tolist()))]) for k, (t, d) in read.items()}
 
 
+@whoosh_only(VOCABULARY_FILE)
 def test_a_large_index_without_the_file_never_makes_a_search_wait(tmp_path, monkeypatch):
     import threading
 
@@ -123,6 +127,7 @@ def suggest_text(svc, q):
     return sug and sug["text"]
 
 
+@whoosh_only(VOCABULARY_FILE)
 @pytest.mark.parametrize("content", [b"", b"garbage", b"PRESSE-VOCAB 1\n{not json\n", b"PRESSE-VOCAB 1\n{}\n"])
 def test_a_damaged_vocabulary_file_is_ignored(tmp_path, content):
     build_index(tmp_path, ARTICLES)
@@ -132,6 +137,7 @@ def test_a_damaged_vocabulary_file_is_ignored(tmp_path, content):
     assert suggest_text(SearchService(tmp_path), "cooperasion militere") == "coopération militaire"
 
 
+@whoosh_only(VOCABULARY_FILE)
 def test_a_stale_vocabulary_serves_until_the_fresh_one_is_read(tmp_path):
     import threading
 
@@ -176,44 +182,47 @@ def test_different_words_do_not_sound_alike(a, b):
     assert phonetic(a) != phonetic(b)
 
 
-def sound_index(tmp_path, extra=()):
+def sound_index(request, engine, extra=()):
     from tests.query_fixtures import article
 
     arts = [article(f"m{i}", "Le militaire", "Un militaire parle.") for i in range(20)]
     arts += [article("x1", "Militer", "Militer pour la paix.")]
     arts += [article(f"e{i}", "Élection", "L'élection présidentielle.") for i in range(30)]
     arts += list(extra)
-    build_index(tmp_path, arts)
-    return SearchService(tmp_path)
+    return build(request, engine, articles=arts, label="sound")
 
 
-def test_a_same_sounding_candidate_beats_a_closer_spelling(tmp_path):
+@pytest.fixture(scope="module")
+def sound_svc(engine_name, request):
+    return sound_index(request, engine_name)
+
+
+def test_a_same_sounding_candidate_beats_a_closer_spelling(sound_svc):
     # "militer" is one edit away, "militaire" two: the sound and the frequency decide
-    assert suggest_text(sound_index(tmp_path), "militere") == "militaire"
+    assert suggest_text(sound_svc, "militere") == "militaire"
 
 
-def test_a_far_spelling_that_sounds_the_same_is_found(tmp_path):
-    assert suggest_text(sound_index(tmp_path), "elekssion") == "élection"
+def test_a_far_spelling_that_sounds_the_same_is_found(sound_svc):
+    assert suggest_text(sound_svc, "elekssion") == "élection"
 
 
-def test_a_typo_shared_by_a_few_articles_is_corrected_to_a_far_commoner_form(tmp_path):
+def test_a_typo_shared_by_a_few_articles_is_corrected_to_a_far_commoner_form(engine_name, request):
     from tests.query_fixtures import article
 
     # a typo seen 3 times is not "rare", yet the same-sounding spelling is 100 times commoner
     typos = [article(f"t{i}", "Une faute", "Le presidant parle.") for i in range(3)]
     others = [article(f"p{i}", "Le président", "Le président parle.") for i in range(300)]
-    svc = sound_index(tmp_path, typos + others)
+    svc = sound_index(request, engine_name, typos + others)
     assert suggest_text(svc, "presidant") == "président"
 
 
-def test_several_misspelt_words_prefer_a_combination_found_together(tmp_path):
+def test_several_misspelt_words_prefer_a_combination_found_together(engine_name, request):
     from tests.query_fixtures import article
 
     # "rizière" alone is commoner, but only "rivière" occurs with "niger"
     arts = [article(f"r{i}", "La rizière", "Une rizière verte.") for i in range(10)]
     arts += [article("n1", "Le fleuve", "La rivière Niger déborde.")]
-    build_index(tmp_path, arts)
-    svc = SearchService(tmp_path)
+    svc = build(request, engine_name, articles=arts)
     sug = suggest(svc, "riviere nigger")
     assert sug is not None and sug["text"] == "rivière Niger" and sug["total"] == 1
     sug = suggest(svc, "rixiere nigr")
@@ -246,17 +255,16 @@ BASES = ["militaire", "ministre", "capacite", "terroriste", "francaise", "contin
 
 
 @pytest.fixture(scope="module")
-def typo_svc(tmp_path_factory):
+def typo_svc(engine_name, request):
     from tests.query_fixtures import article
 
-    index_dir = tmp_path_factory.mktemp("typo-index")
     arts = [article("all", "Tous les mots", " ".join(BASES))]
     arts += [article(f"b{i}", "Un mot", f"{w} {w}") for i, w in enumerate(BASES * 2)]
     arts += [article(f"v{i}", "Des variantes", f"{w}s {w}e") for i, w in enumerate(BASES)]
-    build_index(index_dir, arts)
-    return SearchService(index_dir)
+    return build(request, engine_name, articles=arts, label="typo")
 
 
+@whoosh_only("the candidates of the Whoosh vocabulary")
 def test_each_misspelt_word_of_the_typo_index_has_three_spellings(typo_svc):
     vocab = typo_svc._current()[1].vocab
     assert all(len(vocab.candidates(w + "q", 3)) == 3 for w in BASES)
@@ -277,6 +285,7 @@ def test_twelve_misspelt_words_are_corrected_in_little_memory(typo_svc):
     assert sug is not None and sug["text"] == " ".join(BASES) and sug["total"] == 1
 
 
+@whoosh_only("a clock and the candidates of the Whoosh vocabulary monkeypatched")
 def test_suggestions_stop_at_the_search_time_limit_without_cutting_the_results(typo_svc, monkeypatch):
     from types import SimpleNamespace
 
@@ -306,12 +315,12 @@ def test_suggestions_stop_at_the_search_time_limit_without_cutting_the_results(t
     (25, 600, True),  # « presidant macron » 25 hits, « président macron » 625: offered above the results
     (25, 60, False),  # 85 against 25: not far more, the query stands as typed
 ])
-def test_a_query_with_hits_is_offered_a_correction_that_finds_far_more(tmp_path, typos, correct, offered):
+def test_a_query_with_hits_is_offered_a_correction_that_finds_far_more(engine_name, request, typos, correct, offered):
     from tests.query_fixtures import article
 
     arts = [article(f"t{i}", "Une faute", "Le presidant Macron parle.") for i in range(typos)]
     arts += [article(f"p{i}", "Le président", "Le président Macron parle.") for i in range(correct)]
-    svc = sound_index(tmp_path, arts)
+    svc = sound_index(request, engine_name, arts)
     res = svc.search(SearchRequest.from_params({"q": "presidant macron"})).to_dict()
     assert res["total"] == typos
     assert (res["suggestion"] is not None and res["suggestion"]["text"] == "président macron") is offered

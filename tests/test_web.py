@@ -1,4 +1,4 @@
-"""The web app through Flask's test client: every page, the htmx partial, the API, headers and errors."""
+"""The web app through Flask's test client, on both engines: every page, the htmx partial, the API, headers, errors."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.query_fixtures import article, build_index
+from tests.engine_fixture import absent, build, seeds
+from tests.engine_fixture import engine_name  # noqa: F401 (fixture)
+from tests.query_fixtures import article
 from webapp import HTMX_SRI, HTMX_VERSION, STATIC_DIR, create_app
 
 PROBE = "<script>alert(1)</script>"
@@ -52,18 +54,18 @@ def query_of(url: str) -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def client(seed_index):
-    return create_app({"INDEX_DIR": str(seed_index), "TESTING": True}).test_client()
+def client(engine_name, request):
+    return seeds(request, engine_name).web()
 
 
 @pytest.fixture(scope="module")
-def web_index(tmp_path_factory) -> Path:
-    return build_index(tmp_path_factory.mktemp("web-index"), WEB_ARTICLES)
+def web_index(engine_name, request):
+    return build(request, engine_name, articles=WEB_ARTICLES, label="web")
 
 
 @pytest.fixture(scope="module")
 def wclient(web_index):
-    return create_app({"INDEX_DIR": str(web_index), "TESTING": True, "HITS_PER_PAGE": 5}).test_client()
+    return web_index.web(HITS_PER_PAGE=5)
 
 
 def api(client, query: str = "") -> dict:
@@ -428,26 +430,31 @@ def test_api_keeps_exclusions_and_filters(wclient):
     assert api(wclient, "not_outlet=APA&outlet=Maliweb")["total"] == 1
 
 
-def test_healthz_is_200_with_an_index_and_503_without(client, tmp_path):
+def test_healthz_is_200_with_an_index_and_503_without(client, engine_name, request):
     ok = client.get("/healthz")
     assert ok.status_code == 200 and ok.get_json()["status"] == "ok"
-    missing = create_app({"INDEX_DIR": str(tmp_path / "none"), "TESTING": True}).test_client().get("/healthz")
+    missing = create_app(absent(request, engine_name)).test_client().get("/healthz")
     assert missing.status_code == 503 and missing.get_json()["status"] == "unavailable"
 
 
 @pytest.mark.parametrize("path", ["/", "/search?q=mali", "/article/x1", "/personne/X", "/api/search"])
-def test_a_missing_index_gives_a_clear_503_page(tmp_path, path):
-    resp = create_app({"INDEX_DIR": str(tmp_path / "none"), "TESTING": True}).test_client().get(path)
+def test_a_missing_index_gives_a_clear_503_page(engine_name, request, path):
+    resp = create_app(absent(request, engine_name)).test_client().get(path)
     assert resp.status_code == 503
     assert "presse reindex" in resp.get_data(as_text=True)
 
 
 def test_an_unexpected_error_gives_a_500_page_without_traceback(web_index):
     class Broken:
+        """The engine, with a bug in its search (the index itself answers)."""
+
+        def __getattr__(self, name):
+            return getattr(web_index.service, name)
+
         def search(self, req):
             raise RuntimeError("secret internal detail")
 
-    app = create_app({"INDEX_DIR": str(web_index), "TESTING": True})
+    app = web_index.app()
     app.extensions["presse.service"] = Broken()
     app.logger.disabled = True
     resp = app.test_client().get("/search?q=x")
@@ -458,15 +465,22 @@ def test_an_unexpected_error_gives_a_500_page_without_traceback(web_index):
 
 def test_the_debugger_is_never_on_even_if_asked(monkeypatch, web_index):
     monkeypatch.setenv("FLASK_DEBUG", "1")
-    app = create_app({"INDEX_DIR": str(web_index), "DEBUG": True})
+    app = web_index.app(DEBUG=True, TESTING=False)
     assert app.debug is False
 
 
-def test_the_app_defaults_to_presse_index_dir(monkeypatch, web_index):
-    monkeypatch.setenv("PRESSE_INDEX_DIR", str(web_index))
+def test_the_app_defaults_to_the_index_the_environment_names(monkeypatch, web_index):
+    monkeypatch.setenv("PRESSE_ENGINE", web_index.name)
+    if web_index.name == "opensearch":
+        monkeypatch.setenv("PRESSE_OPENSEARCH_URL", web_index.url)
+        monkeypatch.setenv("PRESSE_OPENSEARCH_INDEX", web_index.alias)
+    else:
+        monkeypatch.setenv("PRESSE_INDEX_DIR", str(web_index.index_dir))
     app = create_app()
-    assert app.config["INDEX_DIR"] == str(web_index)
+    if web_index.name == "whoosh":
+        assert app.config["INDEX_DIR"] == str(web_index.index_dir)
     assert app.test_client().get("/healthz").status_code == 200
+    assert app.test_client().get("/api/search").get_json()["total"] == len(WEB_ARTICLES)
 
 
 def test_without_javascript_the_facets_submit_with_the_form(wclient):
@@ -514,15 +528,12 @@ def test_a_hit_found_only_in_a_comment_opens_the_article_at_that_comment(wclient
         assert target.find("mark") is not None  # the words found are highlighted in it
 
 
-def test_an_article_without_comments_has_no_comment_block_and_a_bodyless_page_says_so(tmp_path):
-    from webapp import create_app
-
-    build_index(tmp_path, [
+def test_an_article_without_comments_has_no_comment_block_and_a_bodyless_page_says_so(engine_name, request):
+    client = build(request, engine_name, articles=[
         article("plain", "Sans commentaires", "Un texte.", outlet="Maliweb", date="2023-01-01"),
         article("talk", "Page de commentaires", "", outlet="Lefaso.net", date="2023-01-02",
                 comments=["Bravo au capitaine.", "Je ne suis pas d'accord."]),
-    ])
-    client = create_app({"INDEX_DIR": str(tmp_path), "TESTING": True}).test_client()
+    ]).web()
     plain = soup(client.get("/article/plain"))
     assert plain.find(id="comments-title") is None and plain.select_one(".bodyless") is None
     talk = soup(client.get("/article/talk"))

@@ -1,7 +1,8 @@
 """What a browser, a proxy or a bot can send, and what the index can hold: never a 500, always the headers.
 
 Hosts Werkzeug refuses, URLs and headers over the limits, ids and names with any character, and a
-damaged index, through Flask's test client over indexes built by ``presse reindex``'s own code.
+damaged index, through Flask's test client over indexes built by ``presse reindex``'s own code, on
+both engines (a damaged index: Whoosh's files only).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import pytest
 from bs4 import BeautifulSoup
 
 from search.index import documents
-from search.index import reindex as indexer
 from search.index import folder as store
 from search.query.request import MAX_VALUE_CHARS
+from tests.engine_fixture import build, whoosh_only
+from tests.engine_fixture import engine_name  # noqa: F401 (fixture)
 from webapp import create_app, guard
 from webapp.links import person_url
 
@@ -46,17 +48,15 @@ def write_pages(folder: Path, names) -> None:
 
 
 @pytest.fixture(scope="module")
-def small_index(tmp_path_factory) -> Path:
+def small_index(engine_name, request, tmp_path_factory):
     src = tmp_path_factory.mktemp("small-src")
     write_pages(src, ["page1", "page2", "page3"])
-    ix = tmp_path_factory.mktemp("small-ix")
-    indexer.reindex(src, ix, persons=False)
-    return ix
+    return build(request, engine_name, source=src, label="small")
 
 
 @pytest.fixture(scope="module")
 def client(small_index):
-    return create_app({"INDEX_DIR": str(small_index), "TESTING": True}).test_client()
+    return small_index.web()
 
 
 # ------------------------------------------------------------------ the Host header
@@ -98,7 +98,7 @@ def test_an_unusual_but_valid_host_is_served_normally(client, host):
 
 
 def test_a_host_outside_trusted_hosts_gets_the_french_400_not_a_500(small_index):
-    app = create_app({"INDEX_DIR": str(small_index), "TESTING": True, "TRUSTED_HOSTS": ["presse.example.org"]})
+    app = small_index.app(TRUSTED_HOSTS=["presse.example.org"])
     client = app.test_client()
     assert client.get("/", environ_overrides={"HTTP_HOST": "presse.example.org"}).status_code == 200
     resp = client.get("/static/css/presse.css", environ_overrides={"HTTP_HOST": "ailleurs.example.org"})
@@ -177,7 +177,7 @@ AWKWARD_NAMES = [LONG_NAME, "Nom/Avec/Barres", "..", ".", "Sadio Camara", "Ali �
 
 
 @pytest.fixture(scope="module")
-def awkward_client(tmp_path_factory):
+def awkward_client(engine_name, request, tmp_path_factory):
     src = tmp_path_factory.mktemp("awkward-src")
     write_pages(src, AWKWARD_FILES)
     records = [{"id": i, "title": f"Dépêche {i}", "body": f"La sécurité au Mali ({n}).",
@@ -185,11 +185,9 @@ def awkward_client(tmp_path_factory):
                 "author": "Auteur " + "é" * 250 if n % 2 else "Awa / Traoré", "outlet": ("Journal " + "x" * 300) if n % 3 else "L'Essor ?#"}
                for n, i in enumerate(AWKWARD_IDS)]
     (src / "bulk.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
-    ix = tmp_path_factory.mktemp("awkward-ix")
-    report = indexer.reindex(src, ix, persons=False)
-    assert report.total_docs == len(AWKWARD_FILES) + len(AWKWARD_IDS), report
-    app = create_app({"INDEX_DIR": str(ix), "TESTING": True, "HITS_PER_PAGE": 100})
-    return app.test_client()
+    built = build(request, engine_name, source=src, label="awkward")
+    assert built.report.total_docs == len(AWKWARD_FILES) + len(AWKWARD_IDS), built.report
+    return built.web(HITS_PER_PAGE=100)
 
 
 class Browser:
@@ -330,13 +328,14 @@ def whoosh_leaks_ignored():
 @pytest.fixture(scope="module", params=DAMAGES)
 def damaged_client(request, small_index, tmp_path_factory):
     copy = tmp_path_factory.mktemp("damaged") / "ix"
-    shutil.copytree(small_index, copy)
+    shutil.copytree(small_index.index_dir, copy)
     damage(request.param, store.live_path(copy))
     app = create_app({"INDEX_DIR": str(copy), "TESTING": True})
     app.logger.disabled = True
     return app.test_client()
 
 
+@whoosh_only("damaged Whoosh segment files")
 @pytest.mark.parametrize("path", ["/", "/search?q=securite", "/article/page1", "/personne/Sadio%20Camara"])
 def test_a_damaged_index_gives_the_french_503_page_like_healthz(damaged_client, path):
     with whoosh_leaks_ignored():
@@ -352,6 +351,7 @@ def test_a_damaged_index_gives_the_french_503_page_like_healthz(damaged_client, 
         assert_headers(resp)
 
 
+@whoosh_only("damaged Whoosh segment files")
 def test_a_damaged_index_gives_a_json_503_on_the_api(damaged_client):
     with whoosh_leaks_ignored():
         resp = damaged_client.get("/api/search?q=securite")
@@ -362,10 +362,15 @@ def test_a_damaged_index_gives_a_json_503_on_the_api(damaged_client):
 
 def test_a_bug_over_a_readable_index_stays_a_500(small_index):
     class Broken:
+        """The engine, with a bug in its search (the index itself answers)."""
+
+        def __getattr__(self, name):
+            return getattr(small_index.service, name)
+
         def search(self, req):
             raise EOFError("a bug, not a damaged index")
 
-    app = create_app({"INDEX_DIR": str(small_index), "TESTING": True})
+    app = small_index.app()
     app.extensions["presse.service"] = Broken()
     app.logger.disabled = True
     resp = app.test_client().get("/search?q=x")

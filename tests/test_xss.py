@@ -1,4 +1,4 @@
-"""XSS probes inside source files (a scraped page can carry markup): every page renders them as text."""
+"""XSS probes in source files (a scraped page can carry markup): every page renders them as text, on both engines."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from search.extract import files as extract
-from search.index import reindex as indexer
+from tests.engine_fixture import build
+from tests.engine_fixture import engine_name  # noqa: F401 (fixture)
 from tests.query_fixtures import verbatim_iter
 
 SCRIPT = "<script>alert(1)</script>"
@@ -49,38 +50,31 @@ RECORDS = [
 _verbatim = verbatim_iter
 
 
-_BUILT: dict[str, object] = {}
-
-
-def _build(mode: str, tmp_path_factory):
+def _build(mode: str, engine: str, request):
     """Index the probes verbatim (whatever extraction would clean, the pages must escape) or
-    through the real extractor (end to end); once per mode."""
-    if mode in _BUILT:
-        return _BUILT[mode]
-    src = tmp_path_factory.mktemp(f"xss-src-{mode}")
-    ix = tmp_path_factory.mktemp(f"xss-index-{mode}")
+    through the real extractor (end to end); return (mode, test client)."""
+    src = request.getfixturevalue("tmp_path_factory").mktemp(f"xss-src-{mode}")
     (src / "sonde-page.txt").write_text(PAGE, "utf-8")
     (src / "lot.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in RECORDS), "utf-8")
     if mode == "verbatim":
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(extract, "iter_file", _verbatim, raising=False)
-            report = indexer.reindex(src, ix, persons=False)
+            built = build(request, engine, source=src, label=f"xss-{mode}")
+        report = built.report
         assert report.added == 3, report.summary()
     else:
-        report = indexer.reindex(src, ix, persons=False)
+        built = build(request, engine, source=src, label=f"xss-{mode}")
+        report = built.report
         # a page full of markup may be taken for HTML without text: then it is named, not indexed
         assert report.added + len(report.skipped) == 3, report.summary()
         assert report.added >= 2, report.summary()
-    from webapp import create_app
-
-    _BUILT[mode] = (mode, create_app({"INDEX_DIR": str(ix), "TESTING": True}).test_client())
-    return _BUILT[mode]
+    return mode, built.web()
 
 
 @pytest.fixture(scope="module", params=["verbatim", "extracted"])
-def mode_client(request, tmp_path_factory):
+def mode_client(request, engine_name):
     """(mode, test client) for both ways of indexing the probes."""
-    return _build(request.param, tmp_path_factory)
+    return _build(request.param, engine_name, request)
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +83,9 @@ def client(mode_client):
 
 
 @pytest.fixture(scope="module")
-def vclient(tmp_path_factory):
+def vclient(request, engine_name):
     """A client over the verbatim index, where every probe reaches the pages as written."""
-    return _build("verbatim", tmp_path_factory)[1]
+    return _build("verbatim", engine_name, request)[1]
 
 
 def assert_inert(html: str) -> BeautifulSoup:

@@ -6,8 +6,8 @@ Parsing and every limit live in ``search.query.request`` (the one parser, shared
 
 from __future__ import annotations
 
-from dataclasses import replace
-from urllib.parse import urlencode
+from functools import lru_cache
+from urllib.parse import quote_plus
 
 from flask import url_for
 
@@ -28,6 +28,7 @@ class SearchState:
         """Wrap ``request``; ``default_limit`` is the page size that URLs leave out."""
         self.request = request
         self.default_limit = default_limit
+        self._bases: dict[str, str] = {}  # endpoint → its path, for the many links of one page
 
     @classmethod
     def from_args(cls, args, default_limit: int = DEFAULT_LIMIT) -> SearchState:
@@ -132,8 +133,14 @@ class SearchState:
         page = changes.pop("page", None)
         if "facet_limit" in changes and changes["facet_limit"] is None:
             changes["facet_limit"] = DEFAULT_FACET_LIMIT
-        query = urlencode(self._changed(**changes).pairs(page=page))
-        base = url_for(endpoint)
+        return self._link(endpoint, self._changed(**changes).pairs(page=page))
+
+    def _link(self, endpoint: str, pairs: list[tuple[str, str]]) -> str:
+        base = self._bases.get(endpoint)
+        if base is None:
+            base = self._bases[endpoint] = url_for(endpoint)
+        # urlencode's output, with each distinct string quoted once for the page's many links
+        query = "&".join(f"{_quote(k)}={_quote(v)}" for k, v in pairs)
         return f"{base}?{query}" if query else base
 
     def _changed(self, selected=None, excluded=None, **fields) -> SearchState:
@@ -141,10 +148,14 @@ class SearchState:
             fields[name] = values
         for name, values in (excluded or {}).items():
             fields[f"not_{name}"] = values
-        return SearchState(replace(self.request, **fields), self.default_limit)
+        # a copy of the validated request with fields replaced: what dataclasses.replace gives,
+        # without re-running __init__ for each of a page's dozens of links
+        request = object.__new__(SearchRequest)
+        request.__dict__.update(vars(self.request), **fields)
+        return SearchState(request, self.default_limit)
 
     def _with(self, selected=None, excluded=None) -> str:
-        return self._changed(selected, excluded).url()
+        return self._link("search.search", self._changed(selected, excluded).pairs())
 
     def toggle_url(self, name: str, value: str) -> str:
         """URL with ``value`` added to (or removed from) filter ``name``, and no longer excluded."""
@@ -171,13 +182,19 @@ class SearchState:
 
     def clear_url(self) -> str:
         """URL with the same words and no filters."""
-        return self._changed({n: [] for n in FILTERS}, {n: [] for n in FILTERS}, date_from="", date_to="",
-                             with_comments=False, story="").url()
+        return self._link("search.search", self._changed(
+            {n: [] for n in FILTERS}, {n: [] for n in FILTERS}, date_from="", date_to="",
+            with_comments=False, story="").pairs())
 
     def dates_url(self, date_from: str = "", date_to: str = "") -> str:
         """URL with the « du … au » range set to these ISO days ("" for an open end)."""
-        return self._changed(date_from=date_from, date_to=date_to).url()
+        return self._link("search.search", self._changed(date_from=date_from, date_to=date_to).pairs())
 
     def page_url(self, page: int) -> str:
         """URL of another page of the same results."""
         return self.url(page=page)
+
+
+@lru_cache(maxsize=8192)
+def _quote(text: str) -> str:
+    return quote_plus(text)

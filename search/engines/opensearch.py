@@ -8,12 +8,15 @@ the spelling vocabulary is written beside it (``opensearch_spelling``), and the 
 return ``search.query.service.SearchResult`` exactly as ``SearchService`` builds it, corrections
 included; a page past ``FROM_LIMIT`` is walked to with ``search_after``. The export
 (``export_hits``) streams every hit from one point in time, and the sources page
-(``coverage_counts``) comes from aggregations.
+(``coverage_counts``) comes from aggregations. As on Whoosh, ticked values match whatever their
+case and accents (``_canonical``), ``story=`` names a story or else one article (``_story_filter``),
+and a search stops at ``PRESSE_SEARCH_TIME_LIMIT`` (the node's ``timeout``) and says its results
+are partial; the highlighted fragments become HTML in ``opensearch_highlight``.
 """
 
 from __future__ import annotations
 
-import re
+import functools
 import time
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -21,21 +24,19 @@ from html import escape
 from itertools import islice
 from pathlib import Path
 
+from search.engines import opensearch_highlight as hlt
 from search.engines import opensearch_index as osi
 from search.engines import opensearch_query as osq
 from search.engines import opensearch_spelling as spelling
 from search.engines import opensearch_state as st
 from search.query import language as ql
+from search.query import timelimit
 from search.query.request import MAX_FACET_VALUES, SearchRequest
 from search.query.service import FAR_MORE, MAX_VERSIONS_LISTED, SUGGEST_BELOW, SearchResult
-from search.query.snippets import FRAGMENT_CHARS, MAX_FRAGMENTS, lead
+from search.query.snippets import MAX_FRAGMENTS, lead
 from search.query.threads import nest
 from search.text import fold_key
 
-#: Highlight sentinels: control characters never survive indexing (``documents._text``), so the
-#: text can be escaped by the product's rule and the sentinels turned into ``<mark>`` after.
-PRE, POST = "\x02", "\x03"
-HIGHLIGHTED = ("title", "body", "comments")
 VERSION_FIELDS = ["id", "title", "outlet", "date", "date_estimated"]
 #: Hit fields read from ``_source`` (not the bodies of the comments).
 HIT_FIELDS = ["id", "title", "body", "comments", "comments_data", "outlet", "site", "author", "credit",
@@ -51,16 +52,21 @@ EXPORT_FIELDS = ["id", "title", "outlet", "author", "credit", "date", "date_prec
 VOCABULARY_CHECK = 2.0
 #: Hits read per request while exporting.
 EXPORT_BATCH = 1_000
-
-
-def marked_html(fragment: str) -> str:
-    """Return a highlighted fragment escaped (``&``, ``<``, ``>``) with its matches in ``<mark>``."""
-    return escape(fragment, quote=False).replace(PRE, "<mark>").replace(POST, "</mark>")
-
-
-def _paragraphs(text: str) -> str:
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text or "") if p.strip()]
-    return "".join("<p>" + marked_html(p).replace("\n", "<br>") + "</p>" for p in paragraphs)
+#: Facets whose values are matched case- and accent-insensitively, as ``FacetColumn.code_of`` does.
+FOLDED_FACETS = ("outlet", "person", "author")
+#: Values remembered per index behind the alias by ``_canonical``.
+CANONICAL_CACHE = 2_000
+def _needs_index(method):
+    """Say to run ``presse reindex`` when the alias names no index, as the Whoosh engine says of a missing folder."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except osi.OpenSearchError as exc:
+            if exc.status == 404 and "index_not_found" in str(exc):
+                raise osi.OpenSearchError(self.no_index(), 404) from None
+            raise
+    return wrapper
 
 
 class OpenSearchEngine:
@@ -78,17 +84,20 @@ class OpenSearchEngine:
         self.replicas = replicas
         self._coverage = None  # (indexes behind the alias, the sources page's counts)
         self._vocab = None  # (when checked, indexes behind the alias, VocabularyReader, Vocabulary)
+        self._canon = None  # (indexes behind the alias, {(facet, value): indexed spelling})
 
     # ------------------------------------------------------------------ reindex
 
     def reindex(self, source, *, persons: bool = True, progress=None, articles=None, ner_cache=None,
-                full: bool = False, index_dir=None, procs: int = 1, follow_external_links: bool = False) -> dict:
+                full: bool = False, index_dir=None, procs: int | None = 1, follow_external_links: bool = False,
+                wait: bool = False, notify=None) -> dict:
         """Bring the index behind the alias up to date with ``source`` (``opensearch_reindex``); return a summary.
 
         Incremental by id when the live index's state allows it, else (or with ``full``) a new index
         and the alias moved. ``index_dir``: this machine's folder for the NER cache and the story
         evidence (``ner_cache``, the older argument, names the cache file in it). ``articles``:
         article dicts to index instead of a source folder (always a full index, without state).
+        ``wait``: wait for another run holding the alias's lock instead of refusing (``notify`` says so).
         """
         from search.engines import opensearch_reindex as osr
 
@@ -97,9 +106,9 @@ class OpenSearchEngine:
             index_dir = Path(ner_cache).parent
         if articles is not None:
             cache = ner_cache or (Path(index_dir) / "persons-cache.sqlite" if index_dir else None)
-            return osr.reindex_articles(self, articles, persons, progress, ner_cache=cache)
+            return osr.reindex_articles(self, articles, persons, progress, ner_cache=cache, wait=wait, notify=notify)
         return osr.reindex_source(self, source, index_dir, full=full, persons=persons, progress=progress,
-                                  procs=procs, follow_external_links=follow_external_links)
+                                  procs=procs, follow_external_links=follow_external_links, wait=wait, notify=notify)
 
     def _alias_targets(self) -> list[str]:
         try:
@@ -145,11 +154,67 @@ class OpenSearchEngine:
         parsed = ql.parse(req.q if q is None else q)
         tr = self._translator(req.scope).translate(parsed.tree)
         must = [tr.query] if tr.query is not None else [osq.MATCH_ALL]
-        return parsed, tr, osq.facet_filters(req), {"bool": {"must": must, "filter": osq.global_filters(req)}}
+        shared = osq.global_filters(replace(req, story="")) + ([self._story_filter(req.story)] if req.story else [])
+        return parsed, tr, osq.facet_filters(req), {"bool": {"must": must, "filter": shared}}
 
+    def _story_filter(self, story: str) -> dict:
+        """Return the clause of ``story=``: that story's articles, else the article of that id (as Whoosh reads it).
+
+        A story keeps its id when its first publication changes, so a link may name an article
+        whose story is now called otherwise: that article alone is listed.
+        """
+        named = {"query": {"term": {"story": story}}, "size": 0, "track_total_hits": 1, "terminate_after": 1}
+        if self.client.request("POST", f"/{self.alias}/_search", named)["hits"]["total"]["value"]:
+            return {"term": {"story": story}}
+        return {"ids": {"values": [story]}}
+
+    def _canonical(self, req: SearchRequest) -> SearchRequest:
+        """Return ``req`` with each ticked or excluded outlet, person and author spelled as the index holds it.
+
+        Whoosh matches a value case- and accent-insensitively (``sadio camara`` ticks « Sadio
+        Camara »); keyword fields match exactly, so each value is first looked up among the
+        indexed spellings of its words. A value the index does not hold is kept as typed.
+        """
+        wanted = {name: list(dict.fromkeys(getattr(req, name) + getattr(req, f"not_{name}")))
+                  for name in FOLDED_FACETS}
+        if not any(wanted.values()):
+            return req
+        self._vocabulary()
+        live = self._vocab[1] if self._vocab else None
+        cache = self._canon if self._canon and self._canon[0] == live else (live, {})
+        self._canon = cache
+        missing = [(n, v) for n, values in wanted.items() for v in values if (n, v) not in cache[1]]
+        if missing:
+            if len(cache[1]) + len(missing) > CANONICAL_CACHE:
+                cache[1].clear()
+            cache[1].update(self._spellings(missing))
+        spelled = {n: [cache[1][(n, v)] for v in getattr(req, n)] for n in FOLDED_FACETS}
+        spelled |= {f"not_{n}": [cache[1][(n, v)] for v in getattr(req, f"not_{n}")] for n in FOLDED_FACETS}
+        return replace(req, **{k: list(dict.fromkeys(v)) for k, v in spelled.items()})
+
+    def _spellings(self, values: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """Return, for each (facet, value), the indexed spelling that folds like it (the value when none)."""
+        aggs = {}
+        for i, (name, value) in enumerate(values):
+            words = {"match": {osq.NAME_FIELDS[name]: {"query": value, "operator": "and"}}}
+            aggs[f"v{i}"] = {"filter": {"bool": {"should": [{"term": {osq.FACET_FIELDS[name]: value}}, words]}},
+                             "aggs": {"v": {"terms": {"field": osq.FACET_FIELDS[name], "size": MAX_FACET_VALUES}}}}
+        answer = self.client.request("POST", f"/{self.alias}/_search", {"size": 0, "aggs": aggs})["aggregations"]
+        out = {}
+        for i, (name, value) in enumerate(values):
+            keys = sorted(b["key"] for b in answer[f"v{i}"]["v"]["buckets"])
+            same = [k for k in keys if fold_key(k) == fold_key(value)]
+            out[(name, value)] = value if value in keys or not same else same[0]
+        return out
+
+    def no_index(self) -> str:
+        """Return the message for an alias that names no index."""
+        return f"no index behind the alias {self.alias!r}: run `presse reindex` first"
+
+    @_needs_index
     def search(self, req: SearchRequest | None = None) -> SearchResult:
         """Run a search and return hits, facets and timeline as ``SearchService.search`` does."""
-        req = req or SearchRequest()
+        req = self._canonical(req or SearchRequest())
         parsed, tr, filters, query = self._query(req)
         size = MAX_FACET_VALUES
         aggs = osq.facet_aggs(req, filters, size)
@@ -163,13 +228,17 @@ class OpenSearchEngine:
             "query": query, "post_filter": {"bool": {"filter": osq.others(filters, set())}},
             "aggs": aggs, "track_total_hits": True, "from": 0 if deep else offset, "size": 0 if deep else req.limit,
             "sort": osq.sort_clause(req, tr.query is not None), "_source": HIT_FIELDS,
-            "highlight": self._highlight(req.scope, tr.query),
+            "highlight": hlt.request(req.scope, tr.match),
         }
+        limit = timelimit.Deadline()
+        if limit.seconds:  # PRESSE_SEARCH_TIME_LIMIT, as Whoosh's matching: the node answers with what it found
+            body["timeout"] = f"{max(1, int(limit.seconds * 1000))}ms"
         if req.collapse and not deep:
             body["collapse"] = {"field": "story", "inner_hits": {
                 "name": "versions", "size": MAX_VERSIONS_LISTED + 1, "_source": VERSION_FIELDS,
                 "sort": VERSION_SORT}}
         answer = self.client.request("POST", f"/{self.alias}/_search", body)
+        cut = bool(answer.get("timed_out"))
         total = int(answer["hits"]["total"]["value"])
         total_stories = int(answer["aggregations"]["stories"]["n"]["value"])
         listed = total_stories if req.collapse else total
@@ -181,7 +250,7 @@ class OpenSearchEngine:
         one_year = req.date_from[:4] == req.date_to[:4] != "" and not req.year and not req.month
         by_month = replace(req, year=[req.date_from[:4]]) if one_year else req
         suggestion = None
-        _reader, vocab = self._vocabulary() if tr.words else (None, None)
+        _reader, vocab = self._vocabulary() if tr.words and not cut else (None, None)
         if vocab is not None:
             suggestion = spelling.suggest(vocab, lambda text: self._count(req, text), parsed.text, tr.words, total)
             if suggestion and total >= SUGGEST_BELOW and suggestion["total"] < FAR_MORE * total:
@@ -193,8 +262,10 @@ class OpenSearchEngine:
         interpreted = ql.describe(parsed.tree, tr.notes)
         if parsed.fallback and parsed.tree is not None:
             interpreted = "mots simples : " + interpreted
+        # partial results say so in the words of the Whoosh engine
+        warnings = list(parsed.warnings) + ([limit.message()] if cut else [])
         return SearchResult(
-            query=req.q, interpreted=interpreted, fallback=parsed.fallback, warnings=list(parsed.warnings),
+            query=req.q, interpreted=interpreted, fallback=parsed.fallback, warnings=warnings,
             total=total, page=req.page, limit=req.limit, pages=(listed + req.limit - 1) // req.limit if listed else 0,
             sort=req.sort, scope=req.scope, hits=hits, facets=facet_out, facet_totals=totals, suggestion=suggestion,
             timeline=osq.timeline_rows(by_month, answer["aggregations"]["timeline"]),
@@ -281,6 +352,7 @@ class OpenSearchEngine:
 
     # ------------------------------------------------------------------ export
 
+    @_needs_index
     def export_hits(self, req: SearchRequest, deadline=None):
         """Return (number of hits, their export fields in the request's order, whether matching ran out of time).
 
@@ -288,6 +360,7 @@ class OpenSearchEngine:
         point in time, the rows streamed ``search_after`` page by page (memory stays flat). The
         deadline bounds the counting (the matching), not the writing.
         """
+        req = self._canonical(req)
         _parsed, tr, filters, query = self._query(req)
         query = {"bool": {"must": [query], "filter": osq.others(filters, set())}}
         pit = osi.open_pit(self.client, self.alias)
@@ -332,27 +405,9 @@ class OpenSearchEngine:
                     "field": fieldname, "include": values, "size": len(values)}}}}
         return aggs
 
-    @staticmethod
-    def _highlight(scope: str, query: dict | None) -> dict:
-        fields = {}
-        for name in HIGHLIGHTED:
-            if (name == "comments" and scope == "articles") or (name != "comments" and scope == "comments"):
-                continue
-            whole = name == "title"
-            spec = {"number_of_fragments": 0} if whole else {
-                "fragment_size": FRAGMENT_CHARS, "number_of_fragments": MAX_FRAGMENTS if name == "body" else 2,
-                "no_match_size": 0}
-            fields[name] = spec
-            fields[f"{name}.exact"] = dict(spec)
-        out = {"pre_tags": [PRE], "post_tags": [POST], "type": "unified", "require_field_match": True,
-               "fields": fields}
-        if query is not None:
-            out["highlight_query"] = query
-        return out
-
     def _hit(self, h: dict, req: SearchRequest) -> dict:
         src = h.get("_source") or {}
-        hl = h.get("highlight") or {}
+        hl = hlt.cleaned(h.get("highlight"))
         title = src.get("title") or ""
         body = src.get("body") or ""
         matched, snippets = [], []
@@ -365,16 +420,16 @@ class OpenSearchEngine:
             matched.append("title")
         if req.scope != "comments" and frags("body"):
             matched.append("body")
-            snippets += [{"where": "body", "html": marked_html(f)} for f in frags("body")]
+            snippets += [{"where": "body", "html": hlt.snippet_html(f, body)} for f in frags("body")]
         comments = src.get("comments_data") or []
         if req.scope != "articles" and frags("comments"):
             matched.append("comments")
             for f in frags("comments"):
-                plain = f.replace(PRE, "").replace(POST, "")
+                plain = hlt.plain(f)
                 i = next((k for k, c in enumerate(comments) if plain in (c.get("text") or "")), None)
                 c = comments[i] if i is not None else {}
-                snippets.append({"where": "comments", "html": marked_html(f), "comment_index": i,
-                                 "comment_id": c.get("id"), "author": c.get("author")})
+                snippets.append({"where": "comments", "html": hlt.snippet_html(f, c.get("text") or plain),
+                                 "comment_index": i, "comment_id": c.get("id"), "author": c.get("author")})
         if not snippets and req.scope != "comments" and body:
             snippets = [{"where": "body", "html": lead(body)}]
         score = h.get("_score")
@@ -386,7 +441,7 @@ class OpenSearchEngine:
             versions.sort(key=lambda r: (r["date"] is None, r["date"] or "", r["id"] or ""))
         return {
             "id": src.get("id"), "title": title,
-            "title_html": marked_html(title_frags[0]) if title_frags else escape(title, quote=False),
+            "title_html": hlt.marked_html(title_frags[0]) if title_frags else escape(title, quote=False),
             "outlet": src.get("outlet") or None, "site": src.get("site") or None,
             "author": src.get("author") or None, "credit": src.get("credit") or None,
             "date": src.get("date") or None, "date_precision": src.get("date_precision") or None,
@@ -406,13 +461,14 @@ class OpenSearchEngine:
 
     # ------------------------------------------------------------------ article and person
 
+    @_needs_index
     def article(self, article_id: str, q: str = "") -> dict | None:
         """Return the full article with ``body_html`` (query terms marked) and threaded comments, or None."""
         if not isinstance(article_id, str) or not article_id:
             return None
         parsed = ql.parse(q or "")
         tr = self._translator("all").translate(parsed.tree)
-        hl = self._highlight("all", tr.query)
+        hl = hlt.request("all", tr.match)
         for spec in hl["fields"].values():
             spec.clear()
             spec["number_of_fragments"] = 0
@@ -421,11 +477,11 @@ class OpenSearchEngine:
         found = answer["hits"]["hits"]
         if not found:
             return None
-        src, marks = found[0]["_source"], found[0].get("highlight") or {}
+        src, marks = found[0]["_source"], hlt.cleaned(found[0].get("highlight"))
 
         def whole(name, text):
             for f in marks.get(name) or marks.get(f"{name}.exact") or []:
-                if f.replace(PRE, "").replace(POST, "") == text:
+                if hlt.plain(f) == text:
                     return f
             return text
 
@@ -435,20 +491,20 @@ class OpenSearchEngine:
             ctext = str(c.get("text") or "")
             nodes.append({"id": c.get("id") if c.get("id") is not None else f"c{i}", "index": i,
                           "author": c.get("author"), "date": c.get("date"), "reply_to": c.get("reply_to"),
-                          "text": ctext, "html": _paragraphs(whole("comments", ctext)), "replies": []})
+                          "text": ctext, "html": hlt.paragraphs_html(whole("comments", ctext)), "replies": []})
         persons = list(src.get("persons") or [])
         by_dict = set(src.get("persons_dictionary") or [])
         versions = self._story_rows(src)
         return {
             "id": src.get("id"), "path": src.get("path"), "url": src.get("url") or None, "title": title,
-            "title_html": marked_html(whole("title", title)),
+            "title_html": hlt.marked_html(whole("title", title)),
             "outlet": src.get("outlet") or None, "site": src.get("site") or None, "author": src.get("author") or None,
             "credit": src.get("credit") or None,
             "date": src.get("date") or None, "date_precision": src.get("date_precision") or None,
             "date_estimated": bool(src.get("date_estimated")), "year": src.get("year") or None,
             "persons": persons, "person_sources": {p: "dictionary" if p in by_dict else "ner" for p in persons},
             "body": text, "bodyless": not text.strip(), "story": src.get("story") or src.get("id"),
-            "versions": versions, "body_html": _paragraphs(whole("body", text)),
+            "versions": versions, "body_html": hlt.paragraphs_html(whole("body", text)),
             "comments": nest(nodes), "comments_count": int(src.get("comments_count") or 0),
             "query": q or "", "interpreted": ql.describe(parsed.tree, tr.notes) if q else "",
         }
@@ -477,24 +533,28 @@ class OpenSearchEngine:
         if not targets:
             return []
         src = self.client.request("POST", f"/{self.alias}/_search",
-                                  {"query": {"ids": {"values": [article_id]}}, "size": 1, "_source": ["story"]})
+                                  {"query": {"ids": {"values": [article_id]}}, "size": 1,
+                                   "_source": ["story", "title"]})
         found = src["hits"]["hits"]
         if not found:
             return []
         story = found[0]["_source"].get("story")
-        body = {"size": limit, "_source": VERSION_FIELDS, "query": {"bool": {
+        # more than asked: copies under another story id (the same title) are left out after, as Whoosh does
+        body = {"size": limit + 10, "_source": VERSION_FIELDS, "query": {"bool": {
             "must": [{"more_like_this": {"fields": ["title", "body"], "like": [{"_index": found[0]["_index"],
                                                                                "_id": found[0]["_id"]}],
                                          "min_term_freq": 1, "max_query_terms": 25, "min_doc_freq": 2}}],
             "must_not": [{"term": {"story": story}}] if story else []}}}
         hits = self.client.request("POST", f"/{self.alias}/_search", body)["hits"]["hits"]
-        return [self._version_row(h["_source"]) for h in hits]
+        own = fold_key(found[0]["_source"].get("title") or "")
+        rows = [self._version_row(h["_source"]) for h in hits if h["_id"] != found[0]["_id"]]
+        return [r for r in rows if fold_key(r["title"]) != own][:limit]
 
     def coverage_counts(self) -> dict:
         """Return the sources page's counts (outlets, years, totals, when last written), cached per run."""
         live = self._live()
         if not live[0]:
-            raise osi.OpenSearchError(f"no index behind the alias {self.alias!r}: run `presse reindex` first", 404)
+            raise osi.OpenSearchError(self.no_index(), 404)
         cached = self._coverage
         if cached is not None and cached[0] == live:
             return cached[1]
@@ -520,16 +580,18 @@ class OpenSearchEngine:
         try:
             targets = self._alias_targets()
             if not targets:
-                return False, f"no index behind the alias {self.alias!r}: run `presse reindex` first"
+                return False, self.no_index()
             count = self.client.request("GET", f"/{self.alias}/_count")["count"]
             return True, f"{targets[0]} ({count} documents)"
         except Exception as exc:  # an unreachable cluster, a red index: the page says 503
             return False, f"{type(exc).__name__}: {exc}"
 
+    @_needs_index
     def person(self, name: str) -> dict | None:
         """Return a person's article count, timeline per year, outlets and co-mentioned persons, or None."""
         if not isinstance(name, str) or not name:
             return None
+        name = self._canonical(SearchRequest(person=[name])).person[0]
         est = {"estimated": {"filter": {"term": {"date_estimated": True}}}}
         body = {"query": {"term": {"persons": name}}, "size": 0, "track_total_hits": True, "aggs": {
             "years": {"terms": {"field": "year", "size": MAX_FACET_VALUES}, "aggs": est},

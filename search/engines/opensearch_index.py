@@ -25,6 +25,7 @@ only by the name parts (``presse_french`` / ``presse_french_query``, ``presse_ex
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -32,6 +33,7 @@ import urllib.request
 from search.index import analysis
 from search.index import documents
 from search.engines import EngineError
+from search.engines import opensearch_ranking as ranking
 
 # --------------------------------------------------------------------------- HTTP
 
@@ -203,14 +205,23 @@ def analysis_settings() -> dict:
     names["presse_apostrophes"] = {"type": "mapping",
                                    "mappings": [f"{a}=>'" for a in _APOSTROPHES if a not in "'’"]}
     chars = ["presse_apostrophes"] + sorted(n for n in names if n != "presse_apostrophes")
+    # Whoosh renumbers positions once stop words are gone (« accord de coopération » is two words
+    # apart for PROCHE/N); Lucene's stop filter leaves a gap, so the stemmed fields lose their stop
+    # words before tokenising. Elided ones (qu'il) are left to the stop filter: a word joined by an
+    # apostrophe or a letter (the name mark) is never cut here.
+    words = "|".join(re.escape(w) for w in sorted(_stop_words(), key=len, reverse=True))
+    names["presse_stop_words"] = {"type": "pattern_replace", "replacement": "",
+                                  "pattern": f"(?iu)(?<![\\p{{L}}\\p{{N}}_{_APOSTROPHES}])(?:{words})"
+                                             f"(?![\\p{{L}}\\p{{N}}_{_APOSTROPHES}])"}
+    stemmed = chars + ["presse_stop_words"]
     head = ["presse_elision", "lowercase", "presse_name_keyword"]
     tail = ["presse_drop_apostrophes"]
     stem = ["presse_stop", "asciifolding", "presse_length", "presse_protected", "presse_restore_iere",
             "presse_restore_ite", "presse_restore_ee", "presse_stem", "asciifolding"]
     exact = ["asciifolding", "presse_length"]
 
-    def analyzer(filters):
-        return {"type": "custom", "char_filter": chars, "tokenizer": "standard", "filter": filters}
+    def analyzer(filters, char_filter=chars):
+        return {"type": "custom", "char_filter": char_filter, "tokenizer": "standard", "filter": filters}
 
     return {
         "char_filter": names,
@@ -235,24 +246,37 @@ def analysis_settings() -> dict:
                                   "replacement": "$1ée$2"},
             "presse_stem": {"type": "stemmer", "language": "french"},
             "presse_length": {"type": "length", "max": 60},
+            # two exact words side by side as one term, as Whoosh's ``*_pairs`` fields hold them
+            "presse_shingle": {"type": "shingle", "min_shingle_size": 2, "max_shingle_size": 2,
+                             "output_unigrams": False, "token_separator": ranking.PAIR_SEP},
         },
         "analyzer": {
-            "presse_french": analyzer(head + ["presse_name_parts"] + tail + stem),
-            "presse_french_query": analyzer(head + tail + stem),
+            "presse_french": analyzer(head + ["presse_name_parts"] + tail + stem, stemmed),
+            "presse_french_query": analyzer(head + tail + stem, stemmed),
             "presse_exact": analyzer(head + ["presse_name_parts"] + tail + exact),
             "presse_exact_query": analyzer(head + tail + exact),
+            "presse_pairs": analyzer(head + ["presse_name_parts"] + tail + exact + ["presse_shingle"]),
             "presse_names": analyzer(head + ["presse_name_parts"] + tail + ["presse_stop"] + exact),
             "presse_names_query": analyzer(head + tail + ["presse_stop"] + exact),
         },
     }
 
 
-def _text(exact: bool = True) -> dict:
-    spec = {"type": "text", "analyzer": "presse_french", "search_analyzer": "presse_french_query"}
-    if exact:
-        spec["fields"] = {"exact": {"type": "text", "analyzer": "presse_exact",
-                                    "search_analyzer": "presse_exact_query"}}
-    return spec
+def _text(name: str) -> dict:
+    """Return a text field stemmed, with its unstemmed ``.exact`` copy and its word pairs ``.pairs`` (only
+    scored, by ``opensearch_ranking``), each scored by presse's BM25 parameters."""
+    sims = ranking.similarities()
+    return {"type": "text", "analyzer": "presse_french", "search_analyzer": "presse_french_query",
+            "similarity": ranking.similarity_name(sims[name]),
+            "fields": {"exact": {"type": "text", "analyzer": "presse_exact", "search_analyzer": "presse_exact_query",
+                                 "similarity": ranking.similarity_name(sims[f"{name}.exact"])},
+                       "pairs": {"type": "text", "analyzer": "presse_pairs", "index_options": "freqs",
+                                 "similarity": ranking.similarity_name(sims[f"{name}.pairs"])}}}
+
+
+def similarity_settings() -> dict:
+    """Return the ``settings.index.similarity`` block: one BM25 per distinct parameter set of the text fields."""
+    return {ranking.similarity_name(spec): spec for spec in ranking.similarities().values()}
 
 
 def _keyword_with_words() -> dict:
@@ -261,13 +285,17 @@ def _keyword_with_words() -> dict:
 
 
 def mapping() -> dict:
-    """Return the index mapping: stemmed text with ``.exact`` copies, names and facets as keywords."""
+    """Return the index mapping: stemmed text with ``.exact`` copies, names and facets as keywords, salience tokens."""
     kw = {"type": "keyword"}
     return {
         "dynamic": "strict",
+        "_meta": {"ranking": ranking.ranking_meta()},
         "properties": {
             "id": kw, "path": kw, "url": kw, "site": kw, "credit": kw, "content_hash": kw,
-            "title": _text(), "body": _text(), "comments": _text(),
+            "title": _text("title"), "body": _text("body"), "comments": _text("comments"),
+            # only filtered on (``opensearch_ranking``): each word's salience level, ``term|level``
+            ranking.SALIENCE_FIELD: {"type": "text", "analyzer": "whitespace", "index_options": "docs",
+                                     "norms": False},
             "comments_data": {"type": "object", "enabled": False},
             "comments_count": {"type": "integer"}, "has_comments": {"type": "boolean"},
             "title_derived": {"type": "boolean"},
@@ -283,7 +311,7 @@ def mapping() -> dict:
 def index_body(shards: int = 1, replicas: int = 0) -> dict:
     """Return the create-index body (settings and mapping)."""
     return {"settings": {"index": {"number_of_shards": shards, "number_of_replicas": replicas,
-                                   "max_result_window": MAX_WINDOW},
+                                   "max_result_window": MAX_WINDOW, "similarity": similarity_settings()},
                          "analysis": analysis_settings()},
             "mappings": mapping()}
 
@@ -315,6 +343,7 @@ def to_source(article: dict, story: str | None = None, story_size: int = 1) -> d
         "date_precision": doc["date_precision"], "date_sort": doc["date_sort"] or None,
         "date_end": date_end(doc["date_sort"]) or None, "date_estimated": doc["date_estimated"],
         "story": story or doc["id"], "story_size": max(1, int(story_size)),
+        ranking.SALIENCE_FIELD: ranking.salience_field(doc["title"], doc["body"]),
     }
     for key in ("path", "url", "site", "content_hash", "outlet", "author", "credit"):
         if doc.get(key):

@@ -9,10 +9,12 @@ that the product's analyzer drops (a stop word) is ignored, as Whoosh ignores it
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 from rapidfuzz.distance import OSA
 
+from search.engines import opensearch_ranking as ranking
 from search.index.analysis import analyze_terms
 from search.query import dates
 from search.query import facets as fc
@@ -36,9 +38,14 @@ MATCH_ALL = {"match_all": {}}
 
 @dataclass
 class Translated:
-    """An OpenSearch query for a tree (None = every article), and what it ignored or expanded."""
+    """An OpenSearch query for a tree (None = every article), and what it ignored or expanded.
+
+    ``query`` is scored as presse ranks (``opensearch_ranking``); ``match`` is the same query
+    without the clauses that only score: the same hits, cheaper to highlight with.
+    """
 
     query: dict | None
+    match: dict | None = None
     notes: dict[int, str] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
     words: list[ql.Word] = field(default_factory=list)
@@ -59,11 +66,15 @@ class Translator:
         self.vocabulary = vocabulary
         self.fuzzy = fuzzy
         self.expansion, self.scan = MAX_EXPANSION, MAX_PREFIX_SCAN
+        self.stats = ranking.Stats()
 
     def translate(self, tree) -> Translated:
-        """Return the translated query of ``tree``."""
+        """Return the translated query of ``tree``, scored as presse's relevance order scores it."""
         self._share(tree)
-        self.out.query = None if tree is None else self._node(tree, False)
+        self.stats = ranking.Stats(self.vocabulary, tree, self.scope)
+        self.out.match = None if tree is None else self._node(tree, False)
+        self.out.query = None if tree is None else ranking.rank(tree, copy.deepcopy(self.out.match), self.scope,
+                                                                  self.stats)
         return self.out
 
     def _share(self, tree) -> None:
@@ -131,8 +142,11 @@ class Translator:
             return None
         if not negated:
             self.out.words.append(node)
-        # a word the analyzer cuts in several ("Mali-Russie") is its parts side by side, as in Whoosh
-        subs = [{"match_phrase": {f: {"query": node.text}}} for f in fields]
+        # a word the analyzer cuts in several ("Mali-Russie") is its parts side by side, as in Whoosh;
+        # one term is weighted by Whoosh's idf (a phrase keeps Lucene's, the sum of its words')
+        terms = analyze_terms(node.text, "french")
+        subs = [{"match_phrase": {f: {"query": node.text} | (
+            {"boost": self.stats.factor(f, terms[0])} if len(terms) == 1 else {})}} for f in fields]
         return subs[0] if len(subs) == 1 else {"bool": {"should": subs, "minimum_should_match": 1}}
 
     def _phrase(self, node: ql.Phrase, negated: bool) -> dict | None:
@@ -144,6 +158,9 @@ class Translator:
             self.out.ignored.append(node.text)
             return None
         subs = [{"match_phrase": {f: {"query": node.text}}} for f in fields]
+        if node.field not in NAME_FIELDS:
+            subs = [ranking.phrase(f.removesuffix(".exact"), node.text, sub, self.stats)
+                    for f, sub in zip(fields, subs)]
         return subs[0] if len(subs) == 1 else {"bool": {"should": subs, "minimum_should_match": 1}}
 
     def _near(self, node: ql.Near, negated: bool) -> dict | None:
@@ -191,8 +208,9 @@ class Translator:
                 found = [t for t in (self.fuzzy(presse_field, key, maxdist) if key else [])
                          if plausible_spelling(key, t, maxdist)][: self.expansion]
             if found:
-                subs.append(_fuzzy_or(self.vocabulary, presse_field, f, key, found) if node.mode == "fuzzy"
-                            else {"terms": {f: found}})
+                # each form scored, as Whoosh's Or of terms scores them (a ``terms`` query scores 1)
+                subs.append(_fuzzy_or(self.vocabulary, presse_field, f, key, found, self.stats) if node.mode == "fuzzy"
+                            else ranking.any_of([ranking.term(f, t, self.stats) for t in found]))
                 forms.extend(t for t in found if t not in forms)
         shown = ", ".join(forms[:5]) + (", …" if len(forms) > 5 else "")
         if node.mode == "prefix":
@@ -419,7 +437,7 @@ def coverage_counts(total: int, aggs: dict) -> dict:
             "undated": total - sum(n for n, _e in years.values()), "estimated": int(aggs["estimated"]["doc_count"])}
 
 
-def _fuzzy_or(vocabulary, presse_field: str, field: str, word: str, terms: list[str]) -> dict:
+def _fuzzy_or(vocabulary, presse_field: str, field: str, word: str, terms: list[str], stats=None) -> dict:
     """Return a fuzzy word's spellings, each weighted by its closeness to the word typed (as ``build._fuzzy_or``)."""
     idfs = {t: vocabulary.idf(presse_field, t) for t in terms}
     common = min(idfs.values())
@@ -427,5 +445,5 @@ def _fuzzy_or(vocabulary, presse_field: str, field: str, word: str, terms: list[
     for t in terms:
         edits = OSA.distance(word, t)
         boost = 1.0 if not edits else FUZZY_EDIT_WEIGHT ** edits * common / idfs[t]
-        subs.append({"term": {field: {"value": t, "boost": boost}}})
+        subs.append(ranking.term(field, t, stats, boost))
     return subs[0] if len(subs) == 1 else {"bool": {"should": subs, "minimum_should_match": 1}}

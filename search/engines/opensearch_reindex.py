@@ -20,20 +20,30 @@ OpenSearch mapping, or ``--full``).
   token; the mapping's ``_meta`` stamp moves (searchers see the change), and last the state. A
   bulk item that fails is named in the summary and stays uncertain, so the next run writes it again.
 
+Every run holds the alias's lock (``opensearch_lock``) from before it reads the state until its
+last write, so two runs into one alias, from one machine or two, never interleave; the lock is
+checked again right before publishing (the alias move, an incremental run's uncertain ids and its
+state). ``procs`` is, as on Whoosh, the processes of the persons step, and here also the bulk
+requests in flight at once (the cluster analyses the documents, as Whoosh's workers do).
+
 The summary is Whoosh's ``ReindexReport``.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from search.engines import opensearch_index as osi
+from search.engines import opensearch_lock as lk
 from search.engines import opensearch_state as st
 from search.index import documents
 from search.index.reindex import ReindexReport, SourceError, _Run, _run_state, prepare_write
@@ -52,6 +62,7 @@ class _OpenSearchRun(_Run):
     stories_folder: Path | None = None  # where this machine keeps the story evidence
     failed: dict[str, str] = field(default_factory=dict)  # id → why its bulk item failed
     repaired: bool = False  # the last run left uncertain ids: its vocabulary may not match the index
+    lock: lk.AliasLock | None = None  # the alias's lock, held for the whole run
 
 
 def new_token() -> str:
@@ -70,21 +81,24 @@ def drop(client: osi.Client, index: str) -> None:
         client.request("DELETE", f"/{name}", ok=(200, 404))
 
 
-def publish(engine, batches, report: dict, progress, total: int, state: dict | None = None) -> str:
+def publish(engine, batches, report: dict, progress, total: int, state: dict | None = None, *,
+            lock: lk.AliasLock | None = None, procs: int = 1) -> str:
     """Write the ``(op, id, source)`` batches into a new index with its vocabulary (and ``state``), then move the alias.
 
     Every failed article is named in ``report["failed"]``, and then nothing is published: the
-    new indexes are dropped and the previous index keeps serving. Return the new index's name.
+    new indexes are dropped and the previous index keeps serving; so too when ``lock`` was taken
+    over meanwhile. ``procs`` bulk requests are in flight at once. Return the new index's name.
     """
     client, name, token = engine.client, index_name(engine.alias), new_token()
     client.request("PUT", f"/{name}", osi.index_body(engine.shards, engine.replicas))
     try:
         df, done = None, 0
-        for batch in batches:
-            report["failed"].update(osi.bulk_actions(client, name, batch))
-            df = osi.vocabulary((src for _op, _id, src in batch), df)
-            done += len(batch)
-            progress("write", done, total)
+        with closing(_sent(batches, lambda batch: osi.bulk_actions(client, name, batch), procs)) as sent:
+            for batch, failed in sent:
+                report["failed"].update(failed)
+                df = osi.vocabulary((src for _op, _id, src in batch), df)
+                done += len(batch)
+                progress("write", done, total)
         if report["failed"]:
             raise osi.OpenSearchError(f"{len(report['failed'])} article(s) not written: "
                                       + ", ".join(sorted(report["failed"])[:5]))
@@ -95,6 +109,8 @@ def publish(engine, batches, report: dict, progress, total: int, state: dict | N
             st.create(client, name, engine.shards, engine.replicas)
             st.save(client, name, state, token, ())
         st.write_stamp(client, name, token)
+        if lock is not None:
+            lock.check()  # a run that took the lock over while this one stalled publishes instead
         old = engine._alias_targets()
         actions = [{"remove": {"index": i, "alias": engine.alias}} for i in old]
         actions.append({"add": {"index": name, "alias": engine.alias}})
@@ -107,6 +123,33 @@ def publish(engine, batches, report: dict, progress, total: int, state: dict | N
     if state is not None:
         state["token"] = token
     return name
+
+
+def _sent(batches, send, procs: int = 1):
+    """Yield ``(batch, send(batch))`` in order, with up to ``procs`` calls of ``send`` under way at once.
+
+    The batches are read here, in the caller's thread, while the requests run in threads. Closing
+    the generator (``contextlib.closing``) waits for the requests under way: none writes after
+    the caller has given up (a bulk request into a dropped index would create it again).
+    """
+    if procs <= 1:
+        for batch in batches:
+            yield batch, send(batch)
+        return
+    pending: deque = deque()
+    with ThreadPoolExecutor(max_workers=procs, thread_name_prefix="presse-bulk") as pool:
+        try:
+            for batch in batches:
+                pending.append((batch, pool.submit(send, batch)))
+                if len(pending) >= procs:
+                    batch, future = pending.popleft()
+                    yield batch, future.result()
+            while pending:
+                batch, future = pending.popleft()
+                yield batch, future.result()
+        finally:
+            for _batch, future in pending:
+                future.cancel()
 
 
 def _batches(items, size: int | None = None):
@@ -124,8 +167,17 @@ def _batches(items, size: int | None = None):
 # --------------------------------------------------------------------------- article dicts given
 
 
-def reindex_articles(engine, articles: list[dict], persons: bool, progress, ner_cache=None) -> dict:
-    """Index the given article dicts into a new index and move the alias (no state: the next run is full)."""
+def reindex_articles(engine, articles: list[dict], persons: bool, progress, ner_cache=None, *,
+                     wait: bool = False, notify=None) -> dict:
+    """Index the given article dicts into a new index and move the alias (no state: the next run is full).
+
+    Holds the alias's lock; raises ``opensearch_lock.AliasBusy`` when another run holds it (unless ``wait``).
+    """
+    with lk.hold(engine.client, engine.alias, wait=wait, notify=notify) as lock:
+        return _reindex_articles(engine, articles, persons, progress, ner_cache, lock)
+
+
+def _reindex_articles(engine, articles: list[dict], persons: bool, progress, ner_cache, lock) -> dict:
     t0 = time.monotonic()
     report = {"engine": engine.name, "articles": 0, "failed": {}, "skipped": [], "timings": {}}
     articles = [dict(a) for a in articles]
@@ -150,7 +202,7 @@ def reindex_articles(engine, articles: list[dict], persons: bool, progress, ner_
             actions.append(("index", art["id"], osi.to_source(art, story, sizes.get(story, 1))))
         except (ValueError, KeyError) as exc:  # one bad record costs that record, as in the Whoosh index
             report["skipped"].append((f"{art.get('path') or '?'}:{art.get('id') or '?'}", f"not indexed: {exc}"))
-    report["index"] = publish(engine, _batches(actions), report, progress, len(actions))
+    report["index"] = publish(engine, _batches(actions), report, progress, len(actions), lock=lock)
     report["articles"] = len(actions)
     report["timings"]["total"] = time.monotonic() - t0
     return report
@@ -160,15 +212,20 @@ def reindex_articles(engine, articles: list[dict], persons: bool, progress, ner_
 
 
 def reindex_source(engine, source, index_dir=None, *, full: bool = False, persons: bool = True,
-                   progress=None, procs: int = 1, follow_external_links: bool = False) -> dict:
+                   progress=None, procs: int | None = 1, follow_external_links: bool = False,
+                   wait: bool = False, notify=None) -> dict:
     """Bring the index behind the alias up to date with ``source``: incremental by id, or full; return the summary.
 
     ``index_dir`` is this machine's folder for the NER cache and the story evidence (a temporary
-    one when None: correct, only slower). Raises ``SourceError`` when the source is missing and
+    one when None: correct, only slower). ``procs``: processes of the persons step and bulk
+    requests in flight (None: as on Whoosh, the cores, at most 2). Raises ``SourceError`` when the
+    source is missing, ``opensearch_lock.AliasBusy`` when another run holds the alias's lock (unless
+    ``wait``; ``notify(message)`` hears that the run waits or took over an expired lock), and
     ``OpenSearchError`` when the cluster refuses a write that the run cannot survive.
     """
     source = Path(source)
     progress = progress or (lambda *a, **k: None)
+    procs = max(1, int(procs if procs is not None else min(2, os.cpu_count() or 1)))
     if not source.exists():
         raise SourceError(f"source folder not found: {source}")
     t0 = time.monotonic()
@@ -176,15 +233,9 @@ def reindex_source(engine, source, index_dir=None, *, full: bool = False, person
     if index_dir is None:
         index_dir = scratch = Path(tempfile.mkdtemp(prefix="presse-opensearch-"))
     try:
-        run, extra_deletes = _open(engine, source, Path(index_dir), full, persons, procs, progress)
-        try:
-            prepare_write(run, follow_external_links)
-            if run.report.mode == "full":
-                _write_full(engine, run)
-            else:
-                _write_incremental(engine, run, extra_deletes)
-        finally:
-            run.spool.close()
+        with lk.hold(engine.client, engine.alias, wait=wait, notify=notify) as lock:
+            run = _locked_run(engine, source, Path(index_dir), full, persons, procs, progress,
+                              follow_external_links, lock)
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -194,6 +245,22 @@ def reindex_source(engine, source, index_dir=None, *, full: bool = False, person
     report.seconds = time.monotonic() - t0
     return {"engine": engine.name, "report": report, "index": report.generation, "articles": report.total_docs,
             "failed": dict(run.failed), "skipped": report.skipped, "timings": dict(report.timings)}
+
+
+def _locked_run(engine, source: Path, index_dir: Path, full: bool, persons: bool, procs: int, progress,
+                follow_external_links: bool, lock: lk.AliasLock) -> _OpenSearchRun:
+    """Run the steps and the write, the alias's lock held; return the run."""
+    run, extra_deletes = _open(engine, source, index_dir, full, persons, procs, progress)
+    run.lock = lock
+    try:
+        prepare_write(run, follow_external_links)
+        if run.report.mode == "full":
+            _write_full(engine, run)
+        else:
+            _write_incremental(engine, run, extra_deletes)
+    finally:
+        run.spool.close()
+    return run
 
 
 def _open(engine, source: Path, index_dir: Path, full: bool, persons: bool, procs: int, progress):
@@ -279,7 +346,8 @@ def _write_full(engine, run: _OpenSearchRun) -> None:
     summary = {"failed": {}}
     total = len(run.to_write)
     try:
-        run.report.generation = publish(engine, _batches(actions()), summary, run.progress, total, state)
+        run.report.generation = publish(engine, _batches(actions()), summary, run.progress, total, state,
+                                        lock=run.lock, procs=run.procs)
     finally:
         run.failed = summary["failed"]
     if run.stories is not None:
@@ -347,10 +415,12 @@ def _write_incremental(engine, run: _OpenSearchRun, extra_deletes: set[str]) -> 
     state = _state_of(run, engine)
     state["meta"]["vocabulary"] = run.state["meta"].get("vocabulary")  # still the index's, unless written below
     if touched:
+        _check(run)  # the first write into the live index: only while the lock is ours
         st.mark_uncertain(client, target, run.state, touched)
         delta = _write_by_id(run, client, target, _incremental_actions(run, stories, deletes, updates, run.ix),
                              len(touched))
         client.request("POST", f"/{target}/_refresh")
+        _check(run)  # the articles written stay uncertain; the vocabulary and the stamp wait for the lock
         for aid, why in sorted(run.failed.items()):
             report.skipped.append((aid, f"not written: {why} (written again by the next run)"))
         served = st.read_stamps(client, target).get(target, {}).get("token")  # what searchers read now
@@ -363,6 +433,7 @@ def _write_incremental(engine, run: _OpenSearchRun, extra_deletes: set[str]) -> 
         osi.write_vocabulary(client, target, df, engine.shards, engine.replicas, token=token, keep=served)
         st.write_stamp(client, target, token)
         state["meta"]["vocabulary"] = token
+    _check(run)  # the state is what the next run trusts: never written by a run that lost the lock
     st.save(client, target, state, token, run.failed)
     if run.stories is not None:
         st.save_stories(run.stories_folder, run.stories, token)
@@ -377,13 +448,21 @@ def _write_by_id(run: _OpenSearchRun, client, target: str, actions, total: int) 
     """
     delta = {f: {} for f in osi.VOCABULARY_FIELDS}
     done = 0
-    for batch in _batches(actions):
+
+    def send(batch):  # in a request thread: the batches touch distinct ids, in any order
         replaced = [aid for op, aid, _src in batch if op in ("index", "delete")]
-        before = run.ix.many(replaced, osi.VOCABULARY_SOURCE)
-        failed = osi.bulk_actions(client, target, batch)
-        run.failed.update(failed)
-        osi.vocabulary((before[aid] for aid in replaced if aid in before and aid not in failed), delta, sign=-1)
-        osi.vocabulary((src for op, aid, src in batch if op == "index" and aid not in failed), delta)
-        done += len(batch)
-        run.progress("write", done, total)
+        return replaced, run.ix.many(replaced, osi.VOCABULARY_SOURCE), osi.bulk_actions(client, target, batch)
+
+    with closing(_sent(_batches(actions), send, run.procs)) as sent:
+        for batch, (replaced, before, failed) in sent:
+            run.failed.update(failed)
+            osi.vocabulary((before[aid] for aid in replaced if aid in before and aid not in failed), delta, sign=-1)
+            osi.vocabulary((src for op, aid, src in batch if op == "index" and aid not in failed), delta)
+            done += len(batch)
+            run.progress("write", done, total)
     return delta
+
+
+def _check(run: _OpenSearchRun) -> None:
+    if run.lock is not None:
+        run.lock.check()

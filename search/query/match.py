@@ -403,7 +403,9 @@ class Evaluator:
         if isinstance(q, wq.AndNot):
             mask, scores = self._node(q.a)
             neg, _s = self._node(q.b)
-            return mask & ~neg, scores
+            mask = mask & ~neg
+            # no score where excluded: inside an OR, an excluded document must add nothing
+            return mask, np.where(mask, scores, 0.0)
         if isinstance(q, wq.Not):
             inner, _s = self._node(q.query)
             return self.live & ~inner, np.zeros(self.n)
@@ -417,7 +419,8 @@ class Evaluator:
                     break
             if mask is None:
                 return self._empty()
-            return mask, scores
+            # scores only where every part matches: inside an OR, a partial AND adds nothing
+            return mask, np.where(mask, scores, 0.0)
         if isinstance(q, wq.Or) and type(q) is wq.Or:
             if q.minmatch or q.scale:
                 raise Unsupported("weighted or")

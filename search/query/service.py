@@ -13,7 +13,7 @@ import os
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from search.query.build import Builder, analyze
 from search.query.relevance import Booster
 from search.query.request import LIST_FIELDS, MAX_FACET_VALUES, MAX_LIMIT, MORE_FACET_VALUES, SearchRequest
 from search.query.similar import SimilarIndex
+from search.query.matchcache import MatchCache
 from search.query.snippets import MAX_FRAGMENTS, Highlighter, WordAnalyzer, lead
 from search.index import storyfile
 from search.index.folder import IndexHandle
@@ -96,8 +97,18 @@ class SearchResult:
     collapse: bool = True
 
     def to_dict(self) -> dict:
-        """Return the result as plain data."""
-        return asdict(self)
+        """Return the result as plain data (a copy: the caller may change it)."""
+        # the fields already hold plain data: copying containers is asdict's result at a tenth of
+        # its cost (it deep-copies every string of every hit)
+        return {name: _plain(value) for name, value in vars(self).items()}
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    return value
 
 
 class _Generation:
@@ -114,8 +125,9 @@ class _Generation:
         self.words = WordAnalyzer(searcher.schema)
         self.postings = fm.Postings(searcher, shared.lengths if shared else None)
         self.similar: dict[tuple[str, int], list[dict]] = {}
-        self.similar_index = SimilarIndex(searcher)
+        self.similar_index = SimilarIndex(searcher, self.postings)
         self.results: OrderedDict[str, str] = OrderedDict()  # request key → result JSON
+        self.matches = MatchCache(self.facets.n)  # the words' matches, for other filters and pages
         self.results_lock = threading.Lock()
 
     def cached_result(self, key: str) -> "SearchResult | None":
@@ -133,7 +145,7 @@ class _Generation:
         """Keep a finished result (stored as JSON so that callers can never alter the cached copy)."""
         if not RESULT_CACHE_SIZE:
             return
-        raw = json.dumps(asdict(result), ensure_ascii=False)
+        raw = json.dumps(vars(result), ensure_ascii=False)
         with self.results_lock:
             self.results[key] = raw
             self.results.move_to_end(key)
@@ -193,6 +205,10 @@ class SearchService:
         both the match set and every score, which halves the cost of phrase and prefix queries;
         otherwise the unscored ``all_ids`` path finds the set and a top-k pass ranks the page.
         """
+        key = (text, scope, bool(want_scores))
+        kept = gen.matches.get(key) if RESULT_CACHE_SIZE else None
+        if kept is not None:
+            return kept
         parsed = ql.parse(text)
         built = Builder(searcher, scope, fuzzy=gen.vocab.fuzzy).build(parsed.tree)
         data = gen.facets
@@ -214,6 +230,8 @@ class SearchService:
         else:
             docs = searcher.docs_for_query(built.query)
             base = data.mask_of(deadline.ids(docs) if deadline else docs)
+        if RESULT_CACHE_SIZE and (deadline is None or not deadline.hit):  # a partial match is not kept
+            gen.matches.put(key, parsed, built, base, scored)
         return parsed, built, base, scored
 
     @staticmethod
@@ -242,7 +260,7 @@ class SearchService:
         """Run a search and return hits, disjunctive facets, timeline and suggestion."""
         req = req or SearchRequest()
         searcher, gen = self._current()
-        key = json.dumps(asdict(req), sort_keys=True, ensure_ascii=False)
+        key = json.dumps(vars(req), sort_keys=True, ensure_ascii=False)
         cached = gen.cached_result(key)
         if cached is not None:
             return cached

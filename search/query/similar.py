@@ -14,7 +14,7 @@ import threading
 
 import numpy as np
 
-from search.query.match import decode_postings
+from search.query.match import Postings
 
 FIELD = "body"
 #: Key terms searched, and how many candidates are drawn to find them after the df cut.
@@ -27,27 +27,30 @@ K1, B = 1.2, 0.75
 
 
 class SimilarIndex:
-    """Per-generation data for similar articles: field lengths, loaded on first use."""
+    """Per-generation data for similar articles: the search's posting cache and field lengths."""
 
-    def __init__(self, searcher):
+    def __init__(self, searcher, postings: Postings | None = None):
         self.searcher = searcher
         self.reader = searcher.reader()
         self.n = self.reader.doc_count_all()
-        self._lengths: np.ndarray | None = None
-        self._dead: list[int] = []
+        # the search's cache: its lengths are the generation's shared arrays, and a key term read
+        # for one article page is not decoded again for the next
+        self.postings = postings or Postings(searcher)
+        self._dead: list[int] | None = None
         self._lock = threading.Lock()
 
     def lengths(self) -> np.ndarray:
-        """Return the body length (in terms) of every document (read once per generation)."""
+        """Return the body length (in terms, as Whoosh stores it) of every document."""
+        # an empty body reads as 1, not 0: only documents holding a key term are ever scored
+        return self.postings.lengths(FIELD)
+
+    def dead(self) -> list[int]:
+        """Return the deleted documents (read once per generation)."""
         with self._lock:
-            if self._lengths is None:
-                length = self.reader.doc_field_length
-                # Whoosh answers None rather than 0 for an empty field
-                self._lengths = np.fromiter((length(d, FIELD, 0) or 0 for d in range(self.n)),
-                                            dtype=np.float64, count=self.n)
-                if self.reader.has_deletions():
-                    self._dead = [d for d in range(self.n) if self.reader.is_deleted(d)]
-            return self._lengths
+            if self._dead is None:
+                self._dead = ([d for d in range(self.n) if self.reader.is_deleted(d)]
+                              if self.reader.has_deletions() else [])
+            return self._dead
 
     def key_terms(self, text: str) -> list[tuple[str, float]]:
         """Return up to TERMS ``(term, weight)`` pairs characterising ``text``."""
@@ -72,8 +75,9 @@ class SimilarIndex:
             idf = math.log(self.n / (len(ids) + 1)) + 1.0
             scores[ids] += weight * idf * tfs * (K1 + 1) / (tfs + norm[ids])
         scores[docnum] = 0
-        if self._dead:
-            scores[self._dead] = 0
+        dead = self.dead()
+        if dead:
+            scores[dead] = 0
         cand = np.flatnonzero(scores > 0)
         if len(cand) > top > 0:
             # keep every document tied with the last place, then order ties by docnum like Whoosh
@@ -83,8 +87,5 @@ class SimilarIndex:
         return [(float(scores[d]), int(d)) for d in best]
 
     def _postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
-        try:
-            m = self.reader.postings(FIELD, term)
-        except Exception:  # a term gone from this generation
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        return decode_postings(m)
+        # (docnums, frequencies); an unknown term gives empty arrays
+        return self.postings.frequencies(FIELD, term)

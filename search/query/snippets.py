@@ -9,6 +9,7 @@ the only markup is ``<mark>`` (and ``<p>``/``<br>`` for a full article body).
 from __future__ import annotations
 
 import re
+import threading
 from bisect import bisect_left, bisect_right
 from functools import lru_cache
 from html import escape
@@ -20,7 +21,7 @@ FRAGMENT_CHARS = 220
 MAX_SCAN_CHARS = 30_000
 _WORD_CACHE_MAX = 200_000
 
-_UNSEEN = object()
+_EMPTY: frozenset = frozenset()
 _CHUNK = re.compile(r"\w+(?:['’\-]\w+)*", re.U)
 
 #: Text kind → the stemmed field and the exact field whose terms mark it.
@@ -31,19 +32,39 @@ KIND_FIELDS = {
 }
 
 
+class _Words:
+    """What one bounded cache generation knows: each word's terms, and which words give a term."""
+
+    def __init__(self):
+        self.terms: dict[tuple[str, str], tuple] = {}  # (field, word) → ((start, end, term), …)
+        self.known: dict[str, set[str]] = {}  # kind → the words analysed for all its fields
+        self.giving: dict[tuple[str, str], set[str]] = {}  # (field, term) → the words giving it
+
+
 class WordAnalyzer:
-    """Cache of per-word analysis for one index generation: chunk → [(start, end, term)]."""
+    """Cache of per-word analysis for one index generation, searchable both ways.
+
+    A word's terms are looked up by word; the words giving a term by term, so that finding a
+    query's words in a text is set arithmetic at C speed and only words never seen are analysed.
+    """
 
     def __init__(self, schema):
         self.schema = schema
-        self._cache: dict[tuple[str, str], tuple] = {}
+        self._lock = threading.Lock()
+        self.state = _Words()
 
-    def terms(self, fieldname: str, chunk: str) -> tuple:
+    def terms(self, fieldname: str, chunk: str, state: _Words | None = None) -> tuple:
         """Return the indexed terms of one word with their character spans inside it."""
+        state = state or self.state
         key = (fieldname, chunk)
-        found = self._cache.get(key)
-        if found is not None:
-            return found
+        found = state.terms.get(key)
+        if found is None:
+            found = state.terms[key] = self._analyse(fieldname, chunk)
+            for _start, _end, term in found:
+                state.giving.setdefault((fieldname, term), set()).add(chunk)
+        return found
+
+    def _analyse(self, fieldname: str, chunk: str) -> tuple:
         out = []
         try:
             analyzer = self.schema[fieldname].analyzer
@@ -55,11 +76,26 @@ class WordAnalyzer:
                 out.append((start, end, tok.text))
         except (KeyError, AttributeError, ValueError):
             out = []
-        found = tuple(out)
-        if len(self._cache) >= _WORD_CACHE_MAX:
-            self._cache.clear()
-        self._cache[key] = found
-        return found
+        return tuple(out)
+
+    def learn(self, kind: str, chunks: set[str]) -> _Words:
+        """Analyse the words of ``chunks`` not seen yet for ``kind``; return the state that holds them all."""
+        state = self.state
+        new = chunks - state.known.get(kind, set())
+        if not new:
+            return state
+        with self._lock:
+            if len(self.state.terms) + len(new) * len(KIND_FIELDS[kind]) > _WORD_CACHE_MAX:
+                # a fresh state rather than a clear: a search holding the old one stays consistent
+                self.state = _Words()
+                new = set(chunks)
+            state = self.state
+            known = state.known.setdefault(kind, set())
+            for chunk in new:
+                for fieldname in KIND_FIELDS[kind]:
+                    self.terms(fieldname, chunk, state)
+                known.add(chunk)
+        return state
 
 
 class Highlighter:
@@ -79,30 +115,32 @@ class Highlighter:
         if not text or not self.active(kind):
             return []
         fields = [(f, self.highlight.get(f)) for f in KIND_FIELDS[kind] if self.highlight.get(f)]
-        memo = self._memo.setdefault(kind, {})
         scan = text if limit is None else text[:limit]
-        # one C-speed pass for the distinct words; only those not seen yet are analysed
-        hits = []
-        for chunk in set(_CHUNK.findall(scan)):
-            hit = memo.get(chunk, _UNSEEN)
-            if hit is _UNSEEN:
-                hit = memo[chunk] = self._match_chunk(fields, chunk)
-            if hit is not None:
-                hits.append(chunk)
+        distinct = set(_CHUNK.findall(scan))
+        state = self.words.learn(kind, distinct)
+        giving = state.giving
+        wanted = set()
+        for fieldname, terms in fields:
+            for term in terms:
+                wanted |= giving.get((fieldname, term), _EMPTY)
+        hits = distinct & wanted
         if not hits:
             return []
+        memo = self._memo.setdefault(kind, {})
         out = []
-        # then the matched words alone are found by a regex with the same word boundaries
+        # the matched words alone are found by a regex with the same word boundaries
         for m in _words_regex(tuple(sorted(hits))).finditer(scan):
             chunk = m.group(0)
-            hit = memo[chunk]
+            hit = memo.get(chunk)
+            if hit is None:
+                hit = memo[chunk] = self._match_chunk(fields, chunk, state)
             base = m.start()
             out.append((base + hit[0], base + hit[1], hit[2]))
         return out
 
-    def _match_chunk(self, fields, chunk: str):
+    def _match_chunk(self, fields, chunk: str, state: _Words | None = None):
         for fieldname, wanted in fields:
-            for start, end, term in self.words.terms(fieldname, chunk):
+            for start, end, term in self.words.terms(fieldname, chunk, state):
                 if term in wanted:
                     return start, end, term
         return None

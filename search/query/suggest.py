@@ -51,6 +51,8 @@ FREQ_WEIGHT = 0.5
 COMMON_TYPO_RATIO = 20
 #: Edits allowed for a candidate that sounds exactly like the typed word.
 SOUND_MAXDIST = 3
+#: Spelling answers kept per generation (every search asks for its words' spellings).
+CANDIDATES_KEPT = 4096
 
 _CHUNK = re.compile(r"\w+", re.U)
 
@@ -320,6 +322,8 @@ class Vocabulary:
         self._lock = threading.Lock()
         self._buckets: Buckets | None = None
         self._loading = False  # a background thread is reading the vocabulary
+        # every search asks for its words' spellings: the answers, per generation
+        self._candidates: dict[tuple[str, int], tuple] = {}
         self._field_buckets: dict[str, Buckets] = {}
         self._display: dict[str, str] = {}
         try:
@@ -420,6 +424,18 @@ class Vocabulary:
         """
         if len(term) < 3 or term.isdigit():
             return []
+        key = (term, k)
+        kept = self._candidates.get(key)
+        if kept is not None:
+            return list(kept)
+        found = self._candidates_of(term, k)
+        if self.ready():  # an answer from the empty buckets of a vocabulary still loading is not kept
+            if len(self._candidates) >= CANDIDATES_KEPT:
+                self._candidates.clear()  # crude bound: a search's words are asked again at once
+            self._candidates[key] = tuple(found)
+        return found
+
+    def _candidates_of(self, term: str, k: int) -> list[tuple[str, float]]:
         df = self.df(term)
         # a typo can be common ("presidant"): then only a same-sounding, far commoner spelling
         common = df >= RARE_DF
