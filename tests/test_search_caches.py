@@ -1,8 +1,9 @@
 """The caches that make a page of search results cheap: each must give exactly what it saves computing.
 
 The match cache keeps the words' matches for the next request that narrows, sorts or pages
-them; the word analysis behind snippets is searched by term; links are encoded once per string;
-results become plain data without ``dataclasses.asdict``. Each is compared with the plain way.
+them; spelling answers are kept per generation; links are encoded once per string; results
+become plain data without ``dataclasses.asdict``. Each is compared with the plain way (the
+snippet words' cache is compared in ``test_snippets.py``).
 """
 
 from __future__ import annotations
@@ -118,32 +119,6 @@ def test_a_result_as_plain_data_is_what_asdict_gives_and_a_copy(index_dir, param
     if plain["hits"]:
         plain["hits"][0]["title"] = "changé"
         assert result.hits[0]["title"] != "changé"
-
-
-@pytest.mark.parametrize("texts", [
-    ["La coopération militaire et la sécurité.", "Coopérations : l'accord, d’accord, ACCORD.",
-     "N'Diaye et M'Bodj, aujourd'hui.", "sécurité-coopération x-y 2023 œuvre Œuvres"],
-])
-def test_snippet_words_found_through_a_cache_that_overflows_are_the_word_by_word_ones(texts, monkeypatch):
-    from search.index.schema import build_schema
-    from search.query import snippets as sn
-
-    wanted = {"body": {"cooper", "accord", "ndiay", "oeuvr", "secur"}, "body_exact": {"la", "2023"}}
-
-    def plain(text):
-        hl = sn.Highlighter(sn.WordAnalyzer(build_schema()), wanted)
-        fields = [(f, wanted[f]) for f in sn.KIND_FIELDS["body"]]
-        out = []
-        for m in sn._CHUNK.finditer(text):
-            hit = hl._match_chunk(fields, m.group(0))
-            if hit:
-                out.append((m.start() + hit[0], m.start() + hit[1], hit[2]))
-        return out
-
-    monkeypatch.setattr(sn, "_WORD_CACHE_MAX", 6)  # a fresh state every few words
-    hl = sn.Highlighter(sn.WordAnalyzer(build_schema()), wanted)
-    for text in texts * 3:
-        assert hl.spans("body", text, limit=None) == plain(text)
 
 
 HOSTILE_VALUES = ["Maliweb", "L'Essor", "a&b=c", "é è ô", "100%", "+plus+", "#x", "?q=1", "<b>", "\u202e", "a  b"]

@@ -85,6 +85,22 @@ def _word_by_word(hl, kind, text):
     return out
 
 
+@pytest.mark.parametrize("texts", [
+    ["La coopération militaire et la sécurité.", "Coopérations : l'accord, d’accord, ACCORD.",
+     "N'Diaye et M'Bodj, aujourd'hui.", "sécurité-coopération x-y 2023 œuvre Œuvres"],
+])
+def test_spans_found_through_a_word_cache_that_overflows_are_the_word_by_word_ones(texts, monkeypatch):
+    from search.index.schema import build_schema
+    from search.query import snippets as sn
+
+    wanted = {"body": {"cooper", "accord", "ndiay", "oeuvr", "secur"}, "body_exact": {"la", "2023"}}
+    plain = sn.Highlighter(sn.WordAnalyzer(build_schema()), wanted)
+    monkeypatch.setattr(sn, "_WORD_CACHE_MAX", 6)  # a fresh state every few words
+    hl = sn.Highlighter(sn.WordAnalyzer(build_schema()), wanted)
+    for text in texts * 3:
+        assert hl.spans("body", text, limit=None) == _word_by_word(plain, "body", text)
+
+
 @pytest.mark.parametrize("text", [
     "l'état d'urgence-sécurité x-sécurité sécurité-x 'sécurité' d’sécurité sécurité’s ---sécurité_ sécurité2",
     "2sécurité sécurités SÉCURITÉ Sécurité. (sécurité) «sécurité» sécu-rité sécurité-sécurité",

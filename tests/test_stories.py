@@ -294,3 +294,45 @@ def test_day_gaps_between_dates_of_every_precision(date, gap):
     lo_a, hi_a = (np.array([v]) for v in link.day_span("2024-05-07"))
     lo_b, hi_b = (np.array([v]) for v in link.day_span(date))
     assert link.day_gap(lo_a, hi_a, lo_b, hi_b) == gap
+
+
+def test_the_saved_shingles_are_every_live_set_end_to_end(tmp_path):
+    arts = _corpus()
+    idx = StoryIndex()
+    idx.add_many(arts)
+    idx.remove(arts[1]["id"])
+    idx.save(tmp_path)
+    idx._flush()
+    live = [idx._shingles[r] for r in np.flatnonzero(idx._alive)]
+    saved = np.load(tmp_path / "stories-shingles.npy", mmap_mode="r")
+    assert saved.dtype == np.uint32 and np.array_equal(saved, np.concatenate(live))
+
+
+def test_an_empty_story_index_saves_and_loads(tmp_path):
+    StoryIndex().save(tmp_path)
+    assert StoryIndex.load(tmp_path).stories() == {}
+
+
+def _band_pairs(sigs, is_new):
+    """The plain definition: every pair agreeing on a whole band, one side new."""
+    out = set()
+    for band in range(link.minhash.BANDS):
+        cut = sigs[:, band * link.minhash.ROWS:(band + 1) * link.minhash.ROWS]
+        by_key = {}
+        for i, row in enumerate(map(tuple, cut)):
+            by_key.setdefault(row, []).append(i)
+        for members in by_key.values():
+            if 1 < len(members) <= link.MAX_RUN:
+                out |= {(a, b) for k, a in enumerate(members) for b in members[k + 1:] if is_new[a] or is_new[b]}
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_candidate_pairs_of_some_rows_are_the_pairs_agreeing_on_a_band(seed):
+    rng = np.random.default_rng(seed)
+    sigs = rng.integers(0, 3, size=(40, link.minhash.PERMUTATIONS)).astype(np.uint32)
+    rows = np.sort(rng.choice(40, size=25, replace=False))
+    is_new = rng.random(25) < 0.4
+    pairs = link.candidate_pairs(sigs, is_new, rows)
+    assert {tuple(p) for p in pairs.tolist()} == _band_pairs(sigs[rows], is_new)
+    assert np.array_equal(pairs, link.candidate_pairs(sigs[rows], is_new))

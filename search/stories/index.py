@@ -202,7 +202,8 @@ class StoryIndex:
         new_rows = np.arange(start, start + len(pending), dtype=np.int64)
         self._parent = np.concatenate((self._parent, new_rows))
         sigs = minhash.signatures(new_sets)
-        self._sig = np.concatenate((self._sig, sigs))
+        # a first flush (a full run: every article at once) takes the signatures as they are
+        self._sig = np.concatenate((self._sig, sigs)) if len(self._sig) else sigs
         self._link(new_rows, np.flatnonzero(self._alive))
 
     def _classes(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -240,7 +241,7 @@ class StoryIndex:
     def _measured(self, reps, order, starts, rep_new):
         """Yield candidate class pairs (local indices) with their Jaccard, containment and day gap."""
         ends = np.append(starts[1:], len(order))
-        for a, b in link.candidate_pairs(self._sig[reps], rep_new):
+        for a, b in link.candidate_pairs(self._sig, rep_new, reps):
             jac, cont = link.resemblance(self._shingles[reps[a]], self._shingles[reps[b]])
             ca, cb = order[starts[a]:ends[a]], order[starts[b]:ends[b]]
             gap = link.day_gap(self._lo[ca], self._hi[ca], self._lo[cb], self._hi[cb])

@@ -114,13 +114,20 @@ def day_gap(lo_a: np.ndarray, hi_a: np.ndarray, lo_b: np.ndarray, hi_b: np.ndarr
 MAX_RUN = 500
 
 
-def candidate_pairs(sigs: np.ndarray, is_new: np.ndarray) -> np.ndarray:
-    """Return the ``(p, 2)`` sorted local index pairs whose signatures agree on a whole band, one side new."""
-    m = len(sigs)
-    codes = []
-    # One band at a time: the temporary arrays stay the size of one column.
+def candidate_pairs(sigs: np.ndarray, is_new: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Return the ``(p, 2)`` sorted local index pairs whose signatures agree on a whole band, one side new.
+
+    ``rows``: the rows of ``sigs`` compared (local index ``i`` is ``sigs[rows[i]]``), all when None;
+    the signatures are read in place, never copied.
+    """
+    m = len(sigs) if rows is None else len(rows)
+    unique = np.zeros(0, dtype=np.int64)
+    # One band at a time: the temporary arrays stay the size of one column, and the pairs found
+    # are merged band by band (a pair agreeing on many bands is held once, not once per band).
     for band in range(minhash.BANDS):
         keys = minhash.band_key(sigs, band)
+        if rows is not None:
+            keys = keys[rows]
         owner = np.arange(m, dtype=np.int64)
         if not is_new.all():
             keep = np.isin(keys, keys[is_new])
@@ -130,6 +137,7 @@ def candidate_pairs(sigs: np.ndarray, is_new: np.ndarray) -> np.ndarray:
         cuts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
         starts = np.concatenate(([0], cuts))
         ends = np.concatenate((cuts, [len(keys)]))
+        codes = []
         for start, end in zip(starts[ends - starts > 1], ends[ends - starts > 1]):
             if end - start > MAX_RUN:
                 continue
@@ -138,7 +146,6 @@ def candidate_pairs(sigs: np.ndarray, is_new: np.ndarray) -> np.ndarray:
             a, b = members[x], members[y]
             keep = is_new[a] | is_new[b]
             codes.append(np.minimum(a, b)[keep] * m + np.maximum(a, b)[keep])
-    if not codes:
-        return np.zeros((0, 2), dtype=np.int64)
-    unique = np.unique(np.concatenate(codes))
+        if codes:
+            unique = np.union1d(unique, np.concatenate(codes))
     return np.stack((unique // m, unique % m), axis=1)

@@ -54,18 +54,25 @@ def save(index, folder) -> None:
     sets = [index._shingles[r] for r in rows]
     offsets = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum([len(s) for s in sets], out=offsets[1:])
-    data = np.concatenate(sets) if sets else np.zeros(0, dtype=np.uint32)
     ids = [index._ids[r] for r in rows]
     _replace(folder / IDS, lambda fh: fh.write(json.dumps(ids, ensure_ascii=False).encode("utf-8")))
     weak = np.array([(renumber[a], renumber[b]) for a, b in index._weak_rows()], dtype=np.int64).reshape(-1, 2)
     _replace(folder / COLUMNS, lambda fh: np.savez(fh, key=index._key[rows], lo=index._lo[rows],
                                                     hi=index._hi[rows], root=roots, offsets=offsets, weak=weak))
     _replace(folder / SIGNATURES, lambda fh: np.save(fh, index._sig[rows]))
-    _replace(folder / SHINGLES, lambda fh: np.save(fh, data.astype(np.uint32, copy=False)))
+    _replace(folder / SHINGLES, lambda fh: _write_sets(fh, sets, int(offsets[-1])))
     t = index.thresholds
     meta = {**evidence_parameters(), "count": len(rows),
             "thresholds": {"jaccard": t.jaccard, "containment": t.containment, "max_days": t.max_days}}
     _replace(folder / META, lambda fh: fh.write(json.dumps(meta, indent=1).encode("utf-8")))
+
+
+def _write_sets(fh, sets: list[np.ndarray], total: int) -> None:
+    """Write the shingle sets end to end as one ``.npy`` array, set by set (never a copy of them all)."""
+    np.lib.format.write_array_header_1_0(fh, {"descr": np.lib.format.dtype_to_descr(np.dtype("<u4")),
+                                              "fortran_order": False, "shape": (total,)})
+    for part in sets:
+        fh.write(np.ascontiguousarray(part, dtype="<u4").tobytes())
 
 
 def load(cls, folder, thresholds: Thresholds | None = None):
