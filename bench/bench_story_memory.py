@@ -25,6 +25,7 @@ import numpy as np
 sys.path.append(str(Path(__file__).resolve().parent.parent))
 
 
+# self-contained (not bench.common): it runs against another checkout's code, whose bench/ may differ
 def _status_mb(field: str) -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(field + ":"):

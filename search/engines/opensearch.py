@@ -56,6 +56,8 @@ EXPORT_BATCH = 1_000
 FOLDED_FACETS = ("outlet", "person", "author")
 #: Values remembered per index behind the alias by ``_canonical``.
 CANONICAL_CACHE = 2_000
+
+
 def _needs_index(method):
     """Say to run ``presse reindex`` when the alias names no index, as the Whoosh engine says of a missing folder."""
     @functools.wraps(method)
