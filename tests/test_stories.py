@@ -336,3 +336,12 @@ def test_candidate_pairs_of_some_rows_are_the_pairs_agreeing_on_a_band(seed):
     pairs = link.candidate_pairs(sigs, is_new, rows)
     assert {tuple(p) for p in pairs.tolist()} == _band_pairs(sigs[rows], is_new)
     assert np.array_equal(pairs, link.candidate_pairs(sigs[rows], is_new))
+
+
+def test_candidate_pairs_merged_every_band_are_the_pairs_merged_at_the_end(monkeypatch):
+    rng = np.random.default_rng(7)
+    sigs = rng.integers(0, 3, size=(30, link.minhash.PERMUTATIONS)).astype(np.uint32)
+    is_new = rng.random(30) < 0.5
+    once = link.candidate_pairs(sigs, is_new)
+    monkeypatch.setattr(link, "MERGE_PAIRS", 1)  # a merge after every band
+    assert np.array_equal(link.candidate_pairs(sigs, is_new), once)

@@ -112,6 +112,8 @@ def day_gap(lo_a: np.ndarray, hi_a: np.ndarray, lo_b: np.ndarray, hi_b: np.ndarr
 
 #: A band value shared by more distinct bodies than this is boilerplate, not a copy: it gives no pairs.
 MAX_RUN = 500
+#: Pairs found before they are first merged into the distinct ones (then: once they outnumber them).
+MERGE_PAIRS = 1 << 22
 
 
 def candidate_pairs(sigs: np.ndarray, is_new: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
@@ -122,8 +124,11 @@ def candidate_pairs(sigs: np.ndarray, is_new: np.ndarray, rows: np.ndarray | Non
     """
     m = len(sigs) if rows is None else len(rows)
     unique = np.zeros(0, dtype=np.int64)
-    # One band at a time: the temporary arrays stay the size of one column, and the pairs found
-    # are merged band by band (a pair agreeing on many bands is held once, not once per band).
+    found: list[np.ndarray] = []  # pairs of the bands not merged into ``unique`` yet
+    held = 0
+    # One band at a time: the temporary arrays stay the size of one column. The pairs found are
+    # merged into the distinct ones every few bands, once they outnumber them: a pair agreeing
+    # on many bands is not held once per band, and the merges stay few (amortised).
     for band in range(minhash.BANDS):
         keys = minhash.band_key(sigs, band)
         if rows is not None:
@@ -147,5 +152,10 @@ def candidate_pairs(sigs: np.ndarray, is_new: np.ndarray, rows: np.ndarray | Non
             keep = is_new[a] | is_new[b]
             codes.append(np.minimum(a, b)[keep] * m + np.maximum(a, b)[keep])
         if codes:
-            unique = np.union1d(unique, np.concatenate(codes))
+            found.append(np.concatenate(codes))
+            held += len(found[-1])
+        if held > max(len(unique), MERGE_PAIRS):
+            unique, found, held = np.unique(np.concatenate([unique, *found])), [], 0
+    if found:
+        unique = np.unique(np.concatenate([unique, *found]))
     return np.stack((unique // m, unique % m), axis=1)
