@@ -13,6 +13,7 @@ import re
 from html import escape
 
 from search.index.analysis import analyze_terms
+from search.query import snippets
 from search.query.snippets import FRAGMENT_CHARS, MAX_FRAGMENTS
 
 #: Highlight sentinels: control characters never survive indexing (``documents._text``), so the
@@ -97,6 +98,5 @@ def snippet_html(fragment: str, text: str) -> str:
 
 
 def paragraphs_html(text: str) -> str:
-    """Return a highlighted text as ``<p>`` paragraphs (``<br>`` for its line breaks)."""
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text or "") if p.strip()]
-    return "".join("<p>" + marked_html(p).replace("\n", "<br>") + "</p>" for p in paragraphs)
+    """Return a highlighted text as ``<p>`` paragraphs (``<br>`` for its line breaks), as Whoosh's pages show it."""
+    return snippets.paragraphs_html(text, marked_html)

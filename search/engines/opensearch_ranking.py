@@ -118,7 +118,7 @@ def saliences(title: str, body: str) -> dict[str, float]:
     counts = {t: len(ps) for t, ps in analysis.french_analyzer().index_positions(body, memo).items()}
     # Whoosh stores a field's length in one byte: the density is over that length
     length = max(1, byte_to_length(length_to_byte(sum(counts.values())))) if counts else 1
-    out = {t: min(rel.DENSITY_CAP, n * rel.DENSITY_WORDS / length) for t, n in counts.items()}
+    out = {t: float(rel.density(n, length)) for t, n in counts.items()}
     for term, weight in analysis.lead_analyzer().index_weights(body, memo).items():
         out[term] = max(out.get(term, 0.0), weight * rel.LEAD_SALIENCE)
     for term in analyze_terms(title or "", "french", mode="index"):

@@ -205,7 +205,7 @@ class Booster:
         sal = np.zeros(len(cands))
         has, freq = _lookup(*self.p.frequencies("body", term), cands)
         if has.any():
-            sal = np.minimum(DENSITY_CAP, freq * DENSITY_WORDS / np.maximum(body_len, 1.0))
+            sal = density(freq, body_len)
             sal = np.maximum(sal, self._lead(term, cands, has & lead))
         tids, _tf = self.p.frequencies("title", term)
         if len(tids):
@@ -289,6 +289,12 @@ class Booster:
         pair_score[ids_b] += s_b
         extra[found] += PAIR_WEIGHT * pair_score[found]
         found_out[found] = True
+
+
+def density(freq, length):
+    """Return the salience a word gets from its frequency in a body of ``length`` words (capped)."""
+    # also computed at indexing for OpenSearch (``opensearch_ranking.saliences``): one formula
+    return np.minimum(DENSITY_CAP, freq * DENSITY_WORDS / np.maximum(length, 1.0))
 
 
 def _lookup(ids: np.ndarray, values: np.ndarray, cands: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -191,12 +191,13 @@ class Highlighter:
 
     def html_paragraphs(self, kind: str, text: str) -> str:
         """Return a full text as ``<p>`` paragraphs, escaped, with matches marked."""
-        paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text or "") if p.strip()]
-        out = []
-        for para in paragraphs:
-            marked = self.mark(para, self.spans(kind, para, limit=None))
-            out.append("<p>" + marked.replace("\n", "<br>") + "</p>")
-        return "".join(out)
+        return paragraphs_html(text, lambda para: self.mark(para, self.spans(kind, para, limit=None)))
+
+
+def paragraphs_html(text: str, marked) -> str:
+    """Return a text as ``<p>`` paragraphs (``<br>`` for its line breaks), each turned into HTML by ``marked``."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text or "") if p.strip()]
+    return "".join("<p>" + marked(para).replace("\n", "<br>") + "</p>" for para in paragraphs)
 
 
 @lru_cache(maxsize=2048)
