@@ -202,6 +202,7 @@ def test_kill_9_of_a_full_reindex_leaves_the_previous_index_serving(tmp_path, bu
     assert "Traceback" not in done.stderr
     assert generations(ix) == {store.live_path(ix).name}
     assert not list(ix.glob(f".{store.CURRENT}.*"))
+    assert not list(ix.glob(f"{store.STAGED_PREFIX}*"))  # the dead run's staged stories too
     assert snapshot(ix)["securite"][0] == 40
     deadline = time.monotonic() + 5
     while answer(svc, "securite")[0] != 40 and time.monotonic() < deadline:

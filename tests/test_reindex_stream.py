@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import tracemalloc
@@ -121,3 +122,65 @@ def test_a_requeued_article_is_read_back_with_the_fields_set_after_spooling(tmp_
     assert [a["title"] for a in pending.values() if "title" in a] == ["Un", "Deux, corrigé"]
     assert pending["a"] == {"id": "a~1", "title": "Un", "body": "\ud800 seul", "persons": ["Assimi Goïta"]}
     spool.close()
+
+
+def _live_story_indexes() -> int:
+    from search.stories import StoryIndex
+
+    gc.collect()
+    return sum(1 for obj in gc.get_objects() if isinstance(obj, StoryIndex))
+
+
+@pytest.mark.parametrize("fault", [None, "commit:ENOSPC", "swap:ENOSPC"])
+def test_a_full_run_writes_with_the_story_evidence_on_disk_not_in_memory(tmp_path, monkeypatch, fault):
+    from search.index import folder as store
+    from search.index import storyfile
+    from search.stories import group
+
+    _bulk(tmp_path / "src" / "a.jsonl", 12)
+    copies = [{"id": f"copie{i}", "title": "Reprise", "body": BODY + f" Numéro {i}.", "date": "2021-03-05"}
+              for i in range(3)]
+    with open(tmp_path / "src" / "b.jsonl", "w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(c, ensure_ascii=False) + "\n" for c in copies)
+    seen = []
+    real = indexer._write_full
+
+    def write_full(*args, stories=None, **kwargs):
+        seen.append((stories, sorted(p.name for p in stories.iterdir()), _live_story_indexes()))
+        return real(*args, stories=stories, **kwargs)
+
+    monkeypatch.setattr(indexer, "_write_full", write_full)
+    if fault:
+        monkeypatch.setenv("PRESSE_FAULT_RAISE", fault)
+    try:
+        indexer.reindex(tmp_path / "src", tmp_path / "ix", persons=False, full=True)
+    except indexer.IndexWriteError:
+        assert fault
+    (staged, names, alive), = seen
+    assert names == [storyfile.STORIES_DIR, storyfile.STORIES_FILE]
+    assert alive == 0  # the grouping was dropped before the write began
+    assert not staged.exists()  # installed, or removed with the failed generation
+    assert not list((tmp_path / "ix").glob(f"{store.STAGED_PREFIX}*"))
+    if fault:
+        assert store.live_path(tmp_path / "ix") is None
+        return
+    live = store.live_path(tmp_path / "ix")
+    articles = [json.loads(line) for name in ("a.jsonl", "b.jsonl")
+                for line in (tmp_path / "src" / name).read_text(encoding="utf-8").splitlines()]
+    expected = {}
+    for aid, story in group(articles).items():
+        expected.setdefault(story, []).append(aid)
+    assert {k: sorted(v) for k, v in storyfile.read_groups(live).items()} == \
+        {k: sorted(v) for k, v in expected.items() if len(v) > 1}
+    assert storyfile.load_or_new(live).assignments() == group(articles)
+
+
+def test_a_staged_grouping_left_by_a_crashed_run_goes_with_the_next_run(tmp_path):
+    from search.index import folder as store
+
+    _bulk(tmp_path / "src" / "a.jsonl", 3)
+    indexer.reindex(tmp_path / "src", tmp_path / "ix", persons=False)
+    left = tmp_path / "ix" / f"{store.STAGED_PREFIX}stories-dead"
+    (left / "stories").mkdir(parents=True)
+    indexer.reindex(tmp_path / "src", tmp_path / "ix", persons=False)
+    assert not left.exists()

@@ -25,6 +25,8 @@ from pathlib import Path
 CURRENT = "CURRENT"
 LOCK = ".lock"
 GEN_PREFIX = "gen-"
+#: Hidden folders a run writes before the generation they go into (left behind only by a crash).
+STAGED_PREFIX = ".staged-"
 
 
 class IndexBusy(RuntimeError):
@@ -138,6 +140,8 @@ def prune(index_dir: os.PathLike | str, keep: set[str] | None = None) -> list[st
         removed.append(entry.name)
     for tmp in index_dir.glob(f".{CURRENT}.*.tmp"):
         tmp.unlink(missing_ok=True)
+    for staged in index_dir.glob(f"{STAGED_PREFIX}*"):  # pruning runs under the writer lock: none is in use
+        shutil.rmtree(staged, ignore_errors=True)
     return removed
 
 

@@ -33,6 +33,7 @@ from search.index.sources import SourceError, SourceFile, _hash_or_reason, _one_
 from search.index.spool import ArticleSpool, Pending
 from search.index.state import PERSONS_FILE, STATE_FILE, _full_reason, _state, _write_json, load_state
 from search.index.writer import MAX_DELETED, MAX_SEGMENTS, _write_full, _write_incremental
+from search.streams import release_memory
 
 __all__ = ["reindex", "ReindexReport", "IndexWriteError", "SourceError", "make_progress",
            "walk_sources", "STATE_FILE", "PERSONS_FILE",
@@ -464,6 +465,25 @@ def _group_stories(run: _Run) -> None:
     run.report.timings["stories"] = time.monotonic() - t_phase
 
 
+def _stage_stories(run: _Run) -> Path | None:
+    """Write the grouping of a full run beside the index and drop it from memory; return its folder.
+
+    Its evidence (shingle sets and signatures, about 2 KB an article) would otherwise be held
+    through the whole write, the step that needs the most memory.
+    """
+    if run.stories is None:
+        return None
+    run.progress("stories", 0, 0, detail="enregistrement")
+    try:
+        staged = storyfile.stage(run.index_dir, run.stories)
+    except OSError as exc:  # as a failed stories step: the write goes on without copies grouped
+        run.report.warnings.append(f"stories not saved: {_reason(exc)}; copies not grouped in this run")
+        staged = None
+    run.stories = None
+    release_memory()
+    return staged
+
+
 def _write(run: _Run) -> None:
     """Write the changes: a new generation for a full run, else one commit (or only the state)."""
     report, live = run.report, run.live
@@ -472,8 +492,12 @@ def _write(run: _Run) -> None:
     if run.ix is not None and (report.mode == "full" or not changes):
         run.ix.close()
     if report.mode == "full":
-        _write_full(run.index_dir, _run_state(run), run.to_write, run.resolution, run.procs, report,
-                    run.progress, stories=run.stories)
+        staged = _stage_stories(run)
+        try:
+            _write_full(run.index_dir, _run_state(run), run.to_write, run.resolution, run.procs, report,
+                        run.progress, stories=staged)
+        finally:
+            storyfile.discard(staged)  # gone already when installed
     elif changes:
         _write_incremental(run.ix, live, _run_state(run), run.to_write, run.deleted, run.persons_changed,
                            run.resolution, report, run.progress, stories=run.stories)

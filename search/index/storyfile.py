@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from search.index import folder as store
 from search.stories import StaleStories, StoryIndex
 
 STORIES_DIR = "stories"
@@ -63,23 +64,47 @@ def update(index: StoryIndex | None, to_write, deleted, unchanged, progress=None
 
 def save(generation: Path, index: StoryIndex) -> None:
     """Write the grouping state and the groups file into ``generation`` (each replaced whole)."""
-    target = generation / STORIES_DIR
-    tmp = Path(tempfile.mkdtemp(prefix=".stories-", dir=generation))
+    install(generation, stage(generation, index))
+
+
+def stage(folder: Path, index: StoryIndex) -> Path:
+    """Write the grouping state and the groups file into a new hidden folder of ``folder``; return it.
+
+    A full reindex stages its grouping before the write, so that the evidence of every article
+    (about 2 KB each) is not held in memory beside the writer; ``install`` moves it into the
+    generation once written.
+    """
+    staged = Path(tempfile.mkdtemp(prefix=f"{store.STAGED_PREFIX}stories-", dir=folder))
     try:
-        index.save(tmp)
-        old = generation / ".stories-old"
+        index.save(staged / STORIES_DIR)
+        groups = index.stories()
+        (staged / STORIES_FILE).write_text(json.dumps({"stories": groups}, ensure_ascii=False), encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
+    return staged
+
+
+def install(generation: Path, staged: Path) -> None:
+    """Move a staged grouping into ``generation``, replacing its own; the staged folder goes."""
+    target = generation / STORIES_DIR
+    old = generation / ".stories-old"
+    try:
         if target.exists():
             shutil.rmtree(old, ignore_errors=True)
             target.rename(old)
-        tmp.rename(target)
+        (staged / STORIES_DIR).rename(target)
         shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    groups = index.stories()
-    part = generation / (STORIES_FILE + ".part")
-    part.write_text(json.dumps({"stories": groups}, ensure_ascii=False), encoding="utf-8")
-    os.replace(part, generation / STORIES_FILE)
+        # the groups file last: a searcher reads it per generation, the state only a reindex does
+        os.replace(staged / STORIES_FILE, generation / STORIES_FILE)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+
+
+def discard(staged: Path | None) -> None:
+    """Remove a staged grouping that was not installed (nothing when there is none)."""
+    if staged is not None:
+        shutil.rmtree(staged, ignore_errors=True)
 
 
 def read_groups(generation: Path | None) -> dict[str, list[str]]:

@@ -175,8 +175,8 @@ def _write_full(index_dir, state, to_write, resolution, procs, report, progress,
     suggest.save_vocabulary(gen)
     progress("commit", 0, 0, detail="reprises, état, tableaux, publication")
     try:
-        if stories is not None:
-            storyfile.save(gen, stories)
+        if stories is not None:  # the grouping's folder, staged before the write
+            storyfile.install(gen, stories)
         _write_json(gen / STATE_FILE, state)
         _write_json(gen / PERSONS_FILE, resolution.to_json() if resolution else {})
         arrays.save(gen)  # after stories.json, which the arrays' stamp covers
