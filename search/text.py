@@ -14,7 +14,8 @@ from unidecode import unidecode
 
 _SPACES = re.compile(r"\s+")
 _QUOTES = "’‘ʼ`´"
-_APOSTROPHES = "'" + _QUOTES
+#: Every sign typed as an apostrophe (l’, l', lʼ…): one list for analysis, names and OpenSearch.
+APOSTROPHES = "'" + _QUOTES
 _ASCII_RUNS = re.compile(r"[\x00-\x7f]+")
 # Up to this length a text folds in one str.translate pass; longer ones fold each distinct
 # character with one str.replace (C-level, a few dozen for French prose) ...
@@ -128,5 +129,5 @@ def display_case(word: str) -> str:
     for ch in word:
         out.append(ch.upper() if upper_next else ch.lower())
         # A hyphen, an apostrophe or an initial's dot starts a new name part: « Jean-Marie », « N'Diaye ».
-        upper_next = ch in "-." + _APOSTROPHES
+        upper_next = ch in "-." + APOSTROPHES
     return "".join(out)

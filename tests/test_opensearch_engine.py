@@ -151,7 +151,10 @@ def test_the_seeds_persons_are_the_ner_persons_of_the_whoosh_index(seed_engines)
 ANALYSED = ["L’Avenir des forces armées au Mali", "Sécurité renforcée à Bamako", "même meme maïs mais",
             "aujourd'hui qu'aujourd'hui", "France franc Mali mal", "les armées sécurités lumière",
             "Mali-Russie 3,5 2023-08-02", "jusqu’à lorsqu'il", "N'Diaye et n'est pas",
-            "n'diaye ndiaye N'Guessan n'guessan M'Bodj N’Djamena", "Mʼbodj mʼest l‘accord", "L'Essor de l’Aube"]
+            "n'diaye ndiaye N'Guessan n'guessan M'Bodj N’Djamena", "Mʼbodj mʼest l‘accord", "L'Essor de l’Aube",
+            # words cut by presse's rule, not Lucene's standard tokenizer
+            "la grève.Des élèves Ségou.Le U.S.A mot_clé de_la", "www.maliweb.net/actu_2024 redaction@journal.ml",
+            "1,5 10.000 3.2.1 2023-08-02 1er", "a" * 61 + " l'" + "x" * 59 + " l'" + "x" * 57 + " court"]
 
 
 @pytest.mark.parametrize("text", ANALYSED)

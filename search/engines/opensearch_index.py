@@ -16,8 +16,9 @@ same word lists (elisions, stop words, protected words) read from that module:
 
 Differences with the Whoosh analyzer: a protected name is recognised after ``n'``/``m'`` only when
 typed without accents; only one elision is stripped per word (``qu'aujourd'hui`` → ``aujourdhui``
-in both, but ``l'd'x`` differs); tokens follow Lucene's standard tokenizer (Unicode word breaks)
-instead of ``search.index.analysis``'s regular expression. Index and query analyzers differ
+in both, but ``l'd'x`` differs). Words are cut by ``search.index.analysis``'s own rule, in Java's
+syntax (a pattern tokenizer), so that ``grève.Des`` or ``mot_clé`` are two words in both engines,
+as Lucene's standard tokenizer would not have them. Index and query analyzers differ
 only by the name parts (``presse_french`` / ``presse_french_query``, ``presse_exact`` /
 ``presse_exact_query``), as Whoosh's index and query modes do.
 """
@@ -34,6 +35,7 @@ from search.index import analysis
 from search.index import documents
 from search.engines import EngineError
 from search.engines import opensearch_ranking as ranking
+from search.text import APOSTROPHES as _APOSTROPHES
 
 # --------------------------------------------------------------------------- HTTP
 
@@ -168,7 +170,6 @@ def _reason(raw: bytes) -> str:
 
 # --------------------------------------------------------------------------- analysis
 
-_APOSTROPHES = "'’ʼ‘`´"
 #: Deepest hit a search may page to (``index.max_result_window``).
 MAX_WINDOW = 100_000
 
@@ -180,7 +181,7 @@ def _stop_words() -> list[str]:
 
 
 #: Marks the apostrophe of a name (``N'Diaye``) so that elision leaves it; a letter (U+A78C
-#: saltillo) that the standard tokenizer keeps inside the word and that presse's texts never hold.
+#: saltillo) that the tokenizer keeps inside the word and that presse's texts never hold.
 NAME_MARK = "\ua78c"
 
 
@@ -211,19 +212,21 @@ def analysis_settings() -> dict:
     # apostrophe or a letter (the name mark) is never cut here.
     words = "|".join(re.escape(w) for w in sorted(_stop_words(), key=len, reverse=True))
     names["presse_stop_words"] = {"type": "pattern_replace", "replacement": "",
-                                  "pattern": f"(?iu)(?<![\\p{{L}}\\p{{N}}_{_APOSTROPHES}])(?:{words})"
-                                             f"(?![\\p{{L}}\\p{{N}}_{_APOSTROPHES}])"}
+                                  "pattern": f"(?iu)(?<![\\p{{L}}\\p{{N}}{_APOSTROPHES}])(?:{words})"
+                                             f"(?![\\p{{L}}\\p{{N}}{_APOSTROPHES}])"}
     stemmed = chars + ["presse_stop_words"]
-    head = ["presse_elision", "lowercase", "presse_name_keyword"]
+    # the length rule on the word as cut (Whoosh skips a longer one before anything else)
+    head = ["presse_length", "presse_elision", "lowercase", "presse_name_keyword"]
     tail = ["presse_drop_apostrophes"]
-    stem = ["presse_stop", "asciifolding", "presse_length", "presse_protected", "presse_restore_iere",
+    stem = ["presse_stop", "asciifolding", "presse_protected", "presse_restore_iere",
             "presse_restore_ite", "presse_restore_ee", "presse_stem", "asciifolding"]
-    exact = ["asciifolding", "presse_length"]
+    exact = ["asciifolding"]
 
     def analyzer(filters, char_filter=chars):
-        return {"type": "custom", "char_filter": char_filter, "tokenizer": "standard", "filter": filters}
+        return {"type": "custom", "char_filter": char_filter, "tokenizer": "presse_words", "filter": filters}
 
     return {
+        "tokenizer": {"presse_words": {"type": "pattern", "pattern": analysis.TOKEN_PATTERN_JAVA, "group": 0}},
         "char_filter": names,
         "filter": {
             "presse_elision": {"type": "elision", "articles_case": True,
@@ -245,7 +248,7 @@ def analysis_settings() -> dict:
             "presse_restore_ee": {"type": "pattern_replace", "pattern": "^(.{2,})ee(s?)$",
                                   "replacement": "$1ée$2"},
             "presse_stem": {"type": "stemmer", "language": "french"},
-            "presse_length": {"type": "length", "max": 60},
+            "presse_length": {"type": "length", "max": analysis.MAX_TOKEN},
             # two exact words side by side as one term, as Whoosh's ``*_pairs`` fields hold them
             "presse_shingle": {"type": "shingle", "min_shingle_size": 2, "max_shingle_size": 2,
                              "output_unigrams": False, "token_separator": ranking.PAIR_SEP},

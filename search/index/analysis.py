@@ -39,6 +39,7 @@ from pathlib import Path
 from whoosh.analysis import Token, Tokenizer
 from whoosh.lang import stemmer_for_language
 
+from search.text import APOSTROPHES as _APOSTROPHES
 from search.text import fold
 
 __all__ = [
@@ -72,12 +73,15 @@ sur t ta te tes toi ton tu un une vos votre vous y
 
 _FOLDED_STOPS = frozenset(fold(w) for w in STOP_WORDS)
 
-_APOSTROPHES = "'’ʼ‘`´"
 _APOS_RE = re.compile(f"[{_APOSTROPHES}]")
 # A number with decimal or thousands separators ("3,5", "1.000"), else a run of letters and
-# digits possibly joined by apostrophes ("l'avenir", "aujourd'hui").  Hyphens split words.
+# digits possibly joined by apostrophes ("l'avenir", "aujourd'hui").  Hyphens, dots between
+# letters ("grève.Des") and underscores split words.
 _TOKEN_RE = re.compile(rf"\d+(?:[.,]\d+)+|[^\W_]+(?:[{_APOSTROPHES}][^\W_]+)*")
-_MAX_TOKEN = 60  # longer runs are URLs, hashes or base64, not words
+#: The same rule in Java's syntax, for OpenSearch's pattern tokenizer (Python's ``\d`` is Unicode's
+#: decimal digits, ``[^\W_]`` its letters and numbers).
+TOKEN_PATTERN_JAVA = rf"\p{{Nd}}+(?:[.,]\p{{Nd}}+)+|[\p{{L}}\p{{N}}]+(?:[{_APOSTROPHES}][\p{{L}}\p{{N}}]+)*"
+MAX_TOKEN = 60  # longer runs are URLs, hashes or base64, not words
 _CACHE_LIMIT = 400_000
 
 # accent-restoration: folded suffix → accented suffix Snowball expects
@@ -213,7 +217,7 @@ class FrenchTokenizer(Tokenizer):
         tokens = _TOKEN_RE.finditer(value) if tokenize else [re.match(r"(?s).*", value)]
         for m in tokens:
             raw = m.group()
-            if len(raw) > _MAX_TOKEN:
+            if len(raw) > MAX_TOKEN:
                 continue
             entry = cache.get(raw)
             if entry is None:
@@ -260,7 +264,7 @@ def _groups(value, stem: bool, stops: bool, memo=None) -> list[tuple[str, ...]]:
         text = value
         if not text.isascii() and not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
-        raws = [r for r in (m.group() for m in _TOKEN_RE.finditer(text)) if len(r) <= _MAX_TOKEN]
+        raws = [r for r in (m.group() for m in _TOKEN_RE.finditer(text)) if len(r) <= MAX_TOKEN]
         if memo is not None:
             memo[id(value)] = (value, raws)
     ckey = (stem, stops, True, True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from search.text import display_case, fold, is_all_caps, nfc
+from search.text import APOSTROPHES as _APOSTROPHES, display_case, fold, is_all_caps, nfc
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -44,7 +44,6 @@ _PRONOUNS = frozenset(
     "i me you he she we they it".split()
 )
 _ALIAS_WORDS = frozenset({"alias", "dit", "dite", "aka", "surnomme", "surnommee"})
-_APOSTROPHES = "'’‘ʼ`´"
 _EDGE_PUNCT = "\"'«»“”‘’„()[]{}<>,;:!?-–—…*•·|/\\ \t\u00a0"
 _BAD_CHARS = re.compile(r"[0-9@#=_/\\|<>{}\[\]+%$€£&~^]|https?:|www\.", re.I)
 _ELISION = re.compile(r"^(?:[ldjmnst]|qu|jusqu|lorsqu|puisqu)['’]", re.U)
