@@ -90,3 +90,56 @@ def test_phrase_checking_stops_at_the_deadline_with_partial_results(svc):
     deadline = Deadline(1e-9)
     fast = fm.evaluate(gen.postings, gen.facets.live, built.query, deadline)
     assert fast is not None and not fast.mask.any() and deadline.hit
+
+
+WORDS = "mali niger sahel paix accord bamako mil coton".split()
+
+
+@pytest.fixture(scope="module")
+def random_bodies(tmp_path_factory):
+    """Sixty bodies of words drawn from a small vocabulary (so that words repeat), in three segments."""
+    rng = np.random.default_rng(7)
+    bodies = {f"b{i:02d}": " ".join(rng.choice(WORDS, size=int(rng.integers(1, 40)))) for i in range(60)}
+    index_dir = tmp_path_factory.mktemp("positions")
+    build_index(index_dir, [article(aid, "Texte", body) for aid, body in bodies.items()], segments=3)
+    return SearchService(index_dir), bodies
+
+
+def _expected_chain(bodies: dict, chain: list[tuple[str, int]]) -> set[str]:
+    out = set()
+    for aid, body in bodies.items():
+        words = body.split()
+        if any(all(s + off < len(words) and words[s + off] == w for w, off in chain) for s in range(len(words))):
+            out.add(aid)
+    return out
+
+
+CHAINS = [[("mali", 0)], [("mali", 0), ("niger", 1)], [("paix", 0), ("paix", 1)], [("accord", 0), ("mil", 2)],
+          [("mil", 0), ("coton", 1), ("mil", 2)], [("sahel", 0), ("bamako", 3), ("paix", 4)],
+          [("coton", 0), ("coton", 1), ("coton", 2)], [("absent", 0), ("mali", 1)]]
+
+
+@pytest.mark.parametrize("chain", CHAINS, ids=lambda c: "+".join(f"{w}@{o}" for w, o in c))
+def test_position_checks_find_exactly_the_documents_with_the_words_at_their_offsets(random_bodies, chain):
+    svc, bodies = random_bodies
+    searcher, gen = svc._current()
+    docnum = {searcher.stored_fields(d)["id"]: d for d in range(searcher.doc_count_all())}
+    candidates = np.array(sorted(docnum.values()), dtype=np.int64)
+    found = gen.postings.verify([("body_exact", w, off) for w, off in chain], candidates)
+    by_doc = {d: aid for aid, d in docnum.items()}
+    assert {by_doc[d] for d in found.tolist()} == _expected_chain(bodies, chain)
+    # a subset of candidates restricts the answer to it
+    half = candidates[::2]
+    found_half = gen.postings.verify([("body_exact", w, off) for w, off in chain], half)
+    assert {by_doc[d] for d in found_half.tolist()} == _expected_chain(bodies, chain) & {by_doc[d] for d in half.tolist()}
+
+
+@pytest.mark.parametrize("word", ["mali", "coton", "absent"])
+def test_first_positions_are_each_documents_first_occurrence(random_bodies, word):
+    svc, bodies = random_bodies
+    searcher, gen = svc._current()
+    docnum = {searcher.stored_fields(d)["id"]: d for d in range(searcher.doc_count_all())}
+    order = sorted(docnum, reverse=True)  # candidates in any order
+    first = gen.postings.first_positions("body_exact", word, np.array([docnum[a] for a in order], dtype=np.int64))
+    expected = [bodies[a].split().index(word) if word in bodies[a].split() else -1 for a in order]
+    assert first.tolist() == expected

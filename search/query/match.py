@@ -14,9 +14,12 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+import itertools
+from pickle import loads
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.formats import Positions
 from whoosh.query import SpanNear2
 from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
@@ -173,44 +176,35 @@ class Postings:
     def verify(self, chain: list[tuple[str, str, int]], candidates: np.ndarray, deadline=None) -> np.ndarray:
         """Return the candidates where every chain term sits at its offset from the first one.
 
-        Past the deadline (if any) the candidates not yet checked are left out: partial results,
-        which the deadline records.
+        Each term's positions become sorted ``doc << 32 | position`` keys, so the check is one
+        array membership per term; each term is read only in the documents still possible.
+        Past the deadline (if any) nothing is returned: partial results, which the deadline records.
         """
         if not len(candidates):
             return candidates
-        positions: list[dict[int, list[int]]] = []
-        decoded: dict[tuple[str, str], dict[int, list[int]]] = {}  # "de la … de la": read once
+        candidates = np.unique(candidates)
+        base = chain[0][2]
+        starts = None  # keys of the first term's positions that every term read so far continues
+        decoded: dict[tuple[str, str], np.ndarray] = {}  # "de la … de la": read once
         with self._read_lock:
-            for fieldname, text, _off in chain:
-                if (fieldname, text) in decoded:
-                    positions.append(decoded[(fieldname, text)])
-                    continue
+            for fieldname, text, off in chain:
                 if deadline is not None and deadline.expired():
                     return np.zeros(0, dtype=np.int64)
-                found = decoded[(fieldname, text)] = self._positions(fieldname, text, candidates)
-                positions.append(found)
-        offsets = [off for _f, _t, off in chain]
-        out = []
-        for n, doc in enumerate(candidates.tolist()):
-            if deadline is not None and n % 256 == 255 and deadline.expired():
-                break
-            first = positions[0].get(doc)
-            if not first:
-                continue
-            rest = []
-            for k in range(1, len(chain)):
-                p = positions[k].get(doc)
-                if not p:
-                    break
-                rest.append((offsets[k], set(p)))
-            else:
-                if any(all(start + off in ps for off, ps in rest) for start in first):
-                    out.append(doc)
-        return np.asarray(out, dtype=np.int64)
+                keys = decoded.get((fieldname, text))
+                if keys is None:
+                    keys = decoded[(fieldname, text)] = self._positions(fieldname, text, candidates)
+                if starts is None:  # the first term: offset 0
+                    starts = keys
+                else:
+                    starts = starts[_member(starts + (off - base), keys)]
+                if not len(starts):
+                    return np.zeros(0, dtype=np.int64)
+                candidates = np.unique(starts >> _DOC_SHIFT)
+        return candidates
 
-    def _positions(self, fieldname: str, text: str, candidates: np.ndarray) -> dict[int, list[int]]:
-        """Return ``{docnum: positions}`` of a term in the candidates, segment by segment (lock held)."""
-        found: dict[int, list[int]] = {}
+    def _positions(self, fieldname: str, text: str, candidates: np.ndarray) -> np.ndarray:
+        """Return the sorted keys ``doc << 32 | position`` of a term in the candidates (lock held)."""
+        parts: list[np.ndarray] = []
         for leaf, offset in self.reader.leaf_readers():
             lo, hi = offset, offset + leaf.doc_count_all()
             local = candidates[(candidates >= lo) & (candidates < hi)]
@@ -221,8 +215,8 @@ class Postings:
             except Exception:  # the term is not in this segment
                 continue
             m = getattr(m, "child", m) if type(m).__name__ == "FilterMatcher" else m
-            _positions_of(m, local, offset, found)
-        return found
+            _position_keys(m, local, offset, parts)
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
     def first_positions(self, fieldname: str, text: str, candidates: np.ndarray) -> np.ndarray:
         """Return the first position of a term in each candidate document (-1 where it is absent)."""
@@ -230,11 +224,12 @@ class Postings:
         if not len(candidates):
             return out
         with self._read_lock:
-            found = self._positions(fieldname, text, candidates)
-        for i, doc in enumerate(candidates.tolist()):
-            ps = found.get(doc)
-            if ps:
-                out[i] = min(ps)
+            keys = self._positions(fieldname, text, np.unique(candidates))
+        docs, first = np.unique(keys >> _DOC_SHIFT, return_index=True)  # keys sorted: first is smallest
+        at = np.searchsorted(docs, candidates)
+        found = (at < len(docs)) & (docs[np.minimum(at, max(len(docs) - 1, 0))] == candidates) if len(docs) else \
+            np.zeros(len(candidates), dtype=bool)
+        out[found] = keys[first[at[found]]] & _POSITION_MASK
         return out
 
     def _score(self, fieldname: str, text: str, weights: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -280,28 +275,62 @@ def _chain(q) -> list[tuple[str, str, int]] | None:
     return None
 
 
-def _positions_of(m, wanted: np.ndarray, offset: int, into: dict) -> None:
-    """Add ``docnum → positions`` to ``into`` for the postings of ``m`` whose docnum is in ``wanted``."""
+#: A position key is ``doc << _DOC_SHIFT | position``: sorted by document, then position.
+_DOC_SHIFT = 32
+_POSITION_MASK = (1 << _DOC_SHIFT) - 1
+
+
+def _member(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """Return which ``values`` are in ``sorted_keys`` (a binary search each)."""
+    if not len(sorted_keys):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_keys, values), len(sorted_keys) - 1)
+    return sorted_keys[at] == values
+
+
+def _position_keys(m, wanted: np.ndarray, offset: int, parts: list) -> None:
+    """Append to ``parts`` the position keys of the postings of ``m`` whose docnum is in ``wanted``."""
     if type(m).__name__ == "W3LeafMatcher":
-        fmt = m.format
+        plain = type(m.format) is Positions
         while m.is_active():
             m._read_data()
             ids = np.asarray(m._data[0], dtype=np.int64)
             if not m._byteids:
                 ids = np.cumsum(ids)
-            hit = np.flatnonzero(np.isin(ids + offset, wanted, assume_unique=True))
+            hit = np.flatnonzero(_member(ids + offset, wanted))  # wanted is sorted: no sort per block
             if len(hit):
                 m._read_values()
-                values = m._values
-                for i in hit.tolist():
-                    into[int(ids[i]) + offset] = fmt.decode_positions(values[i])
+                values = [m._values[i] for i in hit.tolist()]
+                lists = [_pickled_deltas(v) for v in values] if plain else \
+                    [np.diff(m.format.decode_positions(v), prepend=0).tolist() for v in values]
+                parts.append(_keys(ids[hit] + offset, lists))
             m._next_block()
         return
     wanted_set = set((wanted - offset).tolist())
+    docs, lists = [], []
     while m.is_active():
         if m.id() in wanted_set:
-            into[m.id() + offset] = m.value_as("positions")
+            docs.append(m.id() + offset)
+            lists.append(np.diff(m.value_as("positions"), prepend=0).tolist())
         m.next()
+    if docs:
+        parts.append(_keys(np.asarray(docs, dtype=np.int64), lists))
+
+
+def _pickled_deltas(value: bytes) -> list[int]:
+    """Return the position gaps of one posting in Whoosh's ``Positions`` format (a count, then a pickle)."""
+    return loads(value[4:] if value.endswith(b".") else value[4:] + b".")
+
+
+def _keys(docs: np.ndarray, deltas: list[list[int]]) -> np.ndarray:
+    """Return the sorted position keys of ``docs``, each with its list of position gaps."""
+    counts = np.fromiter(map(len, deltas), dtype=np.int64, count=len(deltas))
+    flat = np.fromiter(itertools.chain.from_iterable(deltas), dtype=np.int64, count=int(counts.sum()))
+    positions = np.cumsum(flat)
+    ends = np.cumsum(counts)
+    before = np.concatenate(([0], positions[ends[:-1] - 1])) if len(ends) else ends
+    positions -= np.repeat(before, counts)  # each document's gaps add up from 0
+    return (np.repeat(docs, counts) << _DOC_SHIFT) | positions
 
 
 def _raw_lengths(col, count: int) -> np.ndarray:
