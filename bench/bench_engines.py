@@ -9,7 +9,8 @@ Usage:
 (``PRESSE_ENGINE=opensearch presse reindex --source …``).  Each query goes through the engine's
 ``search`` as the web app calls it (facets, 20 hits, snippets), the Whoosh result cache off, the
 two engines alternating query by query so that a noisy machine weighs on both alike.  With
-``--queries`` it writes ``OUT-whoosh.run`` and ``OUT-opensearch.run`` for ``compare.sh``. Several
+``--queries`` it writes ``OUT-whoosh.run`` and ``OUT-opensearch.run`` for ``compare.sh``. It also prints
+the queries whose hit counts differ between the engines. Several
 ``--alias`` (indexes of one corpus written under two versions of the mapping, say) are measured in
 the same run, each as ``opensearch-ALIAS``, each one's top 10 compared with Whoosh's.
 """
@@ -65,6 +66,7 @@ def latency(engines: dict, repeat: int) -> None:
 def runs(engines: dict, queries: Path, prefix: str) -> None:
     """Write each engine's top 10 for the judged queries and print the mean top-10 overlap."""
     tops: dict[str, dict[str, list[str]]] = {name: {} for name in engines}
+    totals: dict[str, dict[str, int]] = {name: {} for name in engines}
     for line in queries.read_text(encoding="utf-8").splitlines():
         qid, _, q = line.partition("\t")
         if not q or qid == "qid":
@@ -72,6 +74,11 @@ def runs(engines: dict, queries: Path, prefix: str) -> None:
         for name, engine in engines.items():
             res = engine.search(SearchRequest.from_params({"q": q, "limit": "10"}))
             tops[name][qid] = [h["id"] for h in res.hits]
+            totals[name][q] = res.total
+    for params in (p for kind in _kinds().values() for p in kind):  # the latency queries too
+        label = " ".join(f"{k}={v}" for k, v in params.items())
+        for name, engine in engines.items():
+            totals[name][label] = engine.search(SearchRequest.from_params(params)).total
     for name, top in tops.items():
         with open(f"{prefix}-{name}.run", "w", encoding="utf-8") as out:
             for qid, ids in top.items():
@@ -82,6 +89,12 @@ def runs(engines: dict, queries: Path, prefix: str) -> None:
         b = tops[other]
         overlaps = [len(set(a[q]) & set(b[q])) / max(1, min(len(a[q]), len(b[q]), 10)) for q in a if a[q] or b[q]]
         print(f"top-10 overlap {names[0]}/{other}, mean over {len(overlaps)} queries: {statistics.mean(overlaps):.2f}")
+        differ = [(q, totals[names[0]][q], totals[other][q]) for q in totals[names[0]]
+                  if totals[names[0]][q] != totals[other][q]]
+        print(f"hit counts {names[0]}/{other}: equal for {len(totals[names[0]]) - len(differ)} of "
+              f"{len(totals[names[0]])} queries")
+        for q, x, y in differ:
+            print(f"  {q!r}: {x} / {y}")
 
 
 def main(argv=None) -> int:
