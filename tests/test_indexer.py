@@ -850,12 +850,23 @@ def _index_digest(index_dir) -> str:
     return hashlib.sha256(repr((sorted(postings.items()), sorted(lengths.items()), stored)).encode()).hexdigest()
 
 
-def test_documents_analysed_by_a_worker_process_make_the_same_index(tmp_path, monkeypatch):
+@pytest.mark.parametrize("wait_for_workers", [True, False], ids=["all-in-workers", "first-batches-here"])
+def test_documents_analysed_by_a_worker_process_make_the_same_index(tmp_path, monkeypatch, wait_for_workers):
     from search.index import pipeline
 
     monkeypatch.setattr(pipeline, "WORKER_MIN_DOCS", 1)
     monkeypatch.setattr(pipeline, "BATCH", 2)  # many batches in flight, answered in order
     monkeypatch.setattr(pipeline, "spare_cores", lambda: 1)
+    if wait_for_workers:  # else the batches read while the workers start are analysed by the writer
+        submit = pipeline.ProcessPoolExecutor.submit
+
+        def started_first(self, fn, *args):
+            future = submit(self, fn, *args)
+            if fn is pipeline._ready:
+                future.result()
+            return future
+
+        monkeypatch.setattr(pipeline.ProcessPoolExecutor, "submit", started_first)
     src = tmp_path / "src"
     _jsonl(src / "bulk.jsonl", [_art(f"a{i}", body=f"Texte numéro {i} sur la coopération au Sahel.") for i in range(9)]
            + [{"title": "Sans identifiant ni texte", "url": 7}])

@@ -82,6 +82,11 @@ def _analysed(articles: list[dict], schema) -> list[tuple]:
     return out
 
 
+def _ready() -> bool:
+    """In a worker process: nothing, once started (its answer says the workers are up)."""
+    return True
+
+
 def _analyse_batch(articles: list[dict]) -> list[tuple]:
     """In a worker process: ``_analysed`` with the schema it was started with."""
     return _analysed(articles, _schema)
@@ -122,10 +127,14 @@ def add_all(writer, articles, total: int, on_skip, progress=None, workers: int =
                                initargs=(pickle.dumps(schema),))
     pending: collections.deque = collections.deque()
     broken = False
+    # Starting the workers takes a second or two (imports, the schema): meanwhile this process
+    # analyses the first batches itself instead of waiting for them.
+    started = pool.submit(_ready)
     try:
         for batch in batched(articles, BATCH):
-            pending.append((batch, None if broken else pool.submit(_analyse_batch, batch)))
-            while pending and (broken or len(pending) >= workers * AHEAD):
+            here = broken or not started.done()
+            pending.append((batch, None if here else pool.submit(_analyse_batch, batch)))
+            while pending and (broken or pending[0][1] is None or len(pending) >= workers * AHEAD):
                 broken = _add_next(pending, add) or broken
         while pending:
             _add_next(pending, add)
