@@ -184,3 +184,19 @@ def test_a_staged_grouping_left_by_a_crashed_run_goes_with_the_next_run(tmp_path
     (left / "stories").mkdir(parents=True)
     indexer.reindex(tmp_path / "src", tmp_path / "ix", persons=False)
     assert not left.exists()
+
+
+@pytest.mark.parametrize("error", [OSError(28, "No space left on device"), MemoryError()], ids=["disk-full", "memory"])
+def test_a_grouping_that_cannot_be_staged_costs_the_stories_not_the_run(tmp_path, monkeypatch, error):
+    from search.index import folder as store
+    from search.index import storyfile
+
+    def fail(folder, index):
+        raise error
+
+    monkeypatch.setattr(storyfile, "stage", fail)
+    _bulk(tmp_path / "src" / "a.jsonl", 5)
+    report = indexer.reindex(tmp_path / "src", tmp_path / "ix", persons=False, full=True)
+    assert report.total_docs == 5 and len(stored_documents(tmp_path / "ix")) == 5
+    assert any(w.startswith("stories not saved") for w in report.warnings)
+    assert storyfile.read_groups(store.live_path(tmp_path / "ix")) == {}

@@ -479,7 +479,7 @@ def _stage_stories(run: _Run) -> Path | None:
     run.progress("stories", 0, 0, detail="enregistrement")
     try:
         staged = storyfile.stage(run.index_dir, run.stories)
-    except OSError as exc:  # as a failed stories step: the write goes on without copies grouped
+    except Exception as exc:  # as a failed stories step: the write goes on without copies grouped
         run.report.warnings.append(f"stories not saved: {_reason(exc)}; copies not grouped in this run")
         staged = None
     run.stories = None

@@ -64,7 +64,8 @@ def update(index: StoryIndex | None, to_write, deleted, unchanged, progress=None
 
 def save(generation: Path, index: StoryIndex) -> None:
     """Write the grouping state and the groups file into ``generation`` (each replaced whole)."""
-    install(generation, stage(generation, index))
+    # staged beside the generation: what a killed run leaves there goes with the next run's pruning
+    install(generation, stage(generation.parent, index))
 
 
 def stage(folder: Path, index: StoryIndex) -> Path:
