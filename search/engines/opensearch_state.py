@@ -33,8 +33,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -243,12 +241,5 @@ def save_stories(folder: Path, stories, token: str) -> None:
 
     folder.mkdir(parents=True, exist_ok=True)
     (folder / TOKEN_FILE).unlink(missing_ok=True)  # no stale token over half-written evidence
-    tmp = Path(tempfile.mkdtemp(prefix=".stories-", dir=folder))
-    try:
-        storyfile.save(tmp, stories)
-        target = folder / storyfile.STORIES_DIR
-        shutil.rmtree(target, ignore_errors=True)
-        (tmp / storyfile.STORIES_DIR).rename(target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    storyfile.install(folder, storyfile.stage(folder, stories))
     (folder / TOKEN_FILE).write_text(token, encoding="utf-8")

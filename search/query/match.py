@@ -11,10 +11,10 @@ candidates only (``Postings.verify``), reading each posting's positions straight
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from collections import OrderedDict
-import itertools
 from pickle import loads
 
 import numpy as np
@@ -226,10 +226,8 @@ class Postings:
         with self._read_lock:
             keys = self._positions(fieldname, text, np.unique(candidates))
         docs, first = np.unique(keys >> _DOC_SHIFT, return_index=True)  # keys sorted: first is smallest
-        at = np.searchsorted(docs, candidates)
-        found = (at < len(docs)) & (docs[np.minimum(at, max(len(docs) - 1, 0))] == candidates) if len(docs) else \
-            np.zeros(len(candidates), dtype=bool)
-        out[found] = keys[first[at[found]]] & _POSITION_MASK
+        found = _member(candidates, docs)
+        out[found] = keys[first[np.searchsorted(docs, candidates[found])]] & _POSITION_MASK
         return out
 
     def _score(self, fieldname: str, text: str, weights: np.ndarray, ids: np.ndarray) -> np.ndarray:
