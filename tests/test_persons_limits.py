@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -303,3 +304,21 @@ def test_reindex_with_the_pathological_page_stays_under_a_gigabyte(tmp_path, see
     assert usage.ru_maxrss < 1024 * 1024, f"{usage.ru_maxrss // 1024} MB"  # KB; 4.4 GB before
     listed = {row["name"]: row["count"] for row in resolving.list_persons(ix)}
     assert listed["Sadio Camara"] == 4 and listed["Vladimir Poutine"] == 4
+
+
+def test_forked_ner_workers_find_the_indexer_objects_frozen_and_the_indexer_unfreezes_them(monkeypatch):
+    """Frozen objects are never written by the workers' garbage collector, so their pages stay shared."""
+    parent = os.getpid()
+
+    class FreezeProbe:
+        def pipe(self, texts, batch_size=32, **_kw):
+            frozen = "Oui Gelé" if gc.get_freeze_count() > 0 else "Non Gelé"
+            where = "Worker Fils" if os.getpid() != parent else "Indexeur Lui"
+            for _text in texts:
+                yield SimpleNamespace(ents=[SimpleNamespace(text=f"{frozen} {where}", label_="PER")])
+
+    monkeypatch.setattr(ner, "load_nlp", lambda: FreezeProbe())
+    texts = [f"Dépêche numéro {i} sur la saison des pluies." for i in range(200)]  # tasks for two workers
+    spans = ner.tag_spans(texts, n_process=2)
+    assert {s for spans_of in spans for s in spans_of} == {"Oui Gelé Worker Fils"}
+    assert gc.get_freeze_count() == 0

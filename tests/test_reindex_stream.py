@@ -200,3 +200,35 @@ def test_a_grouping_that_cannot_be_staged_costs_the_stories_not_the_run(tmp_path
     assert report.total_docs == 5 and len(stored_documents(tmp_path / "ix")) == 5
     assert any(w.startswith("stories not saved") for w in report.warnings)
     assert storyfile.read_groups(store.live_path(tmp_path / "ix")) == {}
+
+
+def test_a_name_met_in_many_articles_is_held_once_in_the_run_state_and_once_when_read_back(tmp_path, fake_ner):
+    _bulk(tmp_path / "src" / "a.jsonl", 12, lambda i: "@Assimi_Goïta @Choguel_Maïga")
+    indexer.reindex(tmp_path / "src", tmp_path / "ix", persons=True, procs=1)
+    state = indexer.load_state(indexer.store.live_path(tmp_path / "ix"))
+    infos = [info for entry in state["files"].values() for info in entry["articles"].values()]
+    assert len(infos) == 12
+    for key in ("m", "p"):
+        firsts = {id(info[key][0]) for info in infos}
+        assert len(firsts) == 1 and infos[0][key][0] in {"Assimi Goïta", "Choguel Maïga"}
+
+
+@pytest.mark.parametrize("names, expected", [
+    (["Amadou Touré", "Amadou Touré"], ["Amadou Touré", "Amadou Touré"]),
+    ([], []),
+    ([3, None], ["3", "None"]),  # a damaged state file: strings, as the readers expect
+])
+def test_interned_names_are_equal_strings(names, expected):
+    from search.index.state import interned
+
+    out = interned(names)
+    assert out == expected and all(type(n) is str for n in out)
+    if len(out) == 2 and out[0] == out[1]:
+        assert out[0] is out[1]
+
+
+def test_the_indexer_lets_the_ner_pipeline_go_once_the_persons_step_is_done(tmp_path, fake_ner, monkeypatch):
+    monkeypatch.setattr(ner, "_NLP", object())  # a pipeline loaded by the persons step
+    _bulk(tmp_path / "src" / "a.jsonl", 3, lambda i: "@Assimi_Goïta")
+    report = indexer.reindex(tmp_path / "src", tmp_path / "ix", persons=True, procs=1)
+    assert report.added == 3 and ner._NLP is None

@@ -303,7 +303,7 @@ def test_the_saved_shingles_are_every_live_set_end_to_end(tmp_path):
     idx.remove(arts[1]["id"])
     idx.save(tmp_path)
     idx._flush()
-    live = [idx._shingles[r] for r in np.flatnonzero(idx._alive)]
+    live = [idx.shingle_set(r) for r in np.flatnonzero(idx._alive)]
     saved = np.load(tmp_path / "stories-shingles.npy", mmap_mode="r")
     assert saved.dtype == np.uint32 and np.array_equal(saved, np.concatenate(live))
 

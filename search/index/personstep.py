@@ -23,7 +23,7 @@ from search.index.sources import _one_line
 from search.index.state import load_state
 from search.persons import ner
 from search.persons import resolve as resolving
-from search.streams import batched
+from search.streams import batched, release_memory
 
 if TYPE_CHECKING:  # annotations only: reindex imports this module, never the reverse
     from search.index.reindex import ReindexReport, _Run
@@ -58,8 +58,8 @@ def _mentions(articles, total: int, index_dir: Path, procs: int, report: Reindex
             try:
                 raw = ner.raw_mentions(batch, cache=cache, n_process=procs)
                 failed.update(raw.failed)
-                runs.update(raw.runs)
-                mentions.update((k, [str(m) for m in (v or [])]) for k, v in raw.items() if k not in raw.failed)
+                runs.update((k, statefile.interned(v)) for k, v in raw.runs.items())
+                mentions.update((k, statefile.interned(v or [])) for k, v in raw.items() if k not in raw.failed)
             except Exception as exc:  # MemoryError too: the persons step must not wipe the persons
                 failed.update(dict.fromkeys((a["id"] for a in batch), _reason(exc)))
             done += len(batch)
@@ -68,6 +68,8 @@ def _mentions(articles, total: int, index_dir: Path, procs: int, report: Reindex
     finally:
         if cache is not None:
             cache.close()
+        ner.unload_nlp()
+        release_memory()
     progress("persons", done, done)
     if failed:
         last = last_state() or {}
@@ -172,8 +174,8 @@ def _apply_persons(run: _Run) -> None:
         for aid, info in entry["articles"].items():
             new_d = info.get("pd", [])
             if run.resolution is not None:
-                new_p = documents.clean_persons(run.resolution.by_article.get(aid, []))
-                new_d = documents.clean_persons(run.resolution.by_dictionary.get(aid, []))
+                new_p = statefile.interned(documents.clean_persons(run.resolution.by_article.get(aid, [])))
+                new_d = statefile.interned(documents.clean_persons(run.resolution.by_dictionary.get(aid, [])))
             elif aid in run.to_write:  # no NER: keep persons the source itself carries
                 new_p = documents.clean_persons(run.source_persons.get(aid))
                 new_d = []

@@ -461,7 +461,8 @@ def _group_stories(run: _Run) -> None:
                     yield fields
 
     try:
-        run.stories = storyfile.update(previous, run.to_write, run.deleted, unchanged, run.progress)
+        run.stories = storyfile.update(previous, run.to_write, run.deleted, unchanged, run.progress,
+                                      spill_dir=run.index_dir)
     except Exception as exc:  # grouping is a convenience: never the reason a reindex fails
         run.stories = None
         run.report.warnings.append(f"stories step failed: {_reason(exc)}; copies not grouped in this run")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 
 from search.index import analysis
@@ -61,7 +62,24 @@ def load_state(generation: Path) -> dict | None:
             state = json.loads(fh.read().decode("utf-8"))
     except (OSError, ValueError, extract.SkipFile):
         return None
-    return state if isinstance(state, dict) and isinstance(state.get("files"), dict) else None
+    if not (isinstance(state, dict) and isinstance(state.get("files"), dict)):
+        return None
+    for entry in state["files"].values():
+        for info in (entry.get("articles") or {}).values() if isinstance(entry, dict) else ():
+            for key in _NAME_LISTS:
+                if isinstance(info, dict) and isinstance(info.get(key), list):
+                    info[key] = interned(info[key])
+    return state
+
+
+#: The lists of names an article's state holds (mentions, name runs, persons): the same few
+#: thousand names over the whole corpus, each kept once in memory (``interned``).
+_NAME_LISTS = ("m", "r", "p", "pd")
+
+
+def interned(names) -> list:
+    """Return ``names`` as a list of interned strings (one copy of each name however many articles hold it)."""
+    return [sys.intern(n) if type(n) is str else sys.intern(str(n)) for n in names]
 
 
 def _write_json(path: Path, data) -> None:

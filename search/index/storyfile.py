@@ -33,21 +33,23 @@ def load_or_new(generation: Path | None) -> StoryIndex | None:
     if generation is None or not (generation / STORIES_DIR).is_dir():
         return None
     try:
-        return StoryIndex.load(generation / STORIES_DIR)
+        # new evidence spills beside the generations, on the index's disk
+        return StoryIndex.load(generation / STORIES_DIR, spill_dir=generation.parent)
     except (StaleStories, OSError, ValueError, KeyError):
         return None  # another evidence version or a damaged file: the caller regroups everything
 
 
-def update(index: StoryIndex | None, to_write, deleted, unchanged, progress=None) -> StoryIndex:
+def update(index: StoryIndex | None, to_write, deleted, unchanged, progress=None, spill_dir=None) -> StoryIndex:
     """Return the grouping after this run: ``unchanged()`` yields the articles kept, read only when regrouping.
 
     ``to_write`` maps ids to articles (its ``items()`` may stream them from disk); ``progress``,
-    when given, is called as ``progress("stories", done, total)``.
+    when given, is called as ``progress("stories", done, total)``; a new grouping spills its
+    evidence into ``spill_dir`` (the index folder), a temporary folder when None.
     """
     report = progress or (lambda *a, **k: None)
     total, done = len(to_write), 0
     if index is None:
-        index = StoryIndex()
+        index = StoryIndex(spill_dir=spill_dir)
         for art in unchanged():
             index.add(str(art["id"]), *_evidence(art))
     for aid in deleted:

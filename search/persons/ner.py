@@ -10,6 +10,7 @@ in ``failed`` for the caller to keep older ones.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -79,6 +80,12 @@ def load_nlp():
         nlp.max_length = max(nlp.max_length, 2_000_000)
         _NLP = nlp
     return _NLP
+
+
+def unload_nlp() -> None:
+    """Let the NER pipeline go (about 220 MB): the persons step is over, the write needs the memory."""
+    global _NLP
+    _NLP = None
 
 
 class NerCache:
@@ -258,6 +265,10 @@ def _tag_in_workers(tasks: list[list[int]], chunks, procs: int, out: list) -> li
     forks = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork") if forks else None
     done = [False] * len(tasks)
+    # Frozen, the indexer's objects are left alone by the workers' garbage collector: otherwise
+    # each forked worker writes to (and so copies) every page of them, the mentions and state of
+    # every article read so far.
+    gc.freeze()
     try:
         with ProcessPoolExecutor(procs, mp_context=context) as pool:
             futures = [pool.submit(_tag_task, [chunks[k] for k in task]) for task in tasks]
@@ -271,6 +282,8 @@ def _tag_in_workers(tasks: list[list[int]], chunks, procs: int, out: list) -> li
                 done[i] = True
     except Exception:  # no worker could start (fork refused): the rest is tagged here
         pass
+    finally:
+        gc.unfreeze()
     return [task for task, ok in zip(tasks, done) if not ok]
 
 

@@ -22,11 +22,15 @@ Contract:
 - Incremental: ``StoryIndex`` keeps each article's evidence (key, day span, signature, shingles),
   never its body; ``save(folder)``/``StoryIndex.load(folder)`` write and read it as plain files
   (``search.stories.store``), ``StaleStories`` when they were built with other evidence parameters.
+- Bounded memory: the shingle sets and the signatures of new articles wait on disk
+  (``search.stories.sets``: spilled into ``spill_dir`` as they are made, sets read back only by
+  the pairs that need them), so that adding articles holds about 0.5 KB each in memory (id, key,
+  day span, set size) and grouping them 512 bytes more (the signatures, in one array).
 
 ```python
 from search.stories import StoryIndex, group
 group(articles)                     # {article id: story id}
-idx = StoryIndex(); idx.add(id, title, body, date); idx.remove(id)
+idx = StoryIndex(spill_dir=None); idx.add(id, title, body, date); idx.remove(id)
 idx.story_of(id); idx.members(story_id); idx.stories(); idx.save(folder); StoryIndex.load(folder)
 ```
 """

@@ -12,11 +12,13 @@ only the stories it joins or splits.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable
 
 import numpy as np
 
 from search.stories import link, minhash, shingles, store
+from search.stories.sets import ShingleSets
 from search.stories.link import Thresholds
 
 #: Exact-copy key of a body too short to be evidence.
@@ -28,7 +30,7 @@ _LATEST = np.iinfo(np.int64).max
 class StoryIndex:
     """Articles grouped into stories: ``add``/``remove`` articles, ask ``story_of``/``members``, ``save``/``load``."""
 
-    def __init__(self, thresholds: Thresholds | None = None):
+    def __init__(self, thresholds: Thresholds | None = None, spill_dir=None):
         self.thresholds = thresholds or Thresholds()
         self._ids: list[str] = []
         self._row: dict[str, int] = {}
@@ -38,9 +40,15 @@ class StoryIndex:
         self._alive = np.zeros(0, dtype=bool)
         self._parent = np.zeros(0, dtype=np.int64)
         self._sig = np.zeros((0, minhash.PERMUTATIONS), dtype=np.uint32)
-        self._shingles: list[np.ndarray] = []
-        # Article id → (exact key, first day, last day, shingles), in the order added.
-        self._pending: dict[str, tuple[int, int, int, np.ndarray]] = {}
+        # Shingle sets by slot, mostly on disk (in ``spill_dir``, a temporary folder when None);
+        # ``_slot`` gives each row's slot.
+        self._sets = ShingleSets(spill_dir)
+        self._slot = np.zeros(0, dtype=np.int64)
+        # Article id → slot of its shingles, in the order added; the exact key and day span of
+        # slot ``_pending_base + i`` are item ``i`` of the arrays (a few bytes an article, not objects).
+        self._pending: dict[str, int] = {}
+        self._pending_base = 0
+        self._pending_cols = (array("Q"), array("i"), array("i"))
         # Weak links (containment only) as (container, contained) rows of exact-class representatives; applied
         # over the strong groups of the union-find when questions are asked (see ``_grouping``).
         self._weak: set[tuple[int, int]] = set()
@@ -60,7 +68,9 @@ class StoryIndex:
         key = (shingles.exact_key(tokens) or 1) if evident else NO_KEY
         sets = shingles.shingles(tokens) if evident else np.zeros(0, dtype=np.uint32)
         lo, hi = link.day_span(date)
-        self._pending[article_id] = (key, lo, hi, sets)
+        self._pending[article_id] = self._sets.append(sets)
+        for column, value in zip(self._pending_cols, (key, lo, hi)):
+            column.append(value)
         self._labels = self._final = None
 
     def add_many(self, articles: Iterable[dict]) -> None:
@@ -78,9 +88,7 @@ class StoryIndex:
         self._flush()
         roots = self._roots()
         members = np.flatnonzero((roots == roots[row]) & self._alive)
-        self._alive[row] = False
-        # The row stays as a tombstone until the next save; its evidence can go now.
-        self._shingles[row] = np.zeros(0, dtype=np.uint32)
+        self._alive[row] = False  # a tombstone until the next save, which writes live rows only
         self._labels = self._final = None
         if any(a in members or b in members for a, b in self._weak_rows()):
             # A weak link leaves the strong group: only a full relink from the stored evidence
@@ -159,7 +167,7 @@ class StoryIndex:
                 "exact_groups": self.exact_groups(), "near_groups": near, "groups": len(stories),
                 "grouped": grouped, "stories": len(alive) - grouped + len(stories),
                 "largest": max((len(ids) for ids in stories.values()), default=0), "weak_links": len(self._weak),
-                "evidence_bytes": int(self._sig[alive].nbytes + sum(self._shingles[r].nbytes for r in alive))}
+                "evidence_bytes": int(self._sig[alive].nbytes + 4 * sum(self._size(r) for r in alive))}
 
     def near_pairs(self) -> list[tuple[str, str, float, float, int | None]]:
         """Return every candidate pair of distinct bodies with its Jaccard, containment and day gap (for measures)."""
@@ -177,9 +185,9 @@ class StoryIndex:
         store.save(self, folder)
 
     @classmethod
-    def load(cls, folder, thresholds: Thresholds | None = None) -> StoryIndex:
+    def load(cls, folder, thresholds: Thresholds | None = None, spill_dir=None) -> StoryIndex:
         """Return the index saved in ``folder``, relinked from its stored evidence if ``thresholds`` changed."""
-        return store.load(cls, folder, thresholds)
+        return store.load(cls, folder, thresholds, spill_dir)
 
     # -- grouping --------------------------------------------------------------------------
 
@@ -188,20 +196,23 @@ class StoryIndex:
         if not self._pending:
             return
         pending, self._pending = self._pending, {}
+        (keys, los, his), self._pending_cols = self._pending_cols, (array("Q"), array("i"), array("i"))
+        base, self._pending_base = self._pending_base, len(self._sets)
         start = len(self._ids)
         for offset, article_id in enumerate(pending):
             self._ids.append(article_id)
             self._row[article_id] = start + offset
-        values = list(pending.values())
-        new_sets = [v[3] for v in values]
-        self._shingles.extend(new_sets)
-        self._key = np.concatenate((self._key, np.array([v[0] for v in values], dtype=np.uint64)))
-        self._lo = np.concatenate((self._lo, np.array([v[1] for v in values], dtype=np.int32)))
-        self._hi = np.concatenate((self._hi, np.array([v[2] for v in values], dtype=np.int32)))
+        slots = np.fromiter(pending.values(), dtype=np.int64, count=len(pending))
+        at = slots - base
+        self._slot = np.concatenate((self._slot, slots))
+        self._key = np.concatenate((self._key, np.frombuffer(keys, dtype=np.uint64)[at]))
+        self._lo = np.concatenate((self._lo, np.frombuffer(los, dtype=np.int32)[at]))
+        self._hi = np.concatenate((self._hi, np.frombuffer(his, dtype=np.int32)[at]))
+        del keys, los, his
         self._alive = np.concatenate((self._alive, np.ones(len(pending), dtype=bool)))
         new_rows = np.arange(start, start + len(pending), dtype=np.int64)
         self._parent = np.concatenate((self._parent, new_rows))
-        sigs = minhash.signatures(new_sets)
+        sigs = self._sets.take_signatures(slots)
         # a first flush (a full run: every article at once) takes the signatures as they are
         self._sig = np.concatenate((self._sig, sigs)) if len(self._sig) else sigs
         self._link(new_rows, np.flatnonzero(self._alive))
@@ -235,17 +246,25 @@ class StoryIndex:
                 self._union(reps[a], reps[b])
             elif kind == link.WEAK:
                 # (container, contained): the larger shingle set holds the smaller.
-                pair = sorted((int(reps[a]), int(reps[b])), key=lambda r: (-len(self._shingles[r]), r))
+                pair = sorted((int(reps[a]), int(reps[b])), key=lambda r: (-self._size(r), r))
                 self._weak.add((pair[0], pair[1]))
 
     def _measured(self, reps, order, starts, rep_new):
         """Yield candidate class pairs (local indices) with their Jaccard, containment and day gap."""
         ends = np.append(starts[1:], len(order))
         for a, b in link.candidate_pairs(self._sig, rep_new, reps):
-            jac, cont = link.resemblance(self._shingles[reps[a]], self._shingles[reps[b]])
+            jac, cont = link.resemblance(self.shingle_set(reps[a]), self.shingle_set(reps[b]))
             ca, cb = order[starts[a]:ends[a]], order[starts[b]:ends[b]]
             gap = link.day_gap(self._lo[ca], self._hi[ca], self._lo[cb], self._hi[cb])
             yield int(a), int(b), jac, cont, gap
+
+    def shingle_set(self, row: int) -> np.ndarray:
+        """Return the shingle set of a row (read from disk when it is no longer in memory)."""
+        return self._sets[self._slot[row]]
+
+    def _size(self, row: int) -> int:
+        """Return how many shingles a row has."""
+        return self._sets.size(int(self._slot[row]))
 
     def _relink_all(self) -> None:
         """Group every live article again from its stored evidence."""

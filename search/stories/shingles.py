@@ -24,9 +24,11 @@ SHINGLE_WORDS = 5
 _MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
                  0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD, 0x94D049BB133111EB,
                  0xBF58476D1CE4E5B9, 0x2545F4914F6CDD1D], dtype=np.uint64)
-#: Word → 64-bit hash, filled as words are met; a hostile text must not grow it without bound.
+#: Word → 64-bit hash, filled as words are met; a hostile text must not grow it without bound,
+#: nor a large archive's vocabulary (about 150 bytes a word): emptied when it reaches the limit,
+#: it fills again with the frequent words, which make most of the hits.
 _WORD_HASHES: dict[str, int] = {}
-_CACHE_LIMIT = 2_000_000
+_CACHE_LIMIT = 500_000
 
 
 def words(text: str | None) -> list[str]:
