@@ -17,7 +17,6 @@ Linux only. Sampling misses peaks shorter than the interval.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
@@ -26,29 +25,25 @@ import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.bench_memory import children, rollup  # noqa: E402
+
 _STEP = re.compile(r"presse reindex: (\S+(?: \S+)*?)\s{2,}")
-FIELDS = ("Rss", "Pss", "Anonymous")
 
 
-def rollup(pid: int) -> dict[str, int]:
-    """Return the kB fields of ``/proc/PID/smaps_rollup`` ({} when the process is gone)."""
-    out = {}
+def _rollup(pid: int) -> dict[str, float]:
+    """Return ``bench_memory.rollup`` of a process, {} once it is gone (workers come and go)."""
     try:
-        with open(f"/proc/{pid}/smaps_rollup") as fh:
-            for line in fh:
-                parts = line.split()
-                if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit():
-                    out[parts[0][:-1]] = int(parts[1])
+        return rollup(pid)
     except OSError:
-        pass
-    return out
+        return {}
 
 
 def descendants(pid: int) -> list[int]:
-    """Return the processes started by ``pid``, at any depth."""
+    """Return the processes started by ``pid``, at any depth (those still there)."""
     try:
-        with open(f"/proc/{pid}/task/{pid}/children") as fh:
-            kids = [int(x) for x in fh.read().split()]
+        kids = children(pid)
     except OSError:
         return []
     return kids + [g for k in kids for g in descendants(k)]
@@ -56,10 +51,10 @@ def descendants(pid: int) -> list[int]:
 
 def sample(pid: int) -> dict[str, float]:
     """Return one sample of the tree of ``pid`` in MB: indexer RSS, tree RSS, PSS and anonymous sums."""
-    main = rollup(pid)
-    tree = [main] + [rollup(k) for k in descendants(pid)]
-    total = {f: sum(p.get(f, 0) for p in tree) / 1024 for f in FIELDS}
-    return {"indexer_rss": main.get("Rss", 0) / 1024, "tree_rss": total["Rss"], "tree_pss": total["Pss"],
+    main = _rollup(pid)
+    tree = [main] + [_rollup(k) for k in descendants(pid)]
+    total = {f: sum(p.get(f, 0) for p in tree) for f in ("Rss", "Pss", "Anonymous")}
+    return {"indexer_rss": main.get("Rss", 0), "tree_rss": total["Rss"], "tree_pss": total["Pss"],
             "tree_anon": total["Anonymous"], "processes": len(tree)}
 
 

@@ -167,7 +167,7 @@ class StoryIndex:
                 "exact_groups": self.exact_groups(), "near_groups": near, "groups": len(stories),
                 "grouped": grouped, "stories": len(alive) - grouped + len(stories),
                 "largest": max((len(ids) for ids in stories.values()), default=0), "weak_links": len(self._weak),
-                "evidence_bytes": int(self._sig[alive].nbytes + 4 * sum(self._size(r) for r in alive))}
+                "evidence_bytes": int(self._sig[alive].nbytes + 4 * self._sets.sizes(self._slot[alive]).sum())}
 
     def near_pairs(self) -> list[tuple[str, str, float, float, int | None]]:
         """Return every candidate pair of distinct bodies with its Jaccard, containment and day gap (for measures)."""

@@ -41,9 +41,7 @@ class _Segment:
         lo, hi = int(self.offsets[i]), int(self.offsets[i + 1])
         if hi == lo:
             return np.zeros(0, dtype=np.uint32)
-        data = os.pread(self.fd, (hi - lo) * _ITEM, self.start + lo * _ITEM)
-        if len(data) != (hi - lo) * _ITEM:
-            raise OSError(f"short read of a shingle set ({len(data)} of {(hi - lo) * _ITEM} bytes)")
+        data = _pread_exact(self.fd, (hi - lo) * _ITEM, self.start + lo * _ITEM, "a shingle set")
         return np.frombuffer(data, dtype="<u4").astype(np.uint32, copy=False)
 
     def copy_range(self, fh, i: int, j: int) -> None:
@@ -102,6 +100,11 @@ class ShingleSets:
         """Return the number of shingles in one set."""
         return self._sizes[slot]
 
+    def sizes(self, slots: np.ndarray) -> np.ndarray:
+        """Return the number of shingles of each set of ``slots``."""
+        sizes = np.frombuffer(self._sizes, dtype=np.int64) if len(self._sizes) else np.zeros(0, dtype=np.int64)
+        return sizes[np.asarray(slots, dtype=np.int64)]
+
     def append(self, values: np.ndarray) -> int:
         """Add one set (sorted distinct uint32); return its slot."""
         slot = len(self._sizes)
@@ -147,13 +150,12 @@ class ShingleSets:
     def write(self, fh, slots: np.ndarray) -> None:
         """Write the sets of ``slots`` end to end to ``fh`` (file reads in runs, never all of them in memory)."""
         slots = np.asarray(slots, dtype=np.int64)
-        i = 0
-        while i < len(slots):
-            j = i + 1
-            while j < len(slots) and slots[j] == slots[j - 1] + 1:
-                j += 1
-            self._write_run(fh, int(slots[i]), int(slots[j - 1]) + 1)
-            i = j
+        if not len(slots):
+            return
+        # runs of consecutive slots, each copied in one go
+        cuts = np.flatnonzero(np.diff(slots) != 1) + 1
+        for run in np.split(slots, cuts):
+            self._write_run(fh, int(run[0]), int(run[-1]) + 1)
 
     def close(self) -> None:
         """Close the files read (the spill files go with them)."""
@@ -196,10 +198,7 @@ class ShingleSets:
 
     def _read_signatures(self, start: int, stop: int) -> np.ndarray:
         """Return the signatures of rows ``start:stop`` of the signature file."""
-        size = (stop - start) * _SIGNATURE
-        data = os.pread(self._signature_fd, size, start * _SIGNATURE)
-        if len(data) != size:
-            raise OSError(f"short read of signatures ({len(data)} of {size} bytes)")
+        data = _pread_exact(self._signature_fd, (stop - start) * _SIGNATURE, start * _SIGNATURE, "signatures")
         return np.frombuffer(data, dtype="<u4").reshape(stop - start, minhash.PERMUTATIONS)
 
     def _spill_recent(self) -> None:
@@ -225,6 +224,14 @@ class ShingleSets:
         fd = os.dup(fh.fileno())
         fh.close()  # the duplicate keeps the (already unlinked) file open
         return fd
+
+
+def _pread_exact(fd: int, size: int, offset: int, what: str) -> bytes:
+    """Return ``size`` bytes of ``fd`` at ``offset``; OSError when the file is shorter."""
+    data = os.pread(fd, size, offset)
+    if len(data) != size:
+        raise OSError(f"short read of {what} ({len(data)} of {size} bytes)")
+    return data
 
 
 def _pwrite_all(fd: int, data: bytes, offset: int) -> None:

@@ -53,7 +53,7 @@ def save(index, folder) -> None:
     # Roots are live rows (a removal relinks its story among the remaining members).
     roots = renumber[index._roots()[rows]]
     offsets = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum([index._size(r) for r in rows], out=offsets[1:])
+    np.cumsum(index._sets.sizes(index._slot[rows]), out=offsets[1:])
     ids = [index._ids[r] for r in rows]
     _replace(folder / IDS, lambda fh: fh.write(json.dumps(ids, ensure_ascii=False).encode("utf-8")))
     weak = np.array([(renumber[a], renumber[b]) for a, b in index._weak_rows()], dtype=np.int64).reshape(-1, 2)
