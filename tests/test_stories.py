@@ -338,10 +338,37 @@ def test_candidate_pairs_of_some_rows_are_the_pairs_agreeing_on_a_band(seed):
     assert np.array_equal(pairs, link.candidate_pairs(sigs[rows], is_new))
 
 
-def test_candidate_pairs_merged_every_band_are_the_pairs_merged_at_the_end(monkeypatch):
-    rng = np.random.default_rng(7)
-    sigs = rng.integers(0, 3, size=(30, link.minhash.PERMUTATIONS)).astype(np.uint32)
+@pytest.mark.parametrize("chunk, max_run, values", [
+    (1 << 18, 500, 3),  # the defaults
+    (1, 500, 3),        # one pair at a time
+    (5, 3, 2),          # small chunks, and runs too long to give pairs in many bands
+    (1 << 18, 2, 4),    # only runs of two give pairs
+])
+def test_candidate_pairs_come_once_each_whatever_the_chunks_and_long_runs(monkeypatch, chunk, max_run, values):
+    monkeypatch.setattr(link, "CHUNK_PAIRS", chunk)
+    monkeypatch.setattr(link, "MAX_RUN", max_run)
+    rng = np.random.default_rng(chunk + max_run)
+    sigs = rng.integers(0, values, size=(36, link.minhash.PERMUTATIONS)).astype(np.uint32)
+    rows = np.sort(rng.choice(36, size=30, replace=False))
     is_new = rng.random(30) < 0.5
-    once = link.candidate_pairs(sigs, is_new)
-    monkeypatch.setattr(link, "MERGE_PAIRS", 1)  # a merge after every band
-    assert np.array_equal(link.candidate_pairs(sigs, is_new), once)
+    chunks = list(link.iter_candidate_pairs(sigs, is_new, rows))
+    # a chunk holds at most ``CHUNK_PAIRS`` pairs, or the pairs of one run when a run has more
+    assert chunks and all(len(c) <= max(chunk, max_run * (max_run - 1) // 2) for c in chunks)
+    pairs = [tuple(p) for c in chunks for p in c.tolist()]
+    assert len(pairs) == len(set(pairs))
+    assert set(pairs) == _band_pairs(sigs[rows], is_new)
+    assert all(a < b for a, b in pairs)
+
+
+def test_articles_dated_too_far_apart_are_not_read_to_be_linked(monkeypatch):
+    reads = []
+    index = StoryIndex()
+    for i, date in enumerate(["2020-01-01", "2020-03-01", "2020-06-01"]):
+        index.add(f"a{i}", None, DISPATCH + f" Mise à jour {i}.", date)
+    original = StoryIndex.shingle_set
+    monkeypatch.setattr(StoryIndex, "shingle_set", lambda self, row: reads.append(row) or original(self, row))
+    assert index.stories() == {}
+    assert reads == []
+    # measures still cover them
+    measured = {(frozenset((a, b)), gap) for a, b, _jaccard, _containment, gap in index.near_pairs()}
+    assert measured == {(frozenset(("a0", "a1")), 60), (frozenset(("a0", "a2")), 152), (frozenset(("a1", "a2")), 92)}

@@ -25,7 +25,9 @@ Contract:
 - Bounded memory: the shingle sets and the signatures of new articles wait on disk
   (``search.stories.sets``: spilled into ``spill_dir`` as they are made, sets read back only by
   the pairs that need them), so that adding articles holds about 0.5 KB each in memory (id, key,
-  day span, set size) and grouping them 512 bytes more (the signatures, in one array).
+  day span, set size) and grouping them 512 bytes more (the signatures, in one array). Candidate
+  pairs come a chunk at a time, each once (with the first band that gives it), never all held;
+  a pair dated too far apart to link is dropped before its sets are read.
 
 ```python
 from search.stories import StoryIndex, group

@@ -178,7 +178,7 @@ class StoryIndex:
         out = []
         for a, b, jac, cont, gap in self._measured(reps, order, starts, np.ones(len(reps), dtype=bool)):
             out.append((self._ids[reps[a]], self._ids[reps[b]], jac, cont, gap))
-        return out
+        return sorted(out, key=lambda pair: pair[:2])
 
     def save(self, folder) -> None:
         """Write the index into ``folder`` as plain files (see ``search.stories.store``)."""
@@ -240,7 +240,7 @@ class StoryIndex:
             for row in order[starts[c] + 1:ends[c]]:
                 self._union(order[starts[c]], row)
         reps = order[starts]
-        for a, b, jac, cont, gap in self._measured(reps, order, starts, rep_new):
+        for a, b, jac, cont, gap in self._measured(reps, order, starts, rep_new, far=False):
             kind = self.thresholds.kind(jac, cont, gap)
             if kind == link.STRONG:
                 self._union(reps[a], reps[b])
@@ -249,14 +249,32 @@ class StoryIndex:
                 pair = sorted((int(reps[a]), int(reps[b])), key=lambda r: (-self._size(r), r))
                 self._weak.add((pair[0], pair[1]))
 
-    def _measured(self, reps, order, starts, rep_new):
-        """Yield candidate class pairs (local indices) with their Jaccard, containment and day gap."""
+    def _measured(self, reps, order, starts, rep_new, far=True):
+        """Yield candidate class pairs (local indices) with their Jaccard, containment and day gap.
+
+        ``far=False`` leaves out, unread, the pairs dated too far apart to link whatever their texts.
+        """
         ends = np.append(starts[1:], len(order))
-        for a, b in link.candidate_pairs(self._sig, rep_new, reps):
-            jac, cont = link.resemblance(self.shingle_set(reps[a]), self.shingle_set(reps[b]))
-            ca, cb = order[starts[a]:ends[a]], order[starts[b]:ends[b]]
-            gap = link.day_gap(self._lo[ca], self._hi[ca], self._lo[cb], self._hi[cb])
-            yield int(a), int(b), jac, cont, gap
+        single = ends - starts == 1
+        lo, hi = self._lo[reps], self._hi[reps]
+        for pairs in link.iter_candidate_pairs(self._sig, rep_new, reps):
+            a, b = pairs[:, 0], pairs[:, 1]
+            # a class of one article has one day span: its gaps are computed side by side
+            gaps = np.where(single[a] & single[b], link.interval_gaps(lo[a], hi[a], lo[b], hi[b]), -2)
+            if not far:
+                keep = gaps <= self.thresholds.max_days
+                a, b, gaps = a[keep], b[keep], gaps[keep]
+            held = (-1, None)  # pairs come sorted by their first side: its set is read once
+            for x, y, gap in zip(a.tolist(), b.tolist(), gaps.tolist()):
+                if gap == -2:
+                    ca, cb = order[starts[x]:ends[x]], order[starts[y]:ends[y]]
+                    gap = link.day_gap(self._lo[ca], self._hi[ca], self._lo[cb], self._hi[cb])
+                    if not far and gap is not None and gap > self.thresholds.max_days:
+                        continue
+                if held[0] != x:
+                    held = (x, self.shingle_set(reps[x]))
+                jac, cont = link.resemblance(held[1], self.shingle_set(reps[y]))
+                yield x, y, jac, cont, None if gap == -1 else gap
 
     def shingle_set(self, row: int) -> np.ndarray:
         """Return the shingle set of a row (read from disk when it is no longer in memory)."""

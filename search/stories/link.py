@@ -112,23 +112,26 @@ def day_gap(lo_a: np.ndarray, hi_a: np.ndarray, lo_b: np.ndarray, hi_b: np.ndarr
 
 #: A band value shared by more distinct bodies than this is boilerplate, not a copy: it gives no pairs.
 MAX_RUN = 500
-#: Pairs found before they are first merged into the distinct ones (then: once they outnumber them).
-MERGE_PAIRS = 1 << 22
+#: Candidate pairs handed out at a time (16 bytes each): what the search holds, whatever the corpus.
+CHUNK_PAIRS = 1 << 18
 
 
-def candidate_pairs(sigs: np.ndarray, is_new: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-    """Return the ``(p, 2)`` sorted local index pairs whose signatures agree on a whole band, one side new.
+def interval_gaps(lo_a: np.ndarray, hi_a: np.ndarray, lo_b: np.ndarray, hi_b: np.ndarray) -> np.ndarray:
+    """Return the days between day intervals, side by side (0 when they overlap, -1 when a side is undated)."""
+    gaps = np.maximum(0, np.maximum(lo_b.astype(np.int64) - hi_a, lo_a.astype(np.int64) - hi_b))
+    return np.where((lo_a == UNKNOWN) | (lo_b == UNKNOWN), -1, gaps)
+
+
+def iter_candidate_pairs(sigs: np.ndarray, is_new: np.ndarray, rows: np.ndarray | None = None):
+    """Yield ``(p, 2)`` local index pairs (smaller first) whose signatures agree on a whole band, one side new.
 
     ``rows``: the rows of ``sigs`` compared (local index ``i`` is ``sigs[rows[i]]``), all when None;
-    the signatures are read in place, never copied.
+    the signatures are read in place, never copied. Each pair comes once, with the first band that
+    gives it, at most ``CHUNK_PAIRS`` at a time: memory holds one chunk, not every pair.
     """
     m = len(sigs) if rows is None else len(rows)
-    unique = np.zeros(0, dtype=np.int64)
-    found: list[np.ndarray] = []  # pairs of the bands not merged into ``unique`` yet
-    held = 0
-    # One band at a time: the temporary arrays stay the size of one column. The pairs found are
-    # merged into the distinct ones every few bands, once they outnumber them: a pair agreeing
-    # on many bands is not held once per band, and the merges stay few (amortised).
+    # Bit ``band`` of a row: its run of that band was too long to give pairs (boilerplate).
+    too_long = np.zeros(m, dtype=np.uint64)
     for band in range(minhash.BANDS):
         keys = minhash.band_key(sigs, band)
         if rows is not None:
@@ -139,23 +142,56 @@ def candidate_pairs(sigs: np.ndarray, is_new: np.ndarray, rows: np.ndarray | Non
             keys, owner = keys[keep], owner[keep]
         order = np.argsort(keys, kind="stable")
         keys, owner = keys[order], owner[order]
-        cuts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
-        starts = np.concatenate(([0], cuts))
-        ends = np.concatenate((cuts, [len(keys)]))
-        codes = []
-        for start, end in zip(starts[ends - starts > 1], ends[ends - starts > 1]):
-            if end - start > MAX_RUN:
-                continue
-            members = owner[start:end]
-            x, y = np.triu_indices(len(members), 1)
-            a, b = members[x], members[y]
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        sizes = np.diff(np.append(starts, len(keys)))
+        long = sizes > MAX_RUN
+        if long.any():
+            too_long[owner[np.repeat(long, sizes)]] |= np.uint64(1 << band)
+        del keys
+        for a, b in _run_pairs(owner, starts, sizes, is_new):
+            if band:
+                # A pair agreeing on an earlier band that gave pairs came with that band.
+                fresh = ~_agreed_before(sigs, rows, too_long, a, b, band)
+                a, b = a[fresh], b[fresh]
+            if len(a):
+                yield np.stack((a, b), axis=1)
+
+
+def _run_pairs(owner: np.ndarray, starts: np.ndarray, sizes: np.ndarray, is_new: np.ndarray):
+    """Yield ``(a, b)`` arrays: the pairs within each run of 2 to ``MAX_RUN`` rows, one side new, sorted, in chunks."""
+    for size in np.unique(sizes[(sizes > 1) & (sizes <= MAX_RUN)]):
+        x, y = np.triu_indices(int(size), 1)
+        at = starts[sizes == size]
+        step = max(1, CHUNK_PAIRS // len(x))
+        for i in range(0, len(at), step):
+            base = at[i:i + step, None]
+            a, b = owner[base + x].ravel(), owner[base + y].ravel()
             keep = is_new[a] | is_new[b]
-            codes.append(np.minimum(a, b)[keep] * m + np.maximum(a, b)[keep])
-        if codes:
-            found.append(np.concatenate(codes))
-            held += len(found[-1])
-        if held > max(len(unique), MERGE_PAIRS):
-            unique, found, held = np.unique(np.concatenate([unique, *found])), [], 0
-    if found:
-        unique = np.unique(np.concatenate([unique, *found]))
-    return np.stack((unique // m, unique % m), axis=1)
+            lo, hi = np.minimum(a, b)[keep], np.maximum(a, b)[keep]
+            sort = np.lexsort((hi, lo))
+            yield lo[sort], hi[sort]
+
+
+def _agreed_before(sigs, rows, too_long, a, b, band) -> np.ndarray:
+    """Return which pairs agree on a whole band before ``band`` whose run gave pairs."""
+    ra, rb = (a, b) if rows is None else (rows[a], rows[b])
+    out = np.zeros(len(a), dtype=bool)
+    step = max(1, (1 << 22) // (band * minhash.ROWS))  # about 16 MB of signature values per side
+    bits = np.uint64(1) << np.arange(band, dtype=np.uint64)
+    for i in range(0, len(a), step):
+        part = slice(i, i + step)
+        cols = band * minhash.ROWS
+        same = (sigs[ra[part], :cols] == sigs[rb[part], :cols]).reshape(-1, band, minhash.ROWS).all(axis=2)
+        # both rows of an agreeing band share its run, so one row's bits tell whether it gave pairs
+        gave = (too_long[a[part], None] & bits) == 0
+        out[part] = (same & gave).any(axis=1)
+    return out
+
+
+def candidate_pairs(sigs: np.ndarray, is_new: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Return every pair of ``iter_candidate_pairs`` as one sorted ``(p, 2)`` array (small sets, tests)."""
+    chunks = list(iter_candidate_pairs(sigs, is_new, rows))
+    if not chunks:
+        return np.zeros((0, 2), dtype=np.int64)
+    pairs = np.concatenate(chunks)
+    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
