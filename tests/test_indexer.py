@@ -809,6 +809,27 @@ def test_the_write_codec_writes_the_same_postings_as_whoosh_and_names_the_stock_
     assert fast[2] == stock[2] == {"W3Codec"}  # readers need nothing of search.index.codec
 
 
+@pytest.mark.parametrize("fieldname, text", [
+    ("body", "Le Mali et le Niger : le Mali signe, le Niger attend, le Burkina observe."),
+    ("body_exact", "Assimi Goïta reçoit Assimi Goïta ; « Bamako » Bamako bamako."),
+    ("body_pairs", "forces armées maliennes et forces armées nigériennes, forces armées"),
+    ("title", "Un seul mot"),
+    ("body", ""),
+])
+def test_the_writers_postings_of_a_text_are_whooshs_own_with_positions_past_the_cache(monkeypatch, fieldname, text):
+    from search.index import writer as writer_module
+    from search.index.schema import build_schema
+
+    field = build_schema()[fieldname]
+    # positions from 3 on are encoded afresh each time, those below come from the per-process table
+    monkeypatch.setattr(writer_module, "_ONE_POSITION_LIMIT", 3)
+    monkeypatch.setattr(writer_module, "_ONE_POSITION", {})
+    for _ in range(2):
+        ours = writer_module.field_items(field, text, {})
+        assert [(t, n, w, v) for t, n, w, v in ours] == [(t, n, w, v) for t, n, w, v in field.index(text)]
+    assert all(p < 3 for p in writer_module._ONE_POSITION)
+
+
 @pytest.mark.parametrize("limit_bytes,shuffled", [
     (10**9, False),  # all in memory
     (2_000, False),  # many runs on disk, merged term by term

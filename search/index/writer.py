@@ -111,12 +111,30 @@ def field_items(field, value, memo: dict):
         return field.index(value)
     fb = fmt.field_boost
     out = []
+    once = _ONE_POSITION
     for text, poslist in index_positions(value, memo).items():
         n = len(poslist)
-        # Positions.encode: the count, then the pickled gaps between positions
-        deltas = [poslist[0]] + [b - a for a, b in zip(poslist, poslist[1:])] if n > 1 else poslist
-        out.append((text.encode("utf-8"), n, n * fb, pack_uint(n) + dumps(deltas, 2)))
+        if n == 1:
+            # most terms occur once in a field: their encodings are few, made once per process
+            encoded = once.get(poslist[0])
+            if encoded is None:
+                encoded = _positions_value(poslist)
+                if poslist[0] < _ONE_POSITION_LIMIT:
+                    once[poslist[0]] = encoded
+        else:
+            encoded = _positions_value([poslist[0]] + [b - a for a, b in zip(poslist, poslist[1:])])
+        out.append((text.encode("utf-8"), n, n * fb, encoded))
     return out
+
+
+#: Encoded value of a term found once, by its position (positions past the limit are not kept).
+_ONE_POSITION: dict[int, bytes] = {}
+_ONE_POSITION_LIMIT = 1 << 16
+
+
+def _positions_value(deltas: list[int]) -> bytes:
+    """Return ``Positions.encode`` of a term's position gaps: the count, then the pickled gaps."""
+    return pack_uint(len(deltas)) + dumps(deltas, 2)
 
 
 def open_writer(ix, progress=None, limitmb: int = 256) -> PresseWriter:
