@@ -7,10 +7,11 @@ e.g. ``-- --full --persons --procs 2``. It runs ``presse reindex --source DIR --
 those options, reads its progress lines to know the step, and samples the process tree (the
 indexer and every process it started: NER workers, analysis workers) from
 ``/proc/PID/smaps_rollup`` every ``--interval`` seconds. It prints, per step and for the run:
-the indexer's peak RSS, the peak of the tree's summed RSS (which counts the pages forked workers
-share with the indexer once per process), the peak of the tree's summed PSS (each shared page
-divided among the processes that share it: the memory the run takes from the machine), and the
-peak of the tree's anonymous memory (RSS without the file pages, which the kernel can drop).
+its seconds, the indexer's peak RSS, the peak of the tree's summed RSS (which counts the pages
+forked workers share with the indexer once per process), the peak of the tree's summed PSS
+(each shared page divided among the processes that share it: the memory the run takes from the
+machine), and the peak of the tree's anonymous memory (RSS without the file pages, which the
+kernel can drop).
 Linux only. Sampling misses peaks shorter than the interval.
 """
 
@@ -96,8 +97,9 @@ def main(argv=None) -> int:
         if row["indexer_rss"]:
             for key in (step[0], "run"):
                 if key not in peaks:
-                    peaks[key] = {}
+                    peaks[key] = {"first": time.monotonic()}
                     order.append(key)
+                peaks[key]["last"] = time.monotonic()
                 for k, v in row.items():
                     peaks[key][k] = max(peaks[key].get(k, 0), v)
         time.sleep(args.interval)
@@ -105,11 +107,15 @@ def main(argv=None) -> int:
     wall = time.monotonic() - t0
     print("".join(lines[-6:]), end="")
     print(f"\n{' '.join(cmd[1:])}: exit {proc.returncode}, {wall:.0f} s")
-    print(f"{'step':<24}{'indexer RSS':>12}{'tree RSS':>10}{'tree PSS':>10}{'tree anon':>11}{'procs':>7}  (peaks, MB)")
-    for key in [k for k in order if k != "run"] + ["run"]:
+    print(f"{'step':<24}{'seconds':>8}{'indexer RSS':>12}{'tree RSS':>10}{'tree PSS':>10}{'tree anon':>11}"
+          f"{'procs':>7}  (peaks, MB)")
+    steps = [k for k in order if k != "run"]
+    for i, key in enumerate(steps + ["run"]):
         p = peaks[key]
-        print(f"{key:<24}{p['indexer_rss']:>12.0f}{p['tree_rss']:>10.0f}{p['tree_pss']:>10.0f}"
-              f"{p['tree_anon']:>11.0f}{p['processes']:>7.0f}")
+        # a step lasts from its first sample to the next step's first (the run: its whole sampling)
+        end = peaks[steps[i + 1]]["first"] if i + 1 < len(steps) else p["last"]
+        print(f"{key:<24}{end - p['first']:>8.0f}{p['indexer_rss']:>12.0f}{p['tree_rss']:>10.0f}"
+              f"{p['tree_pss']:>10.0f}{p['tree_anon']:>11.0f}{p['processes']:>7.0f}")
     return proc.returncode
 
 

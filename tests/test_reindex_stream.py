@@ -124,6 +124,46 @@ def test_a_requeued_article_is_read_back_with_the_fields_set_after_spooling(tmp_
     spool.close()
 
 
+def test_queued_articles_without_persons_share_one_field_set_and_each_read_gets_its_own_copy(tmp_path):
+    spool = ArticleSpool(tmp_path)
+    pending = Pending(spool)
+    for aid in "abc":
+        pending[aid] = {"id": aid}
+        pending.set_fields(aid, persons=[], persons_dictionary=[])
+    pending.set_fields("c", persons=["Assimi Goïta"])
+    assert pending._fields["a"] is pending._fields["b"] and pending._fields["c"] is not pending._fields["a"]
+    read = pending["a"]
+    read["persons"].append("changed by a reader")
+    assert pending["b"] == {"id": "b", "persons": [], "persons_dictionary": []}
+    assert pending["c"] == {"id": "c", "persons": ["Assimi Goïta"], "persons_dictionary": []}
+    spool.close()
+
+
+@pytest.mark.parametrize("persons", [False, True])
+def test_articles_without_names_share_one_empty_list_that_no_run_fills(tmp_path, fake_ner, persons):
+    from search.index.state import NO_NAMES
+
+    _bulk(tmp_path / "src" / "a.jsonl", 6, lambda i: "@Assimi_Goïta" if i % 2 else "personne ici")
+    for _ in range(2):  # a full run, then an incremental one reading the state back
+        indexer.reindex(tmp_path / "src", tmp_path / "ix", persons=persons, procs=1)
+    assert NO_NAMES == []
+    stored = stored_documents(tmp_path / "ix")
+    expected = {f"art{i:04d}": "Assimi Goïta" if persons and i % 2 else "" for i in range(6)}
+    assert {aid: doc.get("persons", "") for aid, doc in stored.items()} == expected
+
+
+def test_the_word_hashes_of_the_stories_step_are_let_go_before_the_write(tmp_path, monkeypatch):
+    from search.index import writer
+    from search.stories import shingles
+
+    _bulk(tmp_path / "src" / "a.jsonl", 4)
+    held = []
+    real = writer._write_full
+    monkeypatch.setattr(indexer, "_write_full", lambda *a, **k: held.append(len(shingles._WORD_HASHES)) or real(*a, **k))
+    indexer.reindex(tmp_path / "src", tmp_path / "ix", full=True, persons=False, procs=1)
+    assert held == [0] and len(stored_documents(tmp_path / "ix")) == 4
+
+
 def _live_story_indexes() -> int:
     from search.stories import StoryIndex
 

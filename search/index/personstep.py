@@ -177,8 +177,8 @@ def _apply_persons(run: _Run) -> None:
                 new_p = statefile.interned(documents.clean_persons(run.resolution.by_article.get(aid, [])))
                 new_d = statefile.interned(documents.clean_persons(run.resolution.by_dictionary.get(aid, [])))
             elif aid in run.to_write:  # no NER: keep persons the source itself carries
-                new_p = documents.clean_persons(run.source_persons.get(aid))
-                new_d = []
+                new_p = statefile.interned(documents.clean_persons(run.source_persons.get(aid)))
+                new_d = statefile.NO_NAMES
             else:
                 new_p = info.get("p", [])
             if aid in run.to_write:

@@ -31,7 +31,7 @@ from search.index.personstep import _apply_persons, _gather_mentions, _persons_o
 from search.index.progress import Progress, make_progress
 from search.index.sources import SourceError, SourceFile, _hash_or_reason, _one_line, _printable, walk_sources
 from search.index.spool import ArticleSpool, Pending
-from search.index.state import PERSONS_FILE, STATE_FILE, _full_reason, _state, _write_json, load_state
+from search.index.state import NO_NAMES, PERSONS_FILE, STATE_FILE, _full_reason, _state, _write_json, load_state
 from search.index.writer import MAX_DELETED, MAX_SEGMENTS, _write_full, _write_incremental
 from search.streams import release_memory
 
@@ -406,7 +406,7 @@ def _compare_article(run: _Run, aid: str, x: _Extracted, rel: str) -> dict:
         run.report.added += 1
     else:
         run.report.updated += 1
-    return {"h": h, "m": None, "p": []}
+    return {"h": h, "m": None, "p": NO_NAMES}
 
 
 def _renamed_articles(ix, renamed: dict, files: list[SourceFile], ids: dict, to_write: Pending,

@@ -56,6 +56,7 @@ class Pending:
         self.spool = spool
         self._where: dict[str, int] = {}
         self._fields: dict[str, dict] = {}  # fields set after spooling (final id, persons)
+        self._empty: dict[tuple, dict] = {}  # the shared field sets whose values are all empty
 
     def __setitem__(self, aid: str, article: dict) -> None:
         self._where.pop(aid, None)  # a re-queued id moves to the end, as in a dict
@@ -73,11 +74,17 @@ class Pending:
 
     def set_fields(self, aid: str, **fields) -> None:
         """Replace some fields of a queued article (they are applied when it is read)."""
-        self._fields.setdefault(aid, {}).update(fields)
+        merged = {**self._fields[aid], **fields} if aid in self._fields else fields
+        if not any(merged.values()):
+            # most articles get the same empty fields (no persons): one dict for all of them,
+            # not one an article (copied when read, so that no reader changes it)
+            merged = self._empty.setdefault(tuple(sorted(merged)), merged)
+        self._fields[aid] = merged
 
     def __getitem__(self, aid: str) -> dict:
         article = self.spool.read(self._where[aid])
-        article.update(self._fields.get(aid, ()))
+        for name, value in self._fields.get(aid, {}).items():
+            article[name] = value.copy() if isinstance(value, (list, dict)) else value
         return article
 
     def __contains__(self, aid) -> bool:

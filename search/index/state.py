@@ -77,9 +77,15 @@ def load_state(generation: Path) -> dict | None:
 _NAME_LISTS = ("m", "r", "p", "pd")
 
 
+#: The one empty name list of every article without names (a run's states are replaced, never
+#: edited in place, so sharing it is safe; it saves a list an article and field).
+NO_NAMES: list = []
+
+
 def interned(names) -> list:
     """Return ``names`` as a list of interned strings (one copy of each name however many articles hold it)."""
-    return [sys.intern(n) if type(n) is str else sys.intern(str(n)) for n in names]
+    out = [sys.intern(n) if type(n) is str else sys.intern(str(n)) for n in names]
+    return out if out else NO_NAMES
 
 
 def _write_json(path: Path, data) -> None:

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from search.index import folder as store
-from search.stories import StaleStories, StoryIndex
+from search.stories import StaleStories, StoryIndex, shingles
 
 STORIES_DIR = "stories"
 STORIES_FILE = "stories.json"
@@ -61,6 +61,8 @@ def update(index: StoryIndex | None, to_write, deleted, unchanged, progress=None
         if done % 500 == 0:
             report("stories", done, total)
     report("stories", total, total)
+    # every article of the run is shingled: the words' hashes (up to about 60 MB) go before the write
+    shingles.forget_words()
     return index
 
 

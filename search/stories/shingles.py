@@ -31,6 +31,11 @@ _WORD_HASHES: dict[str, int] = {}
 _CACHE_LIMIT = 500_000
 
 
+def forget_words() -> None:
+    """Empty the word-hash cache (once a run's articles are shingled, its vocabulary need not stay in memory)."""
+    _WORD_HASHES.clear()
+
+
 def words(text: str | None) -> list[str]:
     """Return the folded, lower-cased words of ``text`` (letters and digits only)."""
     return _WORD.findall(fold(text or "").lower())
