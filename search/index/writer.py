@@ -96,6 +96,11 @@ class PresseWriter(SegmentWriter):
         self.docnum += 1
 
 
+#: Encoded value of a term found once, by its position (positions past the limit are not kept).
+_ONE_POSITION: dict[int, bytes] = {}
+_ONE_POSITION_LIMIT = 1 << 16
+
+
 def field_items(field, value, memo: dict):
     """Return the ``(term bytes, freq, weight, value bytes)`` of ``value`` in ``field``, as ``field.index``."""
     analyzer = getattr(field, "analyzer", None)
@@ -125,11 +130,6 @@ def field_items(field, value, memo: dict):
             encoded = _positions_value([poslist[0]] + [b - a for a, b in zip(poslist, poslist[1:])])
         out.append((text.encode("utf-8"), n, n * fb, encoded))
     return out
-
-
-#: Encoded value of a term found once, by its position (positions past the limit are not kept).
-_ONE_POSITION: dict[int, bytes] = {}
-_ONE_POSITION_LIMIT = 1 << 16
 
 
 def _positions_value(deltas: list[int]) -> bytes:

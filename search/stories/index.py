@@ -23,6 +23,8 @@ from search.stories.link import Thresholds
 
 #: Exact-copy key of a body too short to be evidence.
 NO_KEY = 0
+#: A pair's day gap not computed side by side: one of its classes holds several articles.
+_CLASS_GAP = -2
 #: Sorts undated articles after dated ones when the first publication is chosen.
 _LATEST = np.iinfo(np.int64).max
 
@@ -260,13 +262,14 @@ class StoryIndex:
         for pairs in link.iter_candidate_pairs(self._sig, rep_new, reps):
             a, b = pairs[:, 0], pairs[:, 1]
             # a class of one article has one day span: its gaps are computed side by side
-            gaps = np.where(single[a] & single[b], link.interval_gaps(lo[a], hi[a], lo[b], hi[b]), -2)
+            # (-1: a side undated); a larger class's gap is computed pair by pair (_CLASS_GAP)
+            gaps = np.where(single[a] & single[b], link.interval_gaps(lo[a], hi[a], lo[b], hi[b]), _CLASS_GAP)
             if not far:
                 keep = gaps <= self.thresholds.max_days
                 a, b, gaps = a[keep], b[keep], gaps[keep]
             held = (-1, None)  # pairs come sorted by their first side: its set is read once
             for x, y, gap in zip(a.tolist(), b.tolist(), gaps.tolist()):
-                if gap == -2:
+                if gap == _CLASS_GAP:
                     ca, cb = order[starts[x]:ends[x]], order[starts[y]:ends[y]]
                     gap = link.day_gap(self._lo[ca], self._hi[ca], self._lo[cb], self._hi[cb])
                     if not far and gap is not None and gap > self.thresholds.max_days:

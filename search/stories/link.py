@@ -104,10 +104,10 @@ def day_gap(lo_a: np.ndarray, hi_a: np.ndarray, lo_b: np.ndarray, hi_b: np.ndarr
     known_a, known_b = lo_a != UNKNOWN, lo_b != UNKNOWN
     if not known_a.any() or not known_b.any():
         return None
-    la, ha = lo_a[known_a][:, None].astype(np.int64), hi_a[known_a][:, None].astype(np.int64)
-    lb, hb = lo_b[known_b][None, :].astype(np.int64), hi_b[known_b][None, :].astype(np.int64)
-    # Distance between two day intervals: 0 when they overlap.
-    return int(np.maximum(0, np.maximum(lb - ha, la - hb)).min())
+    # every dated member of one side against every dated member of the other
+    la, ha = lo_a[known_a][:, None], hi_a[known_a][:, None]
+    lb, hb = lo_b[known_b][None, :], hi_b[known_b][None, :]
+    return int(interval_gaps(la, ha, lb, hb).min())
 
 
 #: A band value shared by more distinct bodies than this is boilerplate, not a copy: it gives no pairs.
@@ -118,7 +118,9 @@ CHUNK_PAIRS = 1 << 18
 
 def interval_gaps(lo_a: np.ndarray, hi_a: np.ndarray, lo_b: np.ndarray, hi_b: np.ndarray) -> np.ndarray:
     """Return the days between day intervals, side by side (0 when they overlap, -1 when a side is undated)."""
-    gaps = np.maximum(0, np.maximum(lo_b.astype(np.int64) - hi_a, lo_a.astype(np.int64) - hi_b))
+    # distance between two day intervals: 0 when they overlap
+    lo_a, hi_a, lo_b, hi_b = (np.asarray(v, dtype=np.int64) for v in (lo_a, hi_a, lo_b, hi_b))
+    gaps = np.maximum(0, np.maximum(lo_b - hi_a, lo_a - hi_b))
     return np.where((lo_a == UNKNOWN) | (lo_b == UNKNOWN), -1, gaps)
 
 
@@ -176,11 +178,11 @@ def _agreed_before(sigs, rows, too_long, a, b, band) -> np.ndarray:
     """Return which pairs agree on a whole band before ``band`` whose run gave pairs."""
     ra, rb = (a, b) if rows is None else (rows[a], rows[b])
     out = np.zeros(len(a), dtype=bool)
-    step = max(1, (1 << 22) // (band * minhash.ROWS))  # about 16 MB of signature values per side
+    cols = band * minhash.ROWS
+    step = max(1, (1 << 22) // cols)  # about 16 MB of signature values per side
     bits = np.uint64(1) << np.arange(band, dtype=np.uint64)
     for i in range(0, len(a), step):
         part = slice(i, i + step)
-        cols = band * minhash.ROWS
         same = (sigs[ra[part], :cols] == sigs[rb[part], :cols]).reshape(-1, band, minhash.ROWS).all(axis=2)
         # both rows of an agreeing band share its run, so one row's bits tell whether it gave pairs
         gave = (too_long[a[part], None] & bits) == 0
