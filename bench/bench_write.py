@@ -2,7 +2,7 @@
 
 Usage:
     python bench/bench_write.py --corpus PATH/articles.jsonl.gz [--limit 5000] [--runs 3]
-        [--base HEAD] [--procs 2] [--profile] [--workdir DIR]
+        [--base HEAD] [--procs 2] [--pool-mb MB] [--profile] [--workdir DIR]
 
 The first ``--limit`` records of the corpus are copied into one JSONL source folder; the code
 of ``--base`` is taken from git (``git archive``, the work tree is not touched) into the work
@@ -11,7 +11,11 @@ folder.  Each run is one fresh process doing ``reindex(full=True, persons=False,
 ``P - 1`` worker processes), alternately with the base code and with the work tree's, on the
 same source; it reports the ``write`` phase of the summary (documents added, commit, vocabulary,
 state), its wall time, the CPU time of the writer and of its workers, the peak RSS and the index
-size.  The medians of ``--runs`` runs and their ratios are printed last.  The writer's CPU time
+size, and the commit alone (the fusion of the pool's sorted runs into posting blocks: its wall
+and CPU time).  ``--pool-mb`` sets the writer's posting pool for both codes (256 MB by default,
+as a reindex): with a small pool a few thousand articles spill as many sorted runs as a large
+corpus does (500,000 articles make 243), so that the fusion's cost at scale can be measured side
+by side.  The medians of ``--runs`` runs and their ratios are printed last.  The writer's CPU time
 is the fair figure of one process's work on a shared machine; the wall time is what a user
 waits, and it needs the spare core free.  ``--profile`` prints the top functions of one
 cProfile'd run of today's code in one process.
@@ -38,10 +42,31 @@ RUN = r"""
 import cProfile, json, pstats, resource, sys, time
 from search.index import reindex as indexer
 from search.index import folder
+from search.index import writer as writer_module
 
 source, index_dir, profile, procs = sys.argv[1], sys.argv[2], sys.argv[3] == "1", int(sys.argv[4])
+pool_mb = int(sys.argv[5])
 phase = {}
 real_write = indexer._write
+real_open, real_commit = writer_module.open_writer, writer_module.PresseWriter.commit
+
+
+def open_writer(ix, progress=None, limitmb=256):
+    return real_open(ix, progress, limitmb=pool_mb)
+
+
+def timed_commit(self, *args, **kwargs):
+    phase["runs"] = len(self.pool.runs)
+    cpu0, t0 = time.process_time(), time.monotonic()
+    try:
+        return real_commit(self, *args, **kwargs)
+    finally:
+        phase["commit_cpu"] = time.process_time() - cpu0
+        phase["commit_s"] = time.monotonic() - t0
+
+
+writer_module.open_writer = open_writer
+writer_module.PresseWriter.commit = timed_commit
 
 
 def timed_write(run):
@@ -83,10 +108,12 @@ def base_tree(rev: str, workdir: Path) -> Path:
     return target
 
 
-def one_run(code_root: Path, source: Path, index_dir: Path, profile: bool = False, procs: int = 2) -> dict:
+def one_run(code_root: Path, source: Path, index_dir: Path, profile: bool = False, procs: int = 2,
+            pool_mb: int = 256) -> dict:
     """Return the measures of one reindex in a fresh process importing ``search`` from ``code_root``."""
     env = dict(os.environ, PYTHONPATH=str(code_root))
-    done = subprocess.run([sys.executable, "-c", RUN, str(source), str(index_dir), "1" if profile else "0", str(procs)],
+    done = subprocess.run([sys.executable, "-c", RUN, str(source), str(index_dir), "1" if profile else "0", str(procs),
+                           str(pool_mb)],
                           env=env, capture_output=True, text=True, cwd=str(code_root))
     if done.returncode != 0:
         raise SystemExit(f"run failed ({code_root}):\n{done.stderr[-3000:]}")
@@ -105,6 +132,7 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", action="store_true", help="also profile one run of today's code")
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--procs", type=int, default=2, help="reindex --procs for both codes (analysis workers = procs - 1)")
+    ap.add_argument("--pool-mb", type=int, default=256, help="the writer's posting pool (small: many sorted runs)")
     args = ap.parse_args(argv)
     if not args.corpus.is_file():
         print(f"corpus not found: {args.corpus}", file=sys.stderr)
@@ -116,11 +144,11 @@ def main(argv=None) -> int:
         source = prepare_source(args.corpus, workdir, args.limit)
         codes = {"base": base_tree(args.base, workdir), "today": ROOT}
         if args.profile:
-            one_run(ROOT, source, workdir / "profile", profile=True, procs=1)
+            one_run(ROOT, source, workdir / "profile", profile=True, procs=1, pool_mb=args.pool_mb)
         rows: dict[str, list[dict]] = {name: [] for name in codes}
         for n in range(args.runs):
             for name, root in codes.items():  # alternated: a slow spell of the machine hits both
-                row = one_run(root, source, workdir / f"ix-{name}-{n}", procs=args.procs)
+                row = one_run(root, source, workdir / f"ix-{name}-{n}", procs=args.procs, pool_mb=args.pool_mb)
                 rows[name].append(row)
                 print(json.dumps({"code": name, "run": n + 1, **{k: round(v, 2) for k, v in row.items()}}),
                       flush=True)
@@ -131,6 +159,8 @@ def main(argv=None) -> int:
             "docs": med["today"]["docs"], "runs": args.runs, "base": args.base,
             "write_cpu_ratio": round(med["base"]["write_cpu"] / med["today"]["write_cpu"], 2),
             "write_wall_ratio": round(med["base"]["write_s"] / med["today"]["write_s"], 2),
+            "commit_cpu_ratio": round(med["base"]["commit_cpu"] / med["today"]["commit_cpu"], 2),
+            "commit_wall_ratio": round(med["base"]["commit_s"] / med["today"]["commit_s"], 2),
             "index_size_ratio": round(med["today"]["index_mb"] / med["base"]["index_mb"], 3)}))
     return 0
 

@@ -830,18 +830,26 @@ def test_the_writers_postings_of_a_text_are_whooshs_own_with_positions_past_the_
     assert all(p < 3 for p in writer_module._ONE_POSITION)
 
 
-@pytest.mark.parametrize("limit_bytes,shuffled", [
-    (10**9, False),  # all in memory
-    (2_000, False),  # many runs on disk, merged term by term
-    (2_000, True),  # postings added out of document order (kept sorted all the same)
+@pytest.mark.parametrize("limit_bytes,shuffled,chunk_bytes", [
+    (10**9, False, None),  # all in memory
+    (2_000, False, None),  # many runs on disk, merged term by term
+    (2_000, True, None),  # postings added out of document order (kept sorted all the same)
+    (2_000, False, 1),  # every run read back a term at a time, memory merged a term at a time
+    (20_000, True, 3_000),  # chunks of a few terms, their ends falling anywhere
 ])
-def test_the_term_pool_yields_postings_sorted_by_field_term_and_document(tmp_path, limit_bytes, shuffled):
+def test_the_term_pool_yields_postings_sorted_by_field_term_and_document(tmp_path, monkeypatch, limit_bytes,
+                                                                        shuffled, chunk_bytes):
     import random
 
+    from search.index import codec
     from search.index.codec import TermPool
 
+    if chunk_bytes is not None:
+        monkeypatch.setattr(codec, "RUN_CHUNK_BYTES", chunk_bytes)
+        monkeypatch.setattr(codec, "MEMORY_CHUNK", 2)
     rnd = random.Random(7)
-    items = [(rnd.choice(["body", "body_exact", "title"]), rnd.choice([b"mali", b"bamako", b"sahel", b"x" * 30]),
+    words = [b"mali", b"bamako", b"sahel", b"x" * 30] + [b"w%d" % n for n in range(60)]
+    items = [(rnd.choice(["body", "body_exact", "title"]), rnd.choice(words),
               doc, float(rnd.randint(1, 3)), b"v%d" % doc) for doc in range(400) for _ in range(rnd.randint(1, 4))]
     items = list(dict.fromkeys(items))
     if shuffled:
