@@ -865,6 +865,36 @@ def test_the_term_pool_yields_postings_sorted_by_field_term_and_document(tmp_pat
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("key", [b"", b"a", b"\x00\x01mali", "forces armées".encode(), bytes(range(256))])
+def test_the_term_table_hash_is_whooshs_md5_hash(key):
+    from whoosh.filedb.filetables import md5_hash
+
+    from search.index.codec import _md5_hash
+
+    assert _md5_hash(key) == md5_hash(key)
+
+
+def test_a_tracked_file_knows_its_position_through_writes_pickles_arrays_and_seeks(tmp_path):
+    from array import array
+
+    from whoosh.filedb.structfile import StructFile
+
+    from search.index.codec import _TrackedFile
+
+    raw = open(tmp_path / "f", "wb")
+    raw.write(b"head")
+    f = StructFile(raw)
+    f.file = _TrackedFile(raw)
+    for write in (lambda: f.write(b"abc"), lambda: f.write_int(7), lambda: f.write_pickle({"k": [1, 2]}),
+                  lambda: f.write_array(array("I", range(1000))), lambda: f.seek(2), lambda: f.write(b"zz"),
+                  lambda: f.seek(0, 2)):
+        write()
+        assert f.tell() == raw.tell()
+    end = f.tell()
+    f.close()
+    assert (tmp_path / "f").stat().st_size == end > 4000
+
+
 def _index_digest(index_dir) -> str:
     """Return a digest of every posting and stored document of an index (equal indexes, equal digests)."""
     import hashlib
