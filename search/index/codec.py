@@ -31,6 +31,8 @@ from whoosh.codec.base import OutOfOrderError
 from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PostingsWriter, W3TermInfo
 from whoosh.util.numeric import length_to_byte
 
+from search.streams import batched
+
 #: Blocks of fewer postings than this are stored uncompressed: zlib saves them little (measured
 #: on 2,000 articles with INLINE_LIMIT: 4 → 8 is 4 % less commit time for 0.4 % more index).
 SMALL_BLOCK = 8
@@ -168,6 +170,13 @@ class _FieldWriter(W3FieldWriter):
         self._tindex.dbfile.file = _TrackedFile(self._tindex.dbfile.file)
         self._tindex.hashfn = _md5_hash  # the table's hash type (0, md5) is unchanged
 
+    def start_term(self, btext):
+        """Start a term, as the stock method does, with a term info that pickles inlined postings faster."""
+        if self._postwriter is None:
+            raise Exception("Called start_term before start_field")  # as the stock method
+        self._btext = btext
+        self._postwriter.start_postings(self._format, _TermInfo())
+
     def add_postings(self, schema, lengths, items):
         """Write sorted ``(field, term, docnum, weight, value)`` postings, as ``FieldWriter.add_postings``."""
         cached = _Lengths(lengths) if lengths else None
@@ -195,8 +204,7 @@ class _FieldWriter(W3FieldWriter):
                 postings = [p for p in postings if p[0] != -1]
                 if not postings:
                     continue
-            self._btext = btext
-            self._postwriter.start_postings(self._format, _TermInfo())
+            self.start_term(btext)
             self._term_blocks(postings, field_lengths)
             self.finish_term()
         if lastfn is not None:
@@ -370,7 +378,7 @@ class TermPool:
         if not self.runs:
             yield from self._memory()
             return
-        streams = [_read_run(path) for path in self.runs] + [_in_chunks(self._memory(), MEMORY_CHUNK)]
+        streams = [_read_run(path) for path in self.runs] + [batched(self._memory(), MEMORY_CHUNK)]
         yield from _merge_chunks(streams)
 
     def cleanup(self) -> None:
@@ -439,12 +447,6 @@ def _merge_chunks(streams):
             if head[2] == len(head[1]):
                 head[1], head[2] = next(head[0], None), 0
         heads = [head for head in heads if head[1]]
-
-
-def _in_chunks(items, size: int):
-    """Yield lists of ``size`` items of an iterator (the last one shorter)."""
-    while chunk := list(itertools.islice(items, size)):
-        yield chunk
 
 
 def _read_run(path: str):
